@@ -1,0 +1,35 @@
+package io.ferryhub.hub.adapter.http;
+
+import io.ferryhub.hub.service.auth.ServicePrincipal;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One REST call, already routed and authenticated.
+ *
+ * @param method     the effective method ({@code X-HTTP-Method-Override} applied: the Java service SDK sends PATCH
+ *                   as POST)
+ * @param pathParams the template's {@code {name}} segments, percent-decoded
+ * @param query      query parameters, decoded
+ * @param body       the request body (empty array when none)
+ * @param principal  who is calling; null on routes that need no service permission
+ */
+public record RestRequest(HttpMethod method, String path, Map<String, String> pathParams,
+                          Map<String, List<String>> query, HttpHeaders headers, byte[] body,
+                          ServicePrincipal principal, String remoteAddress) {
+    public String pathParam(String name) {
+        return pathParams.get(name);
+    }
+
+    public String queryParam(String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    public String header(String name) {
+        return headers.get(name);
+    }
+}
