@@ -1,0 +1,73 @@
+package io.ferryhub.hub.adapter.mqtt;
+
+import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * IoT Hub's MQTT device endpoint, independent of what carries the bytes: the TLS listener and the WebSocket
+ * endpoint both hand their byte stream to {@link #addMqttHandlers}. This is the one place the MQTT part of a
+ * pipeline is assembled.
+ */
+public final class MqttDeviceEndpoint {
+    static final String IDLE_HANDLER = "mqttIdle";
+    static final String CONNECT_HANDLER = "mqttConnect";
+    static final String SESSION_HANDLER = "mqttSession";
+
+    private final DeviceAuthenticator authenticator;
+    private final DeviceConnections connections;
+    private final MqttTopicHandlers topicHandlers;
+    private final Executor blockingExecutor;
+    private final MqttSettings settings;
+
+    /**
+     * @param blockingExecutor runs credential checks, which may touch the registry, off the event loop
+     */
+    public MqttDeviceEndpoint(DeviceAuthenticator authenticator, DeviceConnections connections,
+                              MqttTopicHandlers topicHandlers, Executor blockingExecutor, MqttSettings settings) {
+        this.authenticator = authenticator;
+        this.connections = connections;
+        this.topicHandlers = topicHandlers;
+        this.blockingExecutor = blockingExecutor;
+        this.settings = settings;
+    }
+
+    /**
+     * Appends the MQTT codec and the connection state machine to a pipeline that already delivers the raw MQTT byte
+     * stream (after TLS, or after WebSocket framing).
+     *
+     * @param transport {@code mqtt} or {@code mqtt-ws}: how the connection state and the logs name it
+     */
+    public void addMqttHandlers(ChannelPipeline pipeline, String transport) {
+        pipeline.addLast("mqttDecoder", new MqttDecoder(settings.maxPacketBytes()));
+        pipeline.addLast("mqttEncoder", MqttEncoder.INSTANCE);
+        pipeline.addLast(IDLE_HANDLER, new IdleStateHandler(settings.connectTimeoutSeconds(), 0, 0, TimeUnit.SECONDS));
+        pipeline.addLast(CONNECT_HANDLER, new MqttConnectHandler(this, transport));
+    }
+
+    DeviceAuthenticator authenticator() {
+        return authenticator;
+    }
+
+    DeviceConnections connections() {
+        return connections;
+    }
+
+    MqttTopicHandlers topicHandlers() {
+        return topicHandlers;
+    }
+
+    Executor blockingExecutor() {
+        return blockingExecutor;
+    }
+
+    MqttSettings settings() {
+        return settings;
+    }
+}

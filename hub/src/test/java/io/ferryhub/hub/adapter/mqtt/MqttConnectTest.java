@@ -1,0 +1,267 @@
+package io.ferryhub.hub.adapter.mqtt;
+
+import io.ferryhub.signaling.StreamRequest;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** CONNECT, ACL and stream-request delivery with Eclipse Paho over real TLS. */
+class MqttConnectTest {
+    private static MqttTestHub hub;
+    private final List<MqttClient> clients = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        hub = new MqttTestHub();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        hub.close();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void closeClients() throws MqttException {
+        for (MqttClient client : clients) {
+            if (client.isConnected()) {
+                client.disconnectForcibly(0, 1000);
+            }
+            client.close(true);
+        }
+    }
+
+    private MqttClient client(String clientId) throws MqttException {
+        MqttClient client = new MqttClient(hub.uri(), clientId, new MemoryPersistence());
+        clients.add(client);
+        return client;
+    }
+
+    private MqttConnectOptions options(String userName, String password) throws Exception {
+        MqttConnectOptions options = new MqttConnectOptions();
+        options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        options.setCleanSession(false);
+        options.setAutomaticReconnect(false);
+        options.setSocketFactory(hub.clientTls().getSocketFactory());
+        options.setConnectionTimeout(10);
+        options.setKeepAliveInterval(60);
+        if (userName != null) {
+            options.setUserName(userName);
+        }
+        if (password != null) {
+            options.setPassword(password.toCharArray());
+        }
+        return options;
+    }
+
+    private static String userName(String clientId) {
+        return MqttTestHub.HOST + "/" + clientId
+                + "/?api-version=2021-04-12&DeviceClientType=paho%2F1.2.5&model-id=dtmi%3Acom%3Aexample%3B1";
+    }
+
+    private MqttClient connected(String clientId) throws Exception {
+        String key = hub.keys.containsKey(clientId) ? hub.keys.get(clientId) : hub.register(clientId);
+        MqttClient client = client(clientId);
+        client.connect(options(userName(clientId), hub.token(clientId, key)));
+        return client;
+    }
+
+    private static int refusal(MqttClient client, MqttConnectOptions options) {
+        MqttException e = assertThrows(MqttException.class, () -> client.connect(options));
+        return e.getReasonCode();
+    }
+
+    @Test
+    void acceptsDeviceTokenAndRefusesWrongKeyAndUnknownDevice() throws Exception {
+        String key = hub.register("conn-dev");
+        MqttClient good = client("conn-dev");
+        good.connect(options(userName("conn-dev"), hub.token("conn-dev", key)));
+        assertTrue(good.isConnected());
+        assertTrue(waitFor(() -> hub.connections.isConnected("conn-dev", null)));
+
+        String otherKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED,
+                refusal(client("conn-dev"), options(userName("conn-dev"), hub.token("conn-dev", otherKey))));
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED,
+                refusal(client("nobody"), options(userName("nobody"), hub.token("nobody", key))));
+        assertTrue(good.isConnected(), "refused attempts must not disturb the live connection");
+    }
+
+    @Test
+    void acceptsModuleIdentityWithEitherUserNameForm() throws Exception {
+        String key = hub.register("mod-dev/mod1");
+        MqttClient withSlash = client("mod-dev/mod1");
+        withSlash.connect(options(userName("mod-dev/mod1"), hub.token("mod-dev/mod1", key)));
+        assertTrue(waitFor(() -> hub.connections.isConnected("mod-dev", "mod1")));
+        withSlash.disconnect();
+
+        MqttClient withoutSlash = client("mod-dev/mod1");
+        withoutSlash.connect(options("other-alias.example/mod-dev/mod1?api-version=2018-06-30",
+                hub.token("mod-dev/mod1", key)));
+        assertTrue(withoutSlash.isConnected());
+    }
+
+    @Test
+    void refusesMalformedIdentities() throws Exception {
+        String key = hub.register("shape-dev");
+        String token = hub.token("shape-dev", key);
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION,
+                refusal(client("shape-dev"), options("localhost/other-dev/?api-version=2021-04-12", token)));
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION,
+                refusal(client("shape-dev"), options(null, token)));
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION,
+                refusal(client("shape-dev"), options(userName("shape-dev"), null)));
+        assertEquals(MqttException.REASON_CODE_INVALID_CLIENT_ID,
+                refusal(client("a/b/c"), options(userName("a/b/c"), token)));
+        assertEquals(MqttException.REASON_CODE_INVALID_CLIENT_ID,
+                refusal(client("bad#id"), options(userName("bad#id"), token)));
+        // positive control: the same token with the right user name works
+        MqttClient good = client("shape-dev");
+        good.connect(options(userName("shape-dev"), token));
+        assertTrue(good.isConnected());
+    }
+
+    @Test
+    void secondConnectionWithSameIdClosesTheFirst() throws Exception {
+        MqttClient first = connected("dup-dev");
+        CompletableFuture<Throwable> lost = new CompletableFuture<>();
+        first.setCallback(lostCallback(lost));
+        MqttClient second = connected("dup-dev");
+        assertNotNull(lost.get(10, TimeUnit.SECONDS));
+        assertTrue(second.isConnected());
+        assertTrue(waitFor(() -> hub.connections.isConnected("dup-dev", null)));
+    }
+
+    @Test
+    void qos2PublishClosesTheConnection() throws Exception {
+        assertClosedBy("qos2-dev", c -> c.publish("devices/qos2-dev/messages/events/", new byte[]{1}, 2, false));
+    }
+
+    @Test
+    void publishToAnotherDevicesTopicClosesTheConnection() throws Exception {
+        assertClosedBy("acl-dev", c -> c.publish("devices/victim/messages/events/", new byte[]{1}, 1, false));
+    }
+
+    @Test
+    void subscribeToAnotherDevicesTopicClosesTheConnection() throws Exception {
+        assertClosedBy("acl-sub-dev", c -> c.subscribe("devices/victim/messages/devicebound/#", 1));
+    }
+
+    @Test
+    void deviceMayNotSpeakForItsModules() throws Exception {
+        assertClosedBy("acl-mod-dev",
+                c -> c.publish("devices/acl-mod-dev/modules/m1/messages/events/", new byte[]{1}, 1, false));
+    }
+
+    private interface ClientAction {
+        void run(MqttClient client) throws Exception;
+    }
+
+    private void assertClosedBy(String clientId, ClientAction action) throws Exception {
+        MqttClient client = connected(clientId);
+        CompletableFuture<Throwable> lost = new CompletableFuture<>();
+        client.setCallback(lostCallback(lost));
+        client.setTimeToWait(10_000);
+        try {
+            action.run(client);
+        } catch (MqttException expected) {
+            // Paho reports the closed connection to the waiting call too
+        }
+        assertNotNull(lost.get(10, TimeUnit.SECONDS));
+        assertFalse(client.isConnected());
+        assertTrue(waitFor(() -> !hub.connections.isConnected(clientId, null)));
+    }
+
+    @Test
+    void streamSubscriptionsAreGrantedAndStreamRequestsDelivered() throws Exception {
+        MqttClient client = connected("stream-dev");
+        LinkedBlockingQueue<String[]> received = new LinkedBlockingQueue<>();
+        client.setCallback(new MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                received.add(new String[]{topic, String.valueOf(message.getPayload().length),
+                        String.valueOf(message.getQos())});
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+            }
+        });
+        assertTrue(hub.connections.find("stream-dev", null).orElseThrow().streamRequests().isEmpty());
+        IMqttToken token = client.subscribeWithResponse(
+                new String[]{StreamTopics.REQUEST_FILTER, StreamTopics.RESPONSE_FILTER}, new int[]{0, 0});
+        assertArrayEquals(new int[]{0, 0}, token.getGrantedQos());
+
+        StreamRequest request = new StreamRequest("rid-1", "s1", "stream-dev", null, "ssh",
+                "wss://localhost:443/bridges/stream-dev/s1", "token_-.abc");
+        hub.connections.find("stream-dev", null).orElseThrow().streamRequests().orElseThrow().deliver(request);
+        String[] got = received.poll(10, TimeUnit.SECONDS);
+        assertNotNull(got);
+        assertEquals(StreamTopics.requestTopic(request, "127.0.0.1"), got[0]);
+        assertEquals("0", got[1]);
+        assertEquals("0", got[2]);
+
+        client.unsubscribe(StreamTopics.REQUEST_FILTER);
+        assertTrue(hub.connections.find("stream-dev", null).orElseThrow().streamRequests().isEmpty());
+    }
+
+    @Test
+    void unsupportedIotHubTopicsAreRefusedWithoutClosing() throws Exception {
+        MqttClient client = connected("twin-dev");
+        IMqttToken token = client.subscribeWithResponse(new String[]{"$iothub/twin/res/#"}, new int[]{1});
+        assertEquals(0x80, token.getGrantedQos()[0]);
+        assertTrue(client.isConnected());
+    }
+
+    static MqttCallback lostCallback(CompletableFuture<Throwable> lost) {
+        return new MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+                lost.complete(cause);
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+            }
+        };
+    }
+
+    static boolean waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(25);
+        }
+        return condition.getAsBoolean();
+    }
+}

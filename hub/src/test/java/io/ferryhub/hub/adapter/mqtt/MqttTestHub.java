@@ -1,0 +1,113 @@
+package io.ferryhub.hub.adapter.mqtt;
+
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.security.KeyStore;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The MQTT endpoint on a real TLS port with an in-test device key table standing in for the registry-backed
+ * authenticator.
+ */
+final class MqttTestHub implements AutoCloseable {
+    static final String HOST = "localhost";
+
+    final Map<String, String> keys = new ConcurrentHashMap<>();
+    final MqttTopicHandlers topicHandlers = new MqttTopicHandlers();
+    final DeviceConnections connections;
+    private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    private final ExecutorService blocking = Executors.newFixedThreadPool(2);
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final SelfSignedCertificate certificate;
+    private final MqttTlsListener listener;
+
+    MqttTestHub() throws Exception {
+        certificate = new SelfSignedCertificate(HOST);
+        SslContext serverTls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
+        connections = new DeviceConnections(timer);
+        MqttDeviceEndpoint endpoint = new MqttDeviceEndpoint(this::authenticate, connections, topicHandlers, blocking,
+                MqttSettings.DEFAULTS);
+        listener = MqttTlsListener.bind(acceptors, workers, serverTls, endpoint, "127.0.0.1", 0);
+    }
+
+    private AuthenticatedDevice authenticate(String deviceId, String moduleId, String token,
+                                             java.security.cert.X509Certificate[] chain) {
+        String clientId = moduleId == null ? deviceId : deviceId + "/" + moduleId;
+        String key = keys.get(clientId);
+        if (key == null) {
+            throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, clientId + " is not registered");
+        }
+        if (token == null) {
+            throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, "no token");
+        }
+        SasToken sas = SasToken.parse(token);
+        String expected = HOST + "/devices/" + deviceId + (moduleId == null ? "" : "/modules/" + moduleId);
+        if (!sas.resource().equals(expected) || !sas.isSignedWith(Base64.getDecoder().decode(key))
+                || sas.isExpiredAt(Instant.now())) {
+            throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, "bad token for " + clientId);
+        }
+        return new AuthenticatedDevice(deviceId, moduleId, "sas", "637000000000000000",
+                sas.expiry().getEpochSecond());
+    }
+
+    /** Registers an identity with a fresh key and returns the key. */
+    String register(String clientId) {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        String encoded = Base64.getEncoder().encodeToString(key);
+        keys.put(clientId, encoded);
+        return encoded;
+    }
+
+    String token(String clientId, String key) {
+        String resource = HOST + "/devices/" + clientId.replace("/", "/modules/");
+        return SasToken.create(resource, key, null, Instant.now().plusSeconds(3600));
+    }
+
+    String uri() {
+        return "ssl://" + HOST + ":" + listener.port();
+    }
+
+    /** A client-side TLS context trusting the hub's certificate. */
+    SSLContext clientTls() throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        trust.setCertificateEntry("hub", certificate.cert());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    @Override
+    public void close() throws Exception {
+        listener.close();
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        blocking.shutdownNow();
+        timer.shutdownNow();
+        certificate.delete();
+    }
+}
