@@ -84,7 +84,7 @@ class TelemetryServiceTest {
             assertEquals(TelemetryService.MAX_MESSAGE_BYTES, TelemetryService.messageSize(atLimit));
             telemetry.send(DEVICE, atLimit, TelemetryService.Source.Telemetry).get(10, TimeUnit.SECONDS);
 
-            // one byte more
+        // one byte more
         DeviceMessage overLimit = new DeviceMessage(Map.of("message-id", "m22"), Map.of("k", "v"), body);
             ExecutionException failure = assertThrows(ExecutionException.class,
                     () -> telemetry.send(DEVICE, overLimit, TelemetryService.Source.Telemetry).get(10, TimeUnit.SECONDS));
