@@ -365,12 +365,10 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
         ctx.fireChannelInactive();
     }
 
-    /** IoT Hub forwards the Will as telemetry marked {@code iothub-MessageType=Will}. */
     private void publishWill() {
-        String topic = PropertyBagTopic.withProperty(will.topic(), "iothub-MessageType", "Will");
         endpoint.topicHandlers().forPublish(will.topic()).ifPresent(handler -> {
             try {
-                handler.onPublish(this, topic, Unpooled.wrappedBuffer(will.payload()), 1).whenComplete((ok, e) -> {
+                handler.onWill(this, will.topic(), Unpooled.wrappedBuffer(will.payload())).whenComplete((ok, e) -> {
                     if (e != null) {
                         log.warn("{} {}: its Will was not stored: {}", transport, identity.clientId(), e.toString());
                     }

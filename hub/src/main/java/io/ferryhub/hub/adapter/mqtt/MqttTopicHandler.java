@@ -19,6 +19,14 @@ public interface MqttTopicHandler {
      */
     CompletableFuture<Void> onPublish(MqttDeviceSession session, String topic, ByteBuf payload, int qos);
 
+    /**
+     * Handles the Will a device left in its CONNECT, which the adapter publishes for it when the connection ends
+     * without DISCONNECT. The session is already closed.
+     */
+    default CompletableFuture<Void> onWill(MqttDeviceSession session, String topic, ByteBuf payload) {
+        return onPublish(session, topic, payload, 1);
+    }
+
     /** Whether a SUBSCRIBE topic filter belongs to this handler. */
     boolean ownsSubscription(String topicFilter);
 

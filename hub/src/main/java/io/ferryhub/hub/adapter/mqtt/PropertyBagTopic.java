@@ -4,7 +4,7 @@ import io.ferryhub.common.sas.PercentEncoding;
 
 /**
  * Edits the property bag of a telemetry topic ({@code devices/{id}[/modules/{m}]/messages/events/{bag}}), for the
- * properties IoT Hub derives from MQTT packet flags (a Will, the retain flag).
+ * properties IoT Hub derives from MQTT packet flags (the retain flag).
  */
 final class PropertyBagTopic {
     private static final String EVENTS = "/messages/events";

@@ -6,6 +6,11 @@ import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.service.telemetry.TelemetryService;
+import io.ferryhub.hub.storage.eventlog.EventReader;
+import io.ferryhub.hub.storage.eventlog.StartPosition;
+import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -15,7 +20,12 @@ import io.netty.handler.ssl.util.SelfSignedCertificate;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
@@ -35,6 +45,9 @@ final class MqttTestHub implements AutoCloseable {
     final Map<String, String> keys = new ConcurrentHashMap<>();
     final MqttTopicHandlers topicHandlers = new MqttTopicHandlers();
     final DeviceConnections connections;
+    final Path dataDir;
+    final SegmentedEventLog eventLog;
+    final TelemetryService telemetry;
     private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ExecutorService blocking = Executors.newFixedThreadPool(2);
@@ -46,6 +59,10 @@ final class MqttTestHub implements AutoCloseable {
         certificate = new SelfSignedCertificate(HOST);
         SslContext serverTls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         connections = new DeviceConnections(timer);
+        dataDir = Files.createTempDirectory("mqtt-test-hub");
+        eventLog = new SegmentedEventLog(dataDir.resolve("events"), SegmentedEventLog.Options.defaults());
+        telemetry = new TelemetryService(eventLog);
+        topicHandlers.add(new TelemetryTopicHandler(telemetry));
         MqttDeviceEndpoint endpoint = new MqttDeviceEndpoint(this::authenticate, connections, topicHandlers, blocking,
                 MqttSettings.DEFAULTS);
         listener = MqttTlsListener.bind(acceptors, workers, serverTls, endpoint, "127.0.0.1", 0);
@@ -85,6 +102,22 @@ final class MqttTestHub implements AutoCloseable {
         return SasToken.create(resource, key, null, Instant.now().plusSeconds(3600));
     }
 
+    /** Every event of the device's partition sent by this device, oldest first. */
+    List<StoredEvent> eventsOf(String deviceId) throws InterruptedException {
+        List<StoredEvent> events = new ArrayList<>();
+        try (EventReader reader = eventLog.openReader(telemetry.partitionFor(deviceId), StartPosition.earliest())) {
+            List<StoredEvent> batch;
+            while (!(batch = reader.poll(1000, Duration.ofMillis(100))).isEmpty()) {
+                for (StoredEvent e : batch) {
+                    if (deviceId.equals(e.data().systemProperties().get("iothub-connection-device-id"))) {
+                        events.add(e);
+                    }
+                }
+            }
+        }
+        return events;
+    }
+
     String uri() {
         return "ssl://" + HOST + ":" + listener.port();
     }
@@ -109,5 +142,9 @@ final class MqttTestHub implements AutoCloseable {
         blocking.shutdownNow();
         timer.shutdownNow();
         certificate.delete();
+        eventLog.close();
+        try (var files = Files.walk(dataDir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 }
