@@ -1,0 +1,106 @@
+package io.ferryhub.signaling;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ferryhub.common.json.Json;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.Base64;
+
+/**
+ * The bearer token both ends of a stream present to the streaming gateway: a JWT signed with HMAC-SHA256 (the shape
+ * IoT Hub itself hands out), so it is URL-safe as the MQTT {@code $auth} field needs, and a gateway holding the
+ * shared key verifies it without calling the hub. It names one stream of one device (or module) of one hub, and
+ * expires when the stream's handshake window closes.
+ *
+ * @param moduleId null for a device stream
+ */
+public record StreamToken(String streamId, String hubName, String deviceId, String moduleId, String streamName,
+                          Instant expiry) {
+    private static final String HEADER = b64(("{\"typ\":\"JWT\",\"alg\":\"HS256\"}").getBytes(StandardCharsets.UTF_8));
+    private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
+
+    /** Why a presented token is refused; the message goes to the log and the 401 body, never the token itself. */
+    public static final class InvalidTokenException extends Exception {
+        public InvalidTokenException(String message) {
+            super(message);
+        }
+    }
+
+    /** The signed, URL-safe form. */
+    public String sign(byte[] key) {
+        ObjectNode claims = Json.object()
+                .put("jti", streamId)
+                .put("iothub", hubName)
+                .put("dev", deviceId)
+                .put("name", streamName)
+                .put("exp", expiry.getEpochSecond());
+        if (moduleId != null) {
+            claims.put("mod", moduleId);
+        }
+        String signingInput = HEADER + "." + b64(Json.toBytes(claims));
+        return signingInput + "." + b64(hmac(key, signingInput));
+    }
+
+    /** Checks the signature (in constant time) and the expiry, and returns the claims. */
+    public static StreamToken verify(String token, byte[] key, Instant now) throws InvalidTokenException {
+        if (token == null || token.isEmpty()) {
+            throw new InvalidTokenException("no stream token");
+        }
+        int first = token.indexOf('.');
+        int last = token.lastIndexOf('.');
+        if (first <= 0 || last == first || last == token.length() - 1) {
+            throw new InvalidTokenException("stream token is not of the form header.claims.signature");
+        }
+        String signingInput = token.substring(0, last);
+        byte[] presented;
+        try {
+            presented = DECODER.decode(token.substring(last + 1));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidTokenException("stream token signature is not base64url");
+        }
+        if (!MessageDigest.isEqual(presented, hmac(key, signingInput))) {
+            throw new InvalidTokenException("stream token signature does not match");
+        }
+        StreamToken parsed;
+        try {
+            JsonNode claims = Json.parse(DECODER.decode(token.substring(first + 1, last)));
+            parsed = new StreamToken(text(claims, "jti"), text(claims, "iothub"), text(claims, "dev"),
+                    claims.hasNonNull("mod") ? claims.get("mod").asText() : null, text(claims, "name"),
+                    Instant.ofEpochSecond(claims.path("exp").asLong(0)));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidTokenException("stream token claims are malformed: " + e.getMessage());
+        }
+        if (!now.isBefore(parsed.expiry())) {
+            throw new InvalidTokenException("stream token expired at " + parsed.expiry());
+        }
+        return parsed;
+    }
+
+    private static String text(JsonNode claims, String name) {
+        JsonNode value = claims.get(name);
+        if (value == null || !value.isTextual() || value.asText().isEmpty()) {
+            throw new IllegalArgumentException("claim '" + name + "' missing");
+        }
+        return value.asText();
+    }
+
+    private static byte[] hmac(byte[] key, String input) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(input.getBytes(StandardCharsets.US_ASCII));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    private static String b64(byte[] bytes) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+}

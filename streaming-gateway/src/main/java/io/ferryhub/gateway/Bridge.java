@@ -1,0 +1,37 @@
+package io.ferryhub.gateway;
+
+import io.ferryhub.common.relay.RelaySession;
+import io.ferryhub.signaling.StreamToken;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.time.Instant;
+
+/** The gateway's record of one stream, from its first connection until its token can no longer be presented. */
+final class Bridge {
+    enum State { WAITING, RELAYING, CLOSED }
+
+    final StreamToken token;
+    final Instant opened = Instant.now();
+    State state = State.WAITING;
+    /** Connections admitted for this stream so far (handshaking or connected): never more than two. */
+    int ends = 1;
+    Channel first;
+    ScheduledFuture<?> handshakeTimer;
+    RelaySession session;
+
+    Bridge(StreamToken token) {
+        this.token = token;
+    }
+
+    String identity() {
+        return token.moduleId() == null ? token.deviceId() : token.deviceId() + "/" + token.moduleId();
+    }
+
+    StreamInfo info() {
+        RelaySession s = session;
+        return new StreamInfo(token.streamId(), token.hubName(), token.deviceId(), token.moduleId(),
+                token.streamName(), state == State.RELAYING ? "relaying" : "waiting", opened,
+                s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA());
+    }
+}

@@ -1,0 +1,140 @@
+package io.ferryhub.gateway;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The streaming gateway on its own listener (host, port and certificate of its own), for deployments that put it
+ * apart from the hub; the hub's stream URLs then point here and both share the token key.
+ */
+public final class StandaloneGateway implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StandaloneGateway.class);
+    /** An upgrade request is a few headers; anything bigger is not one. */
+    private static final int MAX_REQUEST_BYTES = 16 * 1024;
+
+    private final StreamGateway gateway;
+    private final EventLoopGroup group;
+    private final Channel server;
+
+    private StandaloneGateway(StreamGateway gateway, EventLoopGroup group, Channel server) {
+        this.gateway = gateway;
+        this.group = group;
+        this.server = server;
+    }
+
+    /**
+     * Listens on {@code bind} (port 0 for an ephemeral port).
+     *
+     * @param tls the server certificate's context; null only for plain {@code ws://} (tests behind a TLS proxy)
+     */
+    public static StandaloneGateway start(InetSocketAddress bind, SslContext tls, GatewayConfig config) {
+        StreamGateway gateway = new StreamGateway(config, Clock.systemUTC());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        long requestTimeout = config.handshakeTimeout().toMillis();
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
+                        // A connection that never completes its upgrade request is dropped.
+                        ch.pipeline().addLast("request-timeout",
+                                new ReadTimeoutHandler(requestTimeout, TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast("http", new HttpServerCodec());
+                        ch.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_REQUEST_BYTES));
+                        ch.pipeline().addLast("upgrade", new UpgradeHandler(gateway));
+                    }
+                });
+        try {
+            Channel server = bootstrap.bind(bind).sync().channel();
+            log.info("streaming gateway listening on {}{}", server.localAddress(), tls == null ? " (no TLS)" : "");
+            return new StandaloneGateway(gateway, group, server);
+        } catch (InterruptedException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding " + bind, e);
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    public StreamGateway gateway() {
+        return gateway;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        server.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** Hands bridge upgrades to the gateway; anything else gets 404. */
+    private static final class UpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final StreamGateway gateway;
+
+        UpgradeHandler(StreamGateway gateway) {
+            super(false);
+            this.gateway = gateway;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            String uri = request.uri();
+            int q = uri.indexOf('?');
+            String path = q < 0 ? uri : uri.substring(0, q);
+            if (gateway.matches(path) && "websocket".equalsIgnoreCase(request.headers().get(HttpHeaderNames.UPGRADE))) {
+                ctx.pipeline().remove("request-timeout");
+                gateway.upgrade(ctx, request);
+                return;
+            }
+            request.release();
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.NOT_FOUND, Unpooled.copiedBuffer("not a stream endpoint\n",
+                    StandardCharsets.UTF_8));
+            response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+            response.headers().set(HttpHeaderNames.CONNECTION, "close");
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("gateway connection {} failed before its upgrade: {}", ctx.channel().remoteAddress(),
+                    cause.toString());
+            ctx.close();
+        }
+    }
+}

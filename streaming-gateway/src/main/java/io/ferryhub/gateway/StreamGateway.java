@@ -1,0 +1,334 @@
+package io.ferryhub.gateway;
+
+import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.Relay;
+import io.ferryhub.common.relay.RelayEnd;
+import io.ferryhub.common.relay.RelaySession;
+import io.ferryhub.signaling.BridgePath;
+import io.ferryhub.signaling.StreamToken;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The streaming gateway: accepts the two WebSocket ends of each stream at {@code /bridges/...}, checks their bearer
+ * token before completing the handshake, pairs them by stream id and relays bytes between them. Runs inside the
+ * hub's HTTPS server or behind its own listener ({@link StandaloneGateway}); either way the HTTP pipeline hands it
+ * an upgrade request and it takes the connection over.
+ */
+public final class StreamGateway {
+    private static final Logger log = LoggerFactory.getLogger(StreamGateway.class);
+
+    /** Reserved for the multiplexed tunnel mode (many connections over one stream); not spoken yet. */
+    public static final String RESERVED_TUNNEL_SUBPROTOCOL = "ferryhub.tunnel.v1";
+
+    private final GatewayConfig config;
+    private final Clock clock;
+    /** Every stream whose token is still presentable, including closed ones, so a token is never used twice. */
+    private final Map<String, Bridge> bridges = new HashMap<>();
+    private final Map<String, Integer> openPerIdentity = new HashMap<>();
+    private int open;
+
+    public StreamGateway(GatewayConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public boolean matches(String path) {
+        return path.startsWith(BridgePath.PREFIX);
+    }
+
+    /**
+     * Takes over a connection whose HTTP request asks for a WebSocket upgrade to a bridge path. Refuses it with an
+     * HTTP error (401 bad token, 404 unknown path, 409 stream already paired, 429 over a limit) or completes the
+     * handshake and pairs it. Owns (releases) the request; call on the channel's event loop.
+     */
+    public void upgrade(ChannelHandlerContext ctx, FullHttpRequest request) {
+        try {
+            accept(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    private void accept(ChannelHandlerContext ctx, FullHttpRequest request) {
+        String path = pathOf(request.uri());
+        String remote = String.valueOf(ctx.channel().remoteAddress());
+        StreamToken token;
+        try {
+            token = StreamToken.verify(bearer(request), config.tokenKey(), clock.instant());
+        } catch (StreamToken.InvalidTokenException e) {
+            refuse(ctx, HttpResponseStatus.UNAUTHORIZED, e.getMessage(), path, remote);
+            return;
+        }
+        if (!BridgePath.of(token).equals(path)) {
+            refuse(ctx, HttpResponseStatus.UNAUTHORIZED, "the token is for another stream", path, remote);
+            return;
+        }
+        String offered = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
+        if (offered != null && offered.contains(RESERVED_TUNNEL_SUBPROTOCOL)) {
+            refuse(ctx, HttpResponseStatus.BAD_REQUEST, "sub-protocol " + RESERVED_TUNNEL_SUBPROTOCOL
+                    + " (multiplexed tunnels) is not supported by this gateway", path, remote);
+            return;
+        }
+        String refusal = admit(token);
+        if (refusal != null) {
+            refuse(ctx, refusal.startsWith("too many") ? HttpResponseStatus.TOO_MANY_REQUESTS
+                    : HttpResponseStatus.CONFLICT, refusal, path, remote);
+            return;
+        }
+        handshake(ctx, request, token, path);
+    }
+
+    /** Reserves a place for this connection, or says why there is none. */
+    private synchronized String admit(StreamToken token) {
+        Bridge bridge = bridges.get(token.streamId());
+        if (bridge != null) {
+            if (bridge.state != Bridge.State.WAITING || bridge.ends >= 2) {
+                return "stream " + token.streamId() + " already has both ends (or has ended)";
+            }
+            bridge.ends++;
+            return null;
+        }
+        String identity = identityOf(token);
+        if (open >= config.maxStreams()) {
+            return "too many streams on this gateway (" + config.maxStreams() + ")";
+        }
+        if (openPerIdentity.getOrDefault(identity, 0) >= config.maxStreamsPerDevice()) {
+            return "too many streams to " + identity + " (" + config.maxStreamsPerDevice() + ")";
+        }
+        bridges.put(token.streamId(), new Bridge(token));
+        open++;
+        openPerIdentity.merge(identity, 1, Integer::sum);
+        return null;
+    }
+
+    private void handshake(ChannelHandlerContext ctx, FullHttpRequest request, StreamToken token, String path) {
+        Channel ch = ctx.channel();
+        WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(
+                "wss://" + request.headers().get(HttpHeaderNames.HOST, "gateway") + path, null,
+                WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(config.maxFramePayload())
+                        .allowExtensions(false).build());
+        WebSocketServerHandshaker handshaker = factory.newHandshaker(request);
+        if (handshaker == null) {
+            release(token.streamId());
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ch);
+            return;
+        }
+        // Until paired, data is held (bounded) for the relay; control frames are answered meanwhile.
+        ch.pipeline().addLast("ws-control", new WebSocketControlHandler());
+        ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
+        ch.pipeline().remove(ctx.handler());
+        handshaker.handshake(ch, request).addListener((ChannelFutureListener) done -> {
+            if (!done.isSuccess()) {
+                log.info("stream {}: WebSocket handshake with {} failed: {}", token.streamId(), ch.remoteAddress(),
+                        done.cause().toString());
+                release(token.streamId());
+                ch.close();
+                return;
+            }
+            pair(token, ch);
+        });
+    }
+
+    private void pair(StreamToken token, Channel ch) {
+        Bridge bridge;
+        Channel first;
+        synchronized (this) {
+            bridge = bridges.get(token.streamId());
+            if (bridge == null || bridge.state != Bridge.State.WAITING) {
+                first = null;
+            } else if (bridge.first == null) {
+                bridge.first = ch;
+                bridge.handshakeTimer = ch.eventLoop().schedule(() -> handshakeExpired(bridge),
+                        config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                ch.closeFuture().addListener(f -> firstLeftEarly(bridge));
+                log.debug("stream {}: first end connected from {}", token.streamId(), ch.remoteAddress());
+                return;
+            } else {
+                first = bridge.first;
+                bridge.state = Bridge.State.RELAYING;
+                bridge.handshakeTimer.cancel(false);
+            }
+        }
+        if (first == null) {
+            closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "stream already ended");
+            return;
+        }
+        RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
+                config.idleTimeout());
+        bridge.session = session;
+        log.info("stream {} '{}' of {} open", token.streamId(), token.streamName(), bridge.identity());
+        session.closed().thenAccept(reason -> ended(bridge, reason));
+    }
+
+    private void handshakeExpired(Bridge bridge) {
+        Channel first;
+        synchronized (this) {
+            if (bridge.state != Bridge.State.WAITING) {
+                return;
+            }
+            first = bridge.first;
+        }
+        ended(bridge, "the other end did not connect within " + config.handshakeTimeout().toMillis() + " ms");
+        closeWebSocket(first, WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "the other end did not connect");
+    }
+
+    private void firstLeftEarly(Bridge bridge) {
+        synchronized (this) {
+            if (bridge.state != Bridge.State.WAITING) {
+                return;
+            }
+            bridge.handshakeTimer.cancel(false);
+        }
+        ended(bridge, "closed before the other end connected");
+    }
+
+    private void ended(Bridge bridge, String reason) {
+        synchronized (this) {
+            if (bridge.state == Bridge.State.CLOSED) {
+                return;
+            }
+            bridge.state = Bridge.State.CLOSED;
+            decrement(bridge.token);
+        }
+        RelaySession s = bridge.session;
+        log.info("stream {} '{}' of {} closed: {}; bytes first->second {}, second->first {}, {} ms",
+                bridge.token.streamId(), bridge.token.streamName(), bridge.identity(), reason,
+                s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA(),
+                Duration.between(bridge.opened, Instant.now()).toMillis());
+        forgetAtExpiry(bridge);
+    }
+
+    /** The record stays until the token expires, so a captured token cannot open the stream again. */
+    private void forgetAtExpiry(Bridge bridge) {
+        long delay = Math.max(0, Duration.between(clock.instant(), bridge.token.expiry()).toMillis());
+        Channel any = bridge.first;
+        Runnable forget = () -> {
+            synchronized (this) {
+                bridges.remove(bridge.token.streamId(), bridge);
+            }
+        };
+        if (any != null) {
+            any.eventLoop().schedule(forget, delay, TimeUnit.MILLISECONDS);
+        } else {
+            forget.run();
+        }
+    }
+
+    /** Frees a reservation whose connection never became an end of the stream. */
+    private void release(String streamId) {
+        synchronized (this) {
+            Bridge bridge = bridges.get(streamId);
+            if (bridge == null || bridge.state != Bridge.State.WAITING || --bridge.ends > 0) {
+                return;
+            }
+            bridges.remove(streamId);
+            decrement(bridge.token);
+        }
+    }
+
+    private void decrement(StreamToken token) {
+        open--;
+        openPerIdentity.computeIfPresent(identityOf(token), (k, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** The streams waiting for their second end or relaying. */
+    public synchronized List<StreamInfo> streams() {
+        List<StreamInfo> out = new ArrayList<>();
+        for (Bridge b : bridges.values()) {
+            if (b.state != Bridge.State.CLOSED && b.first != null) {
+                out.add(b.info());
+            }
+        }
+        return out;
+    }
+
+    public synchronized Optional<StreamInfo> stream(String streamId) {
+        Bridge b = bridges.get(streamId);
+        return b == null || b.state == Bridge.State.CLOSED || b.first == null ? Optional.empty()
+                : Optional.of(b.info());
+    }
+
+    /** Closes a stream (both ends); false if there is no such open stream. */
+    public boolean close(String streamId, String reason) {
+        Bridge bridge;
+        synchronized (this) {
+            bridge = bridges.get(streamId);
+            if (bridge == null || bridge.state == Bridge.State.CLOSED || bridge.first == null) {
+                return false;
+            }
+        }
+        RelaySession s = bridge.session;
+        if (s != null) {
+            s.close(reason);
+        } else {
+            closeWebSocket(bridge.first, WebSocketCloseStatus.NORMAL_CLOSURE, reason);
+        }
+        return true;
+    }
+
+    /** Streams counted against the limits: waiting or relaying. */
+    public synchronized int openCount() {
+        return open;
+    }
+
+    private static String identityOf(StreamToken token) {
+        return token.moduleId() == null ? token.deviceId() : token.deviceId() + "/" + token.moduleId();
+    }
+
+    private static void closeWebSocket(Channel ch, WebSocketCloseStatus status, String reason) {
+        ch.writeAndFlush(new CloseWebSocketFrame(status.code(), reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static String bearer(FullHttpRequest request) {
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null) {
+            return null;
+        }
+        return header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+    }
+
+    private static String pathOf(String uri) {
+        String path = uri.startsWith("/") ? uri : URI.create(uri).getRawPath();
+        int query = path.indexOf('?');
+        return query < 0 ? path : path.substring(0, query);
+    }
+
+    private static void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String reason, String path,
+                               String remote) {
+        log.info("stream connection from {} to {} refused ({}): {}", remote, path, status.code(), reason);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(reason + "\n", StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        response.headers().set(HttpHeaderNames.CONNECTION, "close");
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+}
