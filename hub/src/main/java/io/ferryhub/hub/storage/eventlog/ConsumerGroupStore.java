@@ -2,14 +2,11 @@ package io.ferryhub.hub.storage.eventlog;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.hub.storage.DurableFiles;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -34,21 +31,6 @@ public final class ConsumerGroupStore {
     }
 
     public synchronized void save(List<String> names) throws IOException {
-        Files.createDirectories(file.getParent());
-        Path next = file.resolveSibling(file.getFileName() + ".next");
-        Files.write(next, Json.toBytes(names));
-        try (FileChannel channel = FileChannel.open(next, StandardOpenOption.WRITE)) {
-            channel.force(true);
-        }
-        try {
-            Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(next, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-            dir.force(true); // makes the rename itself durable
-        } catch (IOException notSupportedOnThisFileSystem) {
-            // some file systems refuse to open a directory; the rename is then as durable as they make it
-        }
+        DurableFiles.replace(file, Json.toBytes(names));
     }
 }

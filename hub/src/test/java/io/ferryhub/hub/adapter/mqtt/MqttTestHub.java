@@ -5,7 +5,9 @@ import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.storage.c2d.FileC2dStore;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
 import io.ferryhub.hub.storage.eventlog.EventReader;
 import io.ferryhub.hub.storage.eventlog.StartPosition;
@@ -48,6 +50,7 @@ final class MqttTestHub implements AutoCloseable {
     final Path dataDir;
     final SegmentedEventLog eventLog;
     final TelemetryService telemetry;
+    final CloudToDeviceService c2d;
     private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ExecutorService blocking = Executors.newFixedThreadPool(2);
@@ -56,6 +59,10 @@ final class MqttTestHub implements AutoCloseable {
     private final MqttTlsListener listener;
 
     MqttTestHub() throws Exception {
+        this(CloudToDeviceService.Settings.DEFAULTS);
+    }
+
+    MqttTestHub(CloudToDeviceService.Settings c2dSettings) throws Exception {
         certificate = new SelfSignedCertificate(HOST);
         SslContext serverTls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         connections = new DeviceConnections(timer);
@@ -63,6 +70,9 @@ final class MqttTestHub implements AutoCloseable {
         eventLog = new SegmentedEventLog(dataDir.resolve("events"), SegmentedEventLog.Options.defaults());
         telemetry = new TelemetryService(eventLog);
         topicHandlers.add(new TelemetryTopicHandler(telemetry));
+        c2d = new CloudToDeviceService(new FileC2dStore(dataDir.resolve("c2d")), c2dSettings, keys::containsKey,
+                java.time.Clock.systemUTC());
+        topicHandlers.add(new C2dTopicHandler(c2d));
         MqttDeviceEndpoint endpoint = new MqttDeviceEndpoint(this::authenticate, connections, topicHandlers, blocking,
                 MqttSettings.DEFAULTS);
         listener = MqttTlsListener.bind(acceptors, workers, serverTls, endpoint, "127.0.0.1", 0);
@@ -143,6 +153,7 @@ final class MqttTestHub implements AutoCloseable {
         timer.shutdownNow();
         certificate.delete();
         eventLog.close();
+        c2d.close();
         try (var files = Files.walk(dataDir)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }

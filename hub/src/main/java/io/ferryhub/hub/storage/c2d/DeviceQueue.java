@@ -1,0 +1,17 @@
+package io.ferryhub.hub.storage.c2d;
+
+import java.util.List;
+
+/**
+ * A device's cloud-to-device queue as stored.
+ *
+ * @param deviceId the device it belongs to
+ * @param nextSequenceNumber the sequence number the next message gets; kept when the queue empties so numbers
+ *                           never repeat
+ * @param messages           pending messages, oldest first
+ */
+public record DeviceQueue(String deviceId, long nextSequenceNumber, List<C2dMessage> messages) {
+    public DeviceQueue {
+        messages = List.copyOf(messages);
+    }
+}

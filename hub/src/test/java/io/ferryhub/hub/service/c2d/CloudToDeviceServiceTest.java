@@ -1,0 +1,157 @@
+package io.ferryhub.hub.service.c2d;
+
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.storage.c2d.C2dMessage;
+import io.ferryhub.hub.storage.c2d.FileC2dStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** IoT Hub's cloud-to-device limits and durability, on the embedded file store. */
+class CloudToDeviceServiceTest {
+    @TempDir
+    Path dir;
+
+    private CloudToDeviceService service() throws Exception {
+        return new CloudToDeviceService(new FileC2dStore(dir), CloudToDeviceService.Settings.DEFAULTS,
+                Set.of("dev1", "dev2")::contains, Clock.systemUTC());
+    }
+
+    private static OutgoingMessage message(String id, byte[] body) {
+        return new OutgoingMessage(id, null, null, "full", null, Map.of("k", "v"), body);
+    }
+
+    private static HubErrorCode failure(CompletableFuture<?> future) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+        return assertInstanceOf(HubException.class, e.getCause()).errorCode();
+    }
+
+    @Test
+    void fiftyMessagesFitInAQueueAndTheFiftyFirstIsRefused() throws Exception {
+        try (CloudToDeviceService c2d = service()) {
+            for (int i = 0; i < 50; i++) {
+                c2d.send("dev1", message("m" + i, new byte[10])).get(10, TimeUnit.SECONDS);
+            }
+            assertEquals(HubErrorCode.DeviceMaximumQueueDepthExceeded, failure(c2d.send("dev1", message("m50", new byte[10]))));
+            // other devices are not affected
+            c2d.send("dev2", message("x", new byte[10])).get(10, TimeUnit.SECONDS);
+            assertEquals(50, c2d.purge("dev1").get(10, TimeUnit.SECONDS));
+            c2d.send("dev1", message("m51", new byte[10])).get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void sizeIsCountedAsIotHubDoesUpTo64Kb() throws Exception {
+        try (CloudToDeviceService c2d = service()) {
+            // body + message id + property name and value
+            int overhead = "id".length() + "k".length() + "v".length();
+            c2d.send("dev1", message("id", new byte[64 * 1024 - overhead])).get(10, TimeUnit.SECONDS);
+            assertEquals(HubErrorCode.MessageTooLarge, failure(c2d.send("dev1", message("id", new byte[64 * 1024 - overhead + 1]))));
+        }
+    }
+
+    @Test
+    void badRequestsAreRefusedWithIotHubCodes() throws Exception {
+        try (CloudToDeviceService c2d = service()) {
+            assertEquals(HubErrorCode.DeviceNotFound, failure(c2d.send("nobody", message("a", new byte[1]))));
+            assertEquals(HubErrorCode.ArgumentInvalid, failure(c2d.send("dev1",
+                    new OutgoingMessage("a", null, null, "sometimes", null, Map.of(), new byte[1]))));
+            assertEquals(HubErrorCode.ArgumentInvalid, failure(c2d.send("dev1",
+                    new OutgoingMessage("a", null, null, null, Instant.now().plus(Duration.ofDays(3)), Map.of(),
+                            new byte[1]))));
+            assertEquals(HubErrorCode.ArgumentInvalid, failure(c2d.send("dev1",
+                    new OutgoingMessage("a", null, null, null, Instant.now().minusSeconds(1), Map.of(), new byte[1]))));
+            assertEquals(HubErrorCode.ArgumentInvalid, failure(c2d.send("dev1",
+                    new OutgoingMessage("a", null, null, null, null, Map.of("bad name", "v"), new byte[1]))));
+            assertEquals(HubErrorCode.ArgumentInvalid, failure(c2d.send("dev1", message("x".repeat(129), new byte[1]))));
+            assertEquals(HubErrorCode.DeviceNotFound, failure(c2d.purge("nobody")));
+            assertEquals(0, c2d.queueDepth("dev1").get());
+        }
+    }
+
+    @Test
+    void queuesAndDeliveryCountsSurviveARestart() throws Exception {
+        byte[] body = "durable".getBytes(StandardCharsets.UTF_8);
+        LinkedBlockingQueue<C2dMessage> delivered = new LinkedBlockingQueue<>();
+        DeviceInbox failing = inbox(delivered, CompletableFuture.failedFuture(new IllegalStateException("dropped")));
+        try (CloudToDeviceService c2d = service()) {
+            c2d.send("dev1", message("keep", body)).get(10, TimeUnit.SECONDS);
+            c2d.attach(failing);
+            assertEquals(1, delivered.poll(10, TimeUnit.SECONDS).deliveryCount());
+            c2d.detach(failing);
+        }
+        try (CloudToDeviceService c2d = service()) {
+            assertEquals(1, c2d.queueDepth("dev1").get());
+            CompletableFuture<Void> ack = new CompletableFuture<>();
+            c2d.attach(inbox(delivered, ack));
+            C2dMessage again = delivered.poll(10, TimeUnit.SECONDS);
+            assertNotNull(again);
+            assertEquals("keep", again.messageId());
+            assertEquals(2, again.deliveryCount());
+            assertArrayEquals(body, again.body());
+            assertEquals(0, again.sequenceNumber());
+            ack.complete(null);
+            assertTrue(waitForEmpty(c2d, "dev1"));
+            // the next message continues the sequence instead of reusing a number
+            assertEquals(1, c2d.send("dev1", message("next", body)).get(10, TimeUnit.SECONDS).sequenceNumber());
+        }
+        try (CloudToDeviceService c2d = service()) {
+            CloudToDeviceService.FeedbackBatch batch = c2d.receiveFeedback().get(10, TimeUnit.SECONDS).orElseThrow();
+            assertEquals("keep", batch.records().get(0).originalMessageId());
+            assertEquals("Success", batch.records().get(0).statusCode());
+            assertEquals("gen-1", batch.records().get(0).deviceGenerationId());
+            assertTrue(c2d.receiveFeedback().get(10, TimeUnit.SECONDS).isEmpty(), "a locked batch is not handed out twice");
+            c2d.completeFeedback(batch.lockToken()).get(10, TimeUnit.SECONDS);
+            assertEquals(HubErrorCode.DeviceMessageLockLost, failure(c2d.completeFeedback(batch.lockToken())));
+        }
+    }
+
+    private static boolean waitForEmpty(CloudToDeviceService c2d, String deviceId) throws Exception {
+        for (int i = 0; i < 400; i++) {
+            if (c2d.queueDepth(deviceId).get() == 0) {
+                return true;
+            }
+            Thread.sleep(25);
+        }
+        return false;
+    }
+
+    private static DeviceInbox inbox(LinkedBlockingQueue<C2dMessage> delivered, CompletableFuture<Void> outcome) {
+        return new DeviceInbox() {
+            @Override
+            public String deviceId() {
+                return "dev1";
+            }
+
+            @Override
+            public String generationId() {
+                return "gen-1";
+            }
+
+            @Override
+            public CompletableFuture<Void> deliver(C2dMessage message) {
+                delivered.add(message);
+                return outcome;
+            }
+        };
+    }
+}
