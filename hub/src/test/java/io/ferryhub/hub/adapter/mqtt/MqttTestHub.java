@@ -128,6 +128,15 @@ final class MqttTestHub implements AutoCloseable {
         return events;
     }
 
+    /** The PEM file of the certificate clients must trust (self-signed, so it is its own CA). */
+    java.io.File caFile() {
+        return certificate.certificate();
+    }
+
+    int port() {
+        return listener.port();
+    }
+
     String uri() {
         return "ssl://" + HOST + ":" + listener.port();
     }
