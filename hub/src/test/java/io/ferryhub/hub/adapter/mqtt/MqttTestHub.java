@@ -57,6 +57,7 @@ final class MqttTestHub implements AutoCloseable {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final SelfSignedCertificate certificate;
     private final MqttTlsListener listener;
+    private final io.netty.channel.Channel httpsChannel;
 
     MqttTestHub() throws Exception {
         this(CloudToDeviceService.Settings.DEFAULTS);
@@ -76,6 +77,7 @@ final class MqttTestHub implements AutoCloseable {
         MqttDeviceEndpoint endpoint = new MqttDeviceEndpoint(this::authenticate, connections, topicHandlers, blocking,
                 MqttSettings.DEFAULTS);
         listener = MqttTlsListener.bind(acceptors, workers, serverTls, endpoint, "127.0.0.1", 0);
+        httpsChannel = WebSocketOnlyHttpsServer.bind(acceptors, workers, serverTls, new MqttWebSocketEndpoint(endpoint));
     }
 
     private AuthenticatedDevice authenticate(String deviceId, String moduleId, String token,
@@ -137,6 +139,11 @@ final class MqttTestHub implements AutoCloseable {
         return listener.port();
     }
 
+    String webSocketUri() {
+        return "wss://" + HOST + ":" + ((java.net.InetSocketAddress) httpsChannel.localAddress()).getPort()
+                + MqttWebSocketEndpoint.PATH;
+    }
+
     String uri() {
         return "ssl://" + HOST + ":" + listener.port();
     }
@@ -156,6 +163,7 @@ final class MqttTestHub implements AutoCloseable {
     @Override
     public void close() throws Exception {
         listener.close();
+        httpsChannel.close().sync();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         blocking.shutdownNow();
