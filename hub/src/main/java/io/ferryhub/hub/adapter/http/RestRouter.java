@@ -1,0 +1,178 @@
+package io.ferryhub.hub.adapter.http;
+
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.auth.ServiceAuthenticator;
+import io.ferryhub.hub.service.auth.ServicePrincipal;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The REST route table and its dispatcher: matches a request to a route, authenticates the caller for the route's
+ * permission and runs the handler on the request executor (never on the event loop), then writes the answer or
+ * IoT Hub's error response. The {@code api-version} parameter is accepted whatever its value: every SDK sends a
+ * different one.
+ */
+public final class RestRouter implements RestRoutes {
+    private static final Logger log = LoggerFactory.getLogger(RestRouter.class);
+    static final String METHOD_OVERRIDE = "X-HTTP-Method-Override";
+
+    private record Route(HttpMethod method, RouteTemplate template, Permission permission, RestHandler handler) {
+    }
+
+    private record Match(Route route, Map<String, String> params) {
+    }
+
+    private final List<Route> routes = new CopyOnWriteArrayList<>();
+    private final ServiceAuthenticator authenticator;
+    private final Executor executor;
+
+    public RestRouter(ServiceAuthenticator authenticator, Executor executor) {
+        this.authenticator = authenticator;
+        this.executor = executor;
+    }
+
+    @Override
+    public void add(HttpMethod method, String pathTemplate, Permission permission, RestHandler handler) {
+        routes.add(new Route(method, new RouteTemplate(pathTemplate), permission, handler));
+    }
+
+    /** Serves one request; takes ownership of (releases) it. Called on the event loop; returns at once. */
+    void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        QueryStringDecoder target = new QueryStringDecoder(RequestTarget.pathAndQuery(request.uri()));
+        HttpMethod method = effectiveMethod(request);
+        byte[] body = ByteBufUtil.getBytes(request.content());
+        HttpHeaders headers = request.headers().copy();
+        request.release();
+        String rawPath = target.rawPath();
+        List<String> segments = RouteTemplate.split(rawPath);
+        Match match;
+        try {
+            match = find(method, segments, rawPath);
+        } catch (HubException e) {
+            write(ctx, HubErrorResponse.of(e.errorCode(), e.getMessage()), keepAlive);
+            return;
+        }
+        RestRequest partial = new RestRequest(method, rawPath, match.params(), target.parameters(), headers, body,
+                null, remote(ctx.channel().remoteAddress()));
+        try {
+            executor.execute(() -> run(ctx, match.route(), partial, keepAlive));
+        } catch (RejectedExecutionException e) {
+            write(ctx, HubErrorResponse.of(HubErrorCode.ThrottlingException,
+                    "The hub is busy; retry the request later"), keepAlive);
+        }
+    }
+
+    private Match find(HttpMethod method, List<String> segments, String rawPath) {
+        Match best = null;
+        boolean pathKnown = false;
+        for (Route route : routes) {
+            Map<String, String> params = route.template().match(segments);
+            if (params == null) {
+                continue;
+            }
+            pathKnown = true;
+            if (route.method().equals(method)
+                    && (best == null || route.template().literalCount() > best.route().template().literalCount())) {
+                best = new Match(route, params);
+            }
+        }
+        if (best == null) {
+            throw new HubException(HubErrorCode.InvalidOperation, pathKnown
+                    ? method + " is not supported on " + rawPath
+                    : "No operation is served at " + rawPath);
+        }
+        return best;
+    }
+
+    private static HttpMethod effectiveMethod(FullHttpRequest request) {
+        String override = request.headers().get(METHOD_OVERRIDE);
+        if (override != null && !override.isBlank() && request.method().equals(HttpMethod.POST)) {
+            return HttpMethod.valueOf(override.trim().toUpperCase(Locale.ROOT));
+        }
+        return request.method();
+    }
+
+    private void run(ChannelHandlerContext ctx, Route route, RestRequest partial, boolean keepAlive) {
+        CompletableFuture<RestResponse> answer;
+        try {
+            ServicePrincipal principal = route.permission() == null ? null
+                    : authenticator.authenticate(partial.header(HttpHeaderNames.AUTHORIZATION.toString()),
+                    route.permission());
+            RestRequest request = new RestRequest(partial.method(), partial.path(), partial.pathParams(),
+                    partial.query(), partial.headers(), partial.body(), principal, partial.remoteAddress());
+            answer = route.handler().handle(request);
+        } catch (Throwable t) {
+            answer = CompletableFuture.failedFuture(t);
+        }
+        answer.whenComplete((response, failure) -> {
+            if (failure == null && response == null) {
+                failure = new IllegalStateException("route " + route.template() + " answered nothing");
+            }
+            write(ctx, failure == null ? toHttp(response) : toError(route, partial, failure), keepAlive);
+        });
+    }
+
+    private static FullHttpResponse toHttp(RestResponse r) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(r.status()), Unpooled.wrappedBuffer(r.body()));
+        r.headers().forEach((name, value) -> response.headers().set(name, value));
+        if (r.contentType() != null) {
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());
+        }
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.body().length);
+        return response;
+    }
+
+    private static FullHttpResponse toError(Route route, RestRequest request, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof HubException e) {
+            return HubErrorResponse.of(e.errorCode(), e.getMessage());
+        }
+        log.error("{} {} failed in route {}", request.method(), request.path(), route.template(), cause);
+        return HubErrorResponse.of(HubErrorCode.ServerError, "Internal server error");
+    }
+
+    static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
+        if (keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(response);
+        } else {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static String remote(SocketAddress address) {
+        return address instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : String.valueOf(address);
+    }
+}

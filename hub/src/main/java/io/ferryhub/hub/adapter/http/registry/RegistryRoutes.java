@@ -1,0 +1,165 @@
+package io.ferryhub.hub.adapter.http.registry;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.json.Json;
+import io.ferryhub.hub.adapter.http.RestRequest;
+import io.ferryhub.hub.adapter.http.RestResponse;
+import io.ferryhub.hub.adapter.http.RestRoutes;
+import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.registry.ConnectionStates;
+import io.ferryhub.hub.service.registry.Device;
+import io.ferryhub.hub.service.registry.Module;
+import io.ferryhub.hub.service.registry.RegistryService;
+import io.ferryhub.hub.service.registry.RegistryStatistics;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** IoT Hub's identity registry REST API: devices, modules, listing and statistics. */
+public final class RegistryRoutes {
+    /** IoT Hub's cap on {@code GET /devices?top=N}. */
+    static final int MAX_TOP = 1000;
+    /** Listing continuation, our own: the opaque position after the last device of the previous page. */
+    static final String CONTINUATION = "x-ms-continuation";
+
+    private final RegistryService registry;
+
+    private RegistryRoutes(RegistryService registry) {
+        this.registry = registry;
+    }
+
+    public static void register(RestRoutes routes, RegistryService registry) {
+        RegistryRoutes r = new RegistryRoutes(registry);
+        routes.add(HttpMethod.PUT, "/devices/{deviceId}", Permission.RegistryWrite, r::putDevice);
+        routes.add(HttpMethod.GET, "/devices/{deviceId}", Permission.RegistryRead, r::getDevice);
+        routes.add(HttpMethod.DELETE, "/devices/{deviceId}", Permission.RegistryWrite, r::deleteDevice);
+        routes.add(HttpMethod.GET, "/devices", Permission.RegistryRead, r::listDevices);
+        routes.add(HttpMethod.GET, "/statistics/devices", Permission.RegistryRead, r::statistics);
+        routes.add(HttpMethod.PUT, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryWrite, r::putModule);
+        routes.add(HttpMethod.GET, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryRead, r::getModule);
+        routes.add(HttpMethod.DELETE, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryWrite,
+                r::deleteModule);
+        routes.add(HttpMethod.GET, "/devices/{deviceId}/modules", Permission.RegistryRead, r::listModules);
+    }
+
+    private CompletableFuture<RestResponse> putDevice(RestRequest request) {
+        Device wanted = IdentityJson.readDevice(IdentityJson.parseObject(request.body()));
+        Device stored = registry.putDevice(request.pathParam("deviceId"), wanted, ifMatch(request));
+        return done(deviceResponse(stored));
+    }
+
+    private CompletableFuture<RestResponse> getDevice(RestRequest request) {
+        return done(deviceResponse(registry.device(request.pathParam("deviceId"))));
+    }
+
+    private CompletableFuture<RestResponse> deleteDevice(RestRequest request) {
+        registry.deleteDevice(request.pathParam("deviceId"), ifMatch(request));
+        return done(RestResponse.noContent());
+    }
+
+    private CompletableFuture<RestResponse> listDevices(RestRequest request) {
+        int top = top(request.queryParam("top"));
+        String after = decodeContinuation(request.header(CONTINUATION));
+        List<Device> page = registry.devices(after, top + 1);
+        ConnectionStates states = registry.connectionStates();
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (Device d : page.subList(0, Math.min(top, page.size()))) {
+            out.add(IdentityJson.write(d, states.of(d.deviceId(), null)));
+        }
+        RestResponse response = RestResponse.ok(out);
+        if (page.size() > top) {
+            response = response.withHeader(CONTINUATION, encodeContinuation(page.get(top - 1).deviceId()));
+        }
+        return done(response);
+    }
+
+    private CompletableFuture<RestResponse> statistics(RestRequest request) {
+        RegistryStatistics s = registry.statistics();
+        return done(RestResponse.ok(Json.object()
+                .put("totalDeviceCount", s.totalDeviceCount())
+                .put("enabledDeviceCount", s.enabledDeviceCount())
+                .put("disabledDeviceCount", s.disabledDeviceCount())));
+    }
+
+    private CompletableFuture<RestResponse> putModule(RestRequest request) {
+        Module wanted = IdentityJson.readModule(IdentityJson.parseObject(request.body()));
+        Module stored = registry.putModule(request.pathParam("deviceId"), request.pathParam("moduleId"), wanted,
+                ifMatch(request));
+        return done(moduleResponse(stored));
+    }
+
+    private CompletableFuture<RestResponse> getModule(RestRequest request) {
+        return done(moduleResponse(registry.module(request.pathParam("deviceId"), request.pathParam("moduleId"))));
+    }
+
+    private CompletableFuture<RestResponse> deleteModule(RestRequest request) {
+        registry.deleteModule(request.pathParam("deviceId"), request.pathParam("moduleId"), ifMatch(request));
+        return done(RestResponse.noContent());
+    }
+
+    private CompletableFuture<RestResponse> listModules(RestRequest request) {
+        String deviceId = request.pathParam("deviceId");
+        ConnectionStates states = registry.connectionStates();
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        for (Module m : registry.modules(deviceId)) {
+            out.add(IdentityJson.write(m, states.of(deviceId, m.moduleId())));
+        }
+        return done(RestResponse.ok(out));
+    }
+
+    private RestResponse deviceResponse(Device d) {
+        return RestResponse.ok(IdentityJson.write(d, registry.connectionStates().of(d.deviceId(), null)))
+                .withHeader(HttpHeaderNames.ETAG.toString(), "\"" + d.etag() + "\"");
+    }
+
+    private RestResponse moduleResponse(Module m) {
+        return RestResponse.ok(IdentityJson.write(m, registry.connectionStates().of(m.deviceId(), m.moduleId())))
+                .withHeader(HttpHeaderNames.ETAG.toString(), "\"" + m.etag() + "\"");
+    }
+
+    private static String ifMatch(RestRequest request) {
+        String value = request.header(HttpHeaderNames.IF_MATCH.toString());
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    private static int top(String value) {
+        if (value == null || value.isBlank()) {
+            return MAX_TOP;
+        }
+        try {
+            int top = Integer.parseInt(value.trim());
+            if (top < 1) {
+                throw new NumberFormatException();
+            }
+            return Math.min(top, MAX_TOP);
+        } catch (NumberFormatException e) {
+            throw new HubException(HubErrorCode.ArgumentInvalid, "top must be a positive whole number");
+        }
+    }
+
+    private static String encodeContinuation(String lastDeviceId) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(lastDeviceId.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String decodeContinuation(String token) {
+        if (token == null || token.isBlank()) {
+            return null;
+        }
+        try {
+            return new String(Base64.getUrlDecoder().decode(token.trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new HubException(HubErrorCode.ArgumentInvalid, "the " + CONTINUATION + " header is not one this "
+                    + "hub issued");
+        }
+    }
+
+    private static CompletableFuture<RestResponse> done(RestResponse response) {
+        return CompletableFuture.completedFuture(response);
+    }
+}

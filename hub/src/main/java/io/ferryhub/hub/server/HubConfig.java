@@ -1,0 +1,89 @@
+package io.ferryhub.hub.server;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How a hub is started. The defaults are IoT Hub's ports (the official SDKs hard-code them); any port may be 0 for
+ * an ephemeral one, which tests use.
+ *
+ * @param hostName       the name in connection strings and the certificate; must contain a dot for the Java device
+ *                       SDK, so the default is {@code 127.0.0.1}
+ * @param extraAliases   further names the hub answers to (besides localhost, 127.0.0.1, ::1 and the machine's name)
+ * @param bindAddress    the address every listener binds
+ * @param tlsCertificate the operator's PEM certificate chain, or null to use the hub's own CA
+ * @param tlsKey         the operator's PEM private key (with {@code tlsCertificate})
+ * @param maxBodyBytes   the largest REST request body accepted
+ * @param requestThreads threads running REST handlers (they may wait on storage commits)
+ */
+public record HubConfig(String hostName, List<String> extraAliases, Path dataDir, String bindAddress, int httpsPort,
+                        int mqttPort, int amqpPort, Path tlsCertificate, Path tlsKey, int maxBodyBytes,
+                        int requestThreads) {
+    public static final int DEFAULT_HTTPS_PORT = 443;
+    public static final int DEFAULT_MQTT_PORT = 8883;
+    public static final int DEFAULT_AMQP_PORT = 5671;
+
+    public HubConfig {
+        if (hostName == null || hostName.isBlank()) {
+            throw new IllegalArgumentException("the host name must not be empty");
+        }
+        extraAliases = List.copyOf(extraAliases);
+        checkPort(httpsPort, "https");
+        checkPort(mqttPort, "mqtt");
+        checkPort(amqpPort, "amqp");
+        if ((tlsCertificate == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("a TLS certificate needs its key, and a key its certificate");
+        }
+    }
+
+    private static void checkPort(int port, String name) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("the " + name + " port must be between 0 and 65535, not " + port);
+        }
+    }
+
+    public static HubConfig defaults() {
+        return new HubConfig("127.0.0.1", List.of(), Path.of("data"), "0.0.0.0", DEFAULT_HTTPS_PORT,
+                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64);
+    }
+
+    /** Loopback only, every port ephemeral: for tests of any module. */
+    public static HubConfig ephemeral(Path dataDir) {
+        return defaults().withDataDir(dataDir).withBindAddress("127.0.0.1").withPorts(0, 0, 0);
+    }
+
+    public HubConfig withHostName(String name) {
+        return new HubConfig(name, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
+                tlsKey, maxBodyBytes, requestThreads);
+    }
+
+    public HubConfig withExtraAliases(List<String> aliases) {
+        return new HubConfig(hostName, aliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
+                tlsKey, maxBodyBytes, requestThreads);
+    }
+
+    public HubConfig withDataDir(Path dir) {
+        return new HubConfig(hostName, extraAliases, dir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
+                tlsKey, maxBodyBytes, requestThreads);
+    }
+
+    public HubConfig withBindAddress(String address) {
+        return new HubConfig(hostName, extraAliases, dataDir, address, httpsPort, mqttPort, amqpPort, tlsCertificate,
+                tlsKey, maxBodyBytes, requestThreads);
+    }
+
+    public HubConfig withPorts(int https, int mqtt, int amqp) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, https, mqtt, amqp, tlsCertificate, tlsKey,
+                maxBodyBytes, requestThreads);
+    }
+
+    public HubConfig withTls(Path certificateChain, Path key) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                certificateChain, key, maxBodyBytes, requestThreads);
+    }
+
+    public HubConfig withMaxBodyBytes(int bytes) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, bytes, requestThreads);
+    }
+}

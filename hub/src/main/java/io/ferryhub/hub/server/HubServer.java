@@ -1,0 +1,354 @@
+package io.ferryhub.hub.server;
+
+import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
+import io.ferryhub.hub.adapter.http.RestRouter;
+import io.ferryhub.hub.adapter.http.RestRoutes;
+import io.ferryhub.hub.adapter.http.registry.RegistryRoutes;
+import io.ferryhub.hub.adapter.websocket.WebSocketEndpoint;
+import io.ferryhub.hub.server.tls.HubPki;
+import io.ferryhub.hub.server.tls.ServerTls;
+import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.service.auth.HostAliases;
+import io.ferryhub.hub.service.auth.RegistryDeviceAuthenticator;
+import io.ferryhub.hub.service.auth.SasServiceAuthenticator;
+import io.ferryhub.hub.service.auth.ServiceAuthenticator;
+import io.ferryhub.hub.service.auth.SharedAccessPolicies;
+import io.ferryhub.hub.service.auth.SharedAccessPolicy;
+import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.service.registry.ConnectionStates;
+import io.ferryhub.hub.service.registry.RegistryService;
+import io.ferryhub.hub.storage.embedded.JournalStore;
+import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A running hub: storage, PKI, services and listeners assembled in one place ({@link #start}). Startable in-process
+ * (tests of every module use {@link HubConfig#ephemeral}) and by the {@code iothub start} command.
+ *
+ * <p>Features plug in here: they register REST routes on {@link #restRoutes()}, WebSocket endpoints with
+ * {@link #addWebSocketEndpoint}, listeners with {@link #bindListener}, and reach devices through
+ * {@link #deviceConnections()}.
+ */
+public final class HubServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HubServer.class);
+    /** Where the iothubowner connection string is written on first start, readable by the owner only. */
+    public static final String OWNER_CONNECTION_STRING_FILE = "iothubowner.connection-string";
+    private static final int REQUEST_QUEUE = 10_000;
+
+    private final HubConfig config;
+    private final HostAliases aliases;
+    private final List<Channel> listeners = new ArrayList<>();
+    private final List<WebSocketEndpoint> webSocketEndpoints = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup workerGroup;
+    private ScheduledExecutorService scheduler;
+    private ThreadPoolExecutor requestExecutor;
+    private JournalStore store;
+    private SharedAccessPolicies policies;
+    private RegistryService registry;
+    private DeviceConnections connections;
+    private DeviceAuthenticator deviceAuthenticator;
+    private ServiceAuthenticator serviceAuthenticator;
+    private RestRouter router;
+    private SslContext sslContext;
+    private Path caCertificate;
+    private int httpsPort = -1;
+    private volatile boolean closed;
+
+    private HubServer(HubConfig config) {
+        this.config = config;
+        this.aliases = new HostAliases(config.hostName(), aliasesOf(config));
+    }
+
+    /** Starts a hub; on failure everything already started is stopped again. */
+    public static HubServer start(HubConfig config) throws HubStartException {
+        HubServer hub = new HubServer(config);
+        try {
+            hub.assemble();
+            return hub;
+        } catch (HubStartException e) {
+            hub.close();
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            hub.close();
+            throw new HubStartException("the hub could not start: " + e.getMessage(), e);
+        }
+    }
+
+    private void assemble() throws IOException, HubStartException {
+        Path dataDir = config.dataDir().toAbsolutePath();
+        Files.createDirectories(dataDir);
+        store = JournalStore.open(dataDir.resolve("registry"));
+        KeyValueRegistryStore registryStore = new KeyValueRegistryStore(store);
+        policies = new SharedAccessPolicies(registryStore);
+
+        if (config.tlsCertificate() != null) {
+            sslContext = ServerTls.serverContext(config.tlsCertificate(), config.tlsKey());
+            caCertificate = null;
+        } else {
+            HubPki.CertificateFiles files = HubPki.ensure(dataDir, aliases.all());
+            sslContext = ServerTls.serverContext(files.serverChain(), files.serverKey());
+            caCertificate = files.caCertificate();
+        }
+        if (policies.createdNow()) {
+            HubPki.writeSecret(dataDir.resolve(OWNER_CONNECTION_STRING_FILE), ownerConnectionString() + "\n");
+        }
+
+        scheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("hub-timer"));
+        requestExecutor = new ThreadPoolExecutor(config.requestThreads(), config.requestThreads(), 60,
+                TimeUnit.SECONDS, new LinkedBlockingQueue<>(REQUEST_QUEUE), daemonThreads("hub-rest"));
+        connections = new DeviceConnections(scheduler);
+        ConnectionStates states = new ConnectionStates();
+        connections.addListener(states);
+        registry = new RegistryService(registryStore, connections, states);
+        Clock clock = Clock.systemUTC();
+        serviceAuthenticator = new SasServiceAuthenticator(policies, aliases, clock);
+        deviceAuthenticator = new RegistryDeviceAuthenticator(registry, policies, aliases, clock);
+        router = new RestRouter(serviceAuthenticator, requestExecutor);
+        RegistryRoutes.register(router, registry);
+
+        bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        workerGroup = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        httpsPort = bindListener("https", config.httpsPort(), new HttpsChannelInitializer(sslContext,
+                config.maxBodyBytes(), router, webSocketEndpoints));
+
+        // Feature wiring (MQTT, device streams, telemetry, C2D) goes here: a few lines per feature.
+
+        log.info("hub {} started: https {}, CA {}", aliases.hostName(), httpsPort,
+                caCertificate == null ? "(operator's certificate)" : caCertificate);
+    }
+
+    /**
+     * Binds a TLS listener of a feature (e.g. MQTT on 8883) on the hub's event loops; it is closed with the hub.
+     *
+     * @return the bound port (the ephemeral one when {@code port} is 0)
+     * @throws HubStartException with the one-line fix when the port is privileged or taken
+     */
+    public int bindListener(String name, int port, ChannelInitializer<SocketChannel> initializer)
+            throws HubStartException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(initializer);
+        try {
+            Channel channel = bootstrap.bind(config.bindAddress(), port).sync().channel();
+            synchronized (listeners) {
+                listeners.add(channel);
+            }
+            return ((InetSocketAddress) channel.localAddress()).getPort();
+        } catch (Exception e) {
+            throw bindFailure(name, port, e);
+        }
+    }
+
+    private HubStartException bindFailure(String name, int port, Exception e) {
+        String reason = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+        if (port > 0 && port < 1024 && (reason.contains("permission denied") || reason.contains("access denied"))) {
+            return new HubStartException("cannot bind the " + name + " port " + port + ": ports below 1024 need "
+                    + "privileges. Run as root, or grant them once with 'sudo setcap cap_net_bind_service=+ep "
+                    + "$(readlink -f $(which java))', or pass other ports (e.g. --https-port 8443 --mqtt-port 18883; "
+                    + "the official SDKs hard-code 443/8883/5671 and then need a port forward)", e);
+        }
+        if (e instanceof SocketException || reason.contains("in use")) {
+            return new HubStartException("cannot bind the " + name + " port " + port + " on " + config.bindAddress()
+                    + ": " + e.getMessage() + " (another process holds it? pass another port)", e);
+        }
+        return new HubStartException("cannot bind the " + name + " port " + port + ": " + e, e);
+    }
+
+    private static Set<String> aliasesOf(HubConfig config) {
+        Set<String> names = new LinkedHashSet<>();
+        names.add("localhost");
+        names.add("127.0.0.1");
+        names.add("::1");
+        try {
+            String machine = InetAddress.getLocalHost().getHostName();
+            if (machine != null && !machine.isBlank()) {
+                names.add(machine.toLowerCase(Locale.ROOT));
+            }
+        } catch (UnknownHostException e) {
+            log.debug("the machine's name is not resolvable; not among the hub's names: {}", e.getMessage());
+        }
+        names.addAll(config.extraAliases());
+        names.remove(config.hostName().toLowerCase(Locale.ROOT));
+        return names;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    // ---- what the hub offers its features and its operator
+
+    public HubConfig config() {
+        return config;
+    }
+
+    public String hostName() {
+        return aliases.hostName();
+    }
+
+    public HostAliases hostAliases() {
+        return aliases;
+    }
+
+    public int httpsPort() {
+        return httpsPort;
+    }
+
+    /** The CA certificate clients must trust, or null when the operator supplied the hub's certificate. */
+    public Path caCertificatePath() {
+        return caCertificate;
+    }
+
+    /** The server TLS context: every listener of the hub uses it (client certificates optional, see ServerTls). */
+    public SslContext serverSslContext() {
+        return sslContext;
+    }
+
+    public RestRoutes restRoutes() {
+        return router;
+    }
+
+    public void addWebSocketEndpoint(WebSocketEndpoint endpoint) {
+        webSocketEndpoints.add(endpoint);
+    }
+
+    public DeviceConnections deviceConnections() {
+        return connections;
+    }
+
+    public DeviceAuthenticator deviceAuthenticator() {
+        return deviceAuthenticator;
+    }
+
+    public ServiceAuthenticator serviceAuthenticator() {
+        return serviceAuthenticator;
+    }
+
+    public RegistryService registry() {
+        return registry;
+    }
+
+    public SharedAccessPolicies policies() {
+        return policies;
+    }
+
+    /** The hub's shared timer (timeouts, retention); tasks must be short. */
+    public ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    /** The hub's I/O event loops, for features' listeners and clients. */
+    public EventLoopGroup workerGroup() {
+        return workerGroup;
+    }
+
+    /** The executor REST handlers run on; features may use it for short blocking work. */
+    public java.util.concurrent.Executor requestExecutor() {
+        return requestExecutor;
+    }
+
+    public Path dataDir() {
+        return config.dataDir().toAbsolutePath();
+    }
+
+    /** True on the first start on this data directory: the policies and their keys were just created. */
+    public boolean isFirstStart() {
+        return policies != null && policies.createdNow();
+    }
+
+    public String ownerConnectionString() {
+        SharedAccessPolicy owner = policies.find(SharedAccessPolicies.IOTHUBOWNER).orElseThrow();
+        return ConnectionString.forPolicy(aliases.hostName(), owner.keyName(), owner.primaryKey()).toString();
+    }
+
+    /** Closes something of a feature (its own listener state, a store) when the hub stops, before storage. */
+    public void closeOnStop(AutoCloseable closeable) {
+        synchronized (closeables) {
+            closeables.add(closeable);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        synchronized (listeners) {
+            listeners.forEach(Channel::close);
+        }
+        if (bossGroup != null) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (workerGroup != null) {
+            workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        synchronized (closeables) {
+            for (int i = closeables.size() - 1; i >= 0; i--) {
+                try {
+                    closeables.get(i).close();
+                } catch (Exception e) {
+                    log.warn("closing {} failed: {}", closeables.get(i), e.toString());
+                }
+            }
+        }
+        if (requestExecutor != null) {
+            requestExecutor.shutdown();
+            try {
+                requestExecutor.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        if (store != null) {
+            store.close();
+        }
+        log.info("hub {} stopped", aliases.hostName());
+    }
+}

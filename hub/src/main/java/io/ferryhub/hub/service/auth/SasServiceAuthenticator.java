@@ -1,0 +1,53 @@
+package io.ferryhub.hub.service.auth;
+
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.sas.SasToken;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+
+/** Back-end callers: a hub-scoped SAS token signed by a shared access policy that grants the permission needed. */
+public final class SasServiceAuthenticator implements ServiceAuthenticator {
+    private static final Logger log = LoggerFactory.getLogger(SasServiceAuthenticator.class);
+
+    private final SharedAccessPolicies policies;
+    private final SasVerifier verifier;
+
+    public SasServiceAuthenticator(SharedAccessPolicies policies, HostAliases hosts, Clock clock) {
+        this.policies = policies;
+        this.verifier = new SasVerifier(hosts, clock);
+    }
+
+    @Override
+    public ServicePrincipal authenticate(String authorizationHeader, Permission required) {
+        try {
+            return check(authorizationHeader, required);
+        } catch (HubException refused) {
+            log.info("service call refused (needs {}): {}", required, refused.getMessage());
+            throw refused;
+        }
+    }
+
+    private ServicePrincipal check(String authorizationHeader, Permission required) {
+        if (authorizationHeader == null || authorizationHeader.isBlank()) {
+            throw SasVerifier.unauthorized("no Authorization header");
+        }
+        SasToken token = verifier.parseCurrent(authorizationHeader.trim());
+        String keyName = token.keyName().orElseThrow(() -> SasVerifier.unauthorized(
+                "the SAS token names no shared access policy (skn); service calls need a policy token"));
+        SharedAccessPolicy policy = policies.find(keyName).orElseThrow(() -> SasVerifier.unauthorized(
+                "unknown shared access policy '" + keyName + "'"));
+        if (!SasVerifier.pathSegments(token).isEmpty()) {
+            throw SasVerifier.unauthorized("the SAS token is scoped to '" + token.resource()
+                    + "', not to the whole hub");
+        }
+        if (!SasVerifier.signedWithEither(token, policy.primaryKey(), policy.secondaryKey())) {
+            throw SasVerifier.unauthorized("the SAS token's signature does not match policy '" + keyName + "'");
+        }
+        if (!policy.rights().contains(required)) {
+            throw SasVerifier.unauthorized("policy '" + keyName + "' does not grant " + required);
+        }
+        return new ServicePrincipal(keyName, policy.rights());
+    }
+}

@@ -1,0 +1,349 @@
+package io.ferryhub.hub.service.registry;
+
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.storage.registry.RegistryStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The identity registry: IoT Hub's rules for creating, replacing and deleting devices and modules. Writes to one
+ * device (and its modules) are serialised by a striped lock held until the write is durable, so etag checks and
+ * "already exists" checks cannot race. Disabling, deleting or re-keying an identity cuts its live connections.
+ */
+public final class RegistryService {
+    private static final Logger log = LoggerFactory.getLogger(RegistryService.class);
+    public static final int MAX_MODULES_PER_DEVICE = 50;
+    private static final int LOCK_STRIPES = 1024;
+    private static final long STORAGE_TIMEOUT_SECONDS = 30;
+
+    private final RegistryStore store;
+    private final DeviceConnections connections;
+    private final ConnectionStates states;
+    private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+
+    public RegistryService(RegistryStore store, DeviceConnections connections, ConnectionStates states) {
+        this.store = store;
+        this.connections = connections;
+        this.states = states;
+        for (int i = 0; i < LOCK_STRIPES; i++) {
+            locks[i] = new ReentrantLock();
+        }
+    }
+
+    public ConnectionStates connectionStates() {
+        return states;
+    }
+
+    // ---- devices
+
+    /**
+     * {@code PUT /devices/{id}}: creates the device when {@code ifMatch} is null, otherwise replaces it if the etag
+     * matches ({@code *} matches any).
+     *
+     * @param request the device as sent; read-only fields are ignored, missing keys are generated
+     */
+    public Device putDevice(String deviceId, Device request, String ifMatch) {
+        IdentityRules.checkDeviceId(deviceId);
+        if (request.deviceId() != null && !request.deviceId().equals(deviceId)) {
+            throw new HubException(HubErrorCode.ArgumentInvalid, "the deviceId in the body ('"
+                    + IdentityRules.abbreviate(request.deviceId()) + "') differs from the one in the path");
+        }
+        ReentrantLock lock = lockFor(deviceId);
+        lock.lock();
+        try {
+            Optional<Device> existing = store.device(deviceId);
+            if (ifMatch == null) {
+                if (existing.isPresent()) {
+                    throw new HubException(HubErrorCode.DeviceAlreadyExists,
+                            "A device with id '" + deviceId + "' already exists");
+                }
+                Device created = newDevice(deviceId, request);
+                await(store.putDevice(created));
+                log.info("device {} created ({} authentication, {})", deviceId, created.authentication().type(),
+                        created.status());
+                return created;
+            }
+            Device current = existing.orElseThrow(() -> deviceNotFound(deviceId));
+            checkEtag(ifMatch, current.etag());
+            Device updated = replacedDevice(current, request);
+            await(store.putDevice(updated));
+            String cutReason = cutReason(current.isEnabled(), updated.isEnabled(), current.authentication(),
+                    updated.authentication());
+            log.info("device {} updated ({} authentication, {}){}", deviceId, updated.authentication().type(),
+                    updated.status(), cutReason == null ? "" : "; " + cutReason + ": cutting its connections");
+            if (cutReason != null) {
+                connections.disconnectDevice(deviceId, HubErrorCode.IotHubUnauthorizedAccess);
+            }
+            return updated;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Device device(String deviceId) {
+        return findDevice(deviceId).orElseThrow(() -> deviceNotFound(deviceId));
+    }
+
+    public Optional<Device> findDevice(String deviceId) {
+        return deviceId == null ? Optional.empty() : store.device(deviceId);
+    }
+
+    public void deleteDevice(String deviceId, String ifMatch) {
+        ReentrantLock lock = lockFor(deviceId);
+        lock.lock();
+        try {
+            Device current = store.device(deviceId).orElseThrow(() -> deviceNotFound(deviceId));
+            if (ifMatch != null) {
+                checkEtag(ifMatch, current.etag());
+            }
+            List<Module> modules = store.modules(deviceId);
+            await(store.deleteDevice(deviceId));
+            log.info("device {} deleted (with {} modules); cutting its connections", deviceId, modules.size());
+            connections.disconnectDevice(deviceId, HubErrorCode.DeviceNotFound);
+            states.forget(deviceId, null);
+            modules.forEach(m -> states.forget(deviceId, m.moduleId()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Devices in id order, after {@code afterDeviceId} (null = from the first). */
+    public List<Device> devices(String afterDeviceId, int limit) {
+        return store.devices(afterDeviceId, limit);
+    }
+
+    public RegistryStatistics statistics() {
+        long total = store.deviceCount();
+        long disabled = store.disabledDeviceCount();
+        return new RegistryStatistics(total, total - disabled, disabled);
+    }
+
+    private Device newDevice(String deviceId, Device request) {
+        String now = Instant.now().toString();
+        return new Device(deviceId, IdentityRules.newGenerationId(), IdentityRules.newEtag(),
+                checkStatus(request.status()), request.statusReason(), now,
+                checkAuthentication(request.authentication(), null), request.iotEdge(), request.deviceScope(),
+                request.parentScopes() == null ? List.of() : List.copyOf(request.parentScopes()));
+    }
+
+    private Device replacedDevice(Device current, Device request) {
+        String status = checkStatus(request.status());
+        String statusUpdated = status.equals(current.status()) ? current.statusUpdatedTime() : Instant.now().toString();
+        return new Device(current.deviceId(), current.generationId(), IdentityRules.newEtag(), status,
+                request.statusReason(), statusUpdated,
+                checkAuthentication(request.authentication(), current.authentication()), request.iotEdge(),
+                request.deviceScope() != null ? request.deviceScope() : current.deviceScope(),
+                request.parentScopes() == null ? current.parentScopes() : List.copyOf(request.parentScopes()));
+    }
+
+    // ---- modules
+
+    /** {@code PUT /devices/{id}/modules/{mid}}: create when {@code ifMatch} is null, otherwise replace. */
+    public Module putModule(String deviceId, String moduleId, Module request, String ifMatch) {
+        IdentityRules.checkDeviceId(deviceId);
+        IdentityRules.checkModuleId(moduleId);
+        if (request.moduleId() != null && !request.moduleId().equals(moduleId)) {
+            throw new HubException(HubErrorCode.ArgumentInvalid,
+                    "the moduleId in the body differs from the one in the path");
+        }
+        if (request.deviceId() != null && !request.deviceId().equals(deviceId)) {
+            throw new HubException(HubErrorCode.ArgumentInvalid,
+                    "the deviceId in the body differs from the one in the path");
+        }
+        ReentrantLock lock = lockFor(deviceId);
+        lock.lock();
+        try {
+            if (store.device(deviceId).isEmpty()) {
+                throw deviceNotFound(deviceId);
+            }
+            Optional<Module> existing = store.module(deviceId, moduleId);
+            if (ifMatch == null) {
+                if (existing.isPresent()) {
+                    throw new HubException(HubErrorCode.ModuleAlreadyExistsOnDevice, "A module with id '"
+                            + moduleId + "' already exists on device '" + deviceId + "'");
+                }
+                if (store.modules(deviceId).size() >= MAX_MODULES_PER_DEVICE) {
+                    throw new HubException(HubErrorCode.TooManyModulesOnDevice, "device '" + deviceId
+                            + "' already has " + MAX_MODULES_PER_DEVICE + " modules, the most it can have");
+                }
+                Module created = new Module(deviceId, moduleId, IdentityRules.newGenerationId(),
+                        IdentityRules.newEtag(), request.managedBy(),
+                        checkAuthentication(request.authentication(), null));
+                await(store.putModule(created));
+                log.info("module {}/{} created ({} authentication)", deviceId, moduleId,
+                        created.authentication().type());
+                return created;
+            }
+            Module current = existing.orElseThrow(() -> moduleNotFound(deviceId, moduleId));
+            checkEtag(ifMatch, current.etag());
+            Module updated = new Module(deviceId, moduleId, current.generationId(), IdentityRules.newEtag(),
+                    request.managedBy(), checkAuthentication(request.authentication(), current.authentication()));
+            await(store.putModule(updated));
+            boolean rekeyed = !Objects.equals(current.authentication(), updated.authentication());
+            log.info("module {}/{} updated{}", deviceId, moduleId, rekeyed ? "; credentials changed: cutting its connection" : "");
+            if (rekeyed) {
+                connections.disconnectModule(deviceId, moduleId, HubErrorCode.IotHubUnauthorizedAccess);
+            }
+            return updated;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Module module(String deviceId, String moduleId) {
+        if (store.device(deviceId).isEmpty()) {
+            throw deviceNotFound(deviceId);
+        }
+        return store.module(deviceId, moduleId).orElseThrow(() -> moduleNotFound(deviceId, moduleId));
+    }
+
+    public Optional<Module> findModule(String deviceId, String moduleId) {
+        return store.module(deviceId, moduleId);
+    }
+
+    public List<Module> modules(String deviceId) {
+        if (store.device(deviceId).isEmpty()) {
+            throw deviceNotFound(deviceId);
+        }
+        return store.modules(deviceId);
+    }
+
+    public void deleteModule(String deviceId, String moduleId, String ifMatch) {
+        ReentrantLock lock = lockFor(deviceId);
+        lock.lock();
+        try {
+            Module current = module(deviceId, moduleId);
+            if (ifMatch != null) {
+                checkEtag(ifMatch, current.etag());
+            }
+            await(store.deleteModule(deviceId, moduleId));
+            log.info("module {}/{} deleted; cutting its connection", deviceId, moduleId);
+            connections.disconnectModule(deviceId, moduleId, HubErrorCode.ModuleNotFound);
+            states.forget(deviceId, moduleId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- rules shared by devices and modules
+
+    private static String checkStatus(String status) {
+        if (status == null || status.isEmpty()) {
+            return Device.ENABLED;
+        }
+        if (status.equalsIgnoreCase(Device.ENABLED)) {
+            return Device.ENABLED;
+        }
+        if (status.equalsIgnoreCase(Device.DISABLED)) {
+            return Device.DISABLED;
+        }
+        throw new HubException(HubErrorCode.ArgumentInvalid, "status must be 'enabled' or 'disabled'");
+    }
+
+    /**
+     * Validates the requested authentication; SAS keys missing from it are kept from {@code current} (a replace
+     * that does not mention keys keeps them) or generated.
+     */
+    private static Authentication checkAuthentication(Authentication requested, Authentication current) {
+        String type = requested == null || requested.type() == null ? Authentication.SAS : requested.type();
+        switch (type) {
+            case Authentication.SAS -> {
+                Authentication.SymmetricKey keys = requested == null ? null : requested.symmetricKey();
+                Authentication.SymmetricKey kept = current != null && current.isSas() ? current.symmetricKey() : null;
+                String primary = pick(keys == null ? null : keys.primaryKey(), kept == null ? null : kept.primaryKey());
+                String secondary = pick(keys == null ? null : keys.secondaryKey(),
+                        kept == null ? null : kept.secondaryKey());
+                IdentityRules.checkKey(primary, "primaryKey");
+                IdentityRules.checkKey(secondary, "secondaryKey");
+                return Authentication.sas(primary, secondary);
+            }
+            case Authentication.SELF_SIGNED -> {
+                Authentication.X509Thumbprint t = requested.x509Thumbprint();
+                String primary = IdentityRules.checkThumbprint(t == null ? null : t.primaryThumbprint(),
+                        "primaryThumbprint");
+                String secondary = IdentityRules.checkThumbprint(t == null ? null : t.secondaryThumbprint(),
+                        "secondaryThumbprint");
+                if (primary == null && secondary == null) {
+                    throw new HubException(HubErrorCode.ArgumentNull,
+                            "selfSigned authentication needs a primaryThumbprint or a secondaryThumbprint");
+                }
+                return new Authentication(Authentication.SELF_SIGNED, null,
+                        new Authentication.X509Thumbprint(primary, secondary));
+            }
+            case Authentication.CERTIFICATE_AUTHORITY, Authentication.NONE -> {
+                return new Authentication(type, null, null);
+            }
+            default -> throw new HubException(HubErrorCode.ArgumentInvalid, "authentication type '" + type
+                    + "' is not one of sas, selfSigned, certificateAuthority, none");
+        }
+    }
+
+    private static String pick(String requested, String kept) {
+        if (requested != null && !requested.isEmpty()) {
+            return requested;
+        }
+        return kept != null ? kept : IdentityRules.newKey();
+    }
+
+    /** Why an update must cut the identity's live connections, or null if they may stay. */
+    private static String cutReason(boolean wasEnabled, boolean enabled, Authentication before, Authentication after) {
+        if (wasEnabled && !enabled) {
+            return "disabled";
+        }
+        return Objects.equals(before, after) ? null : "credentials changed";
+    }
+
+    /** If-Match as the SDKs send it: {@code *}, {@code "*"}, {@code "etag"} or {@code etag}. */
+    private static void checkEtag(String ifMatch, String etag) {
+        String wanted = ifMatch.trim();
+        if (wanted.length() >= 2 && wanted.startsWith("\"") && wanted.endsWith("\"")) {
+            wanted = wanted.substring(1, wanted.length() - 1);
+        }
+        if (!wanted.equals("*") && !wanted.equals(etag)) {
+            throw new HubException(HubErrorCode.PreconditionFailed,
+                    "The etag in If-Match (" + IdentityRules.abbreviate(wanted) + ") does not match the current one ("
+                            + etag + ")");
+        }
+    }
+
+    private ReentrantLock lockFor(String deviceId) {
+        return locks[Math.floorMod(deviceId.hashCode(), LOCK_STRIPES)];
+    }
+
+    private static HubException deviceNotFound(String deviceId) {
+        return new HubException(HubErrorCode.DeviceNotFound,
+                "Device '" + IdentityRules.abbreviate(deviceId) + "' not found");
+    }
+
+    private static HubException moduleNotFound(String deviceId, String moduleId) {
+        return new HubException(HubErrorCode.ModuleNotFound, "Module '" + IdentityRules.abbreviate(moduleId)
+                + "' not found on device '" + IdentityRules.abbreviate(deviceId) + "'");
+    }
+
+    /** Waits for a write to be durable; a storage failure is the caller's 500, never a silent success. */
+    private static void await(CompletableFuture<Void> write) {
+        try {
+            write.get(STORAGE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            log.error("registry write failed: {}", e.getCause().toString());
+            throw new HubException(HubErrorCode.ServerError, "The registry could not store the change");
+        } catch (TimeoutException e) {
+            throw new HubException(HubErrorCode.ServiceUnavailable, "The registry's storage did not answer in time");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HubException(HubErrorCode.ServiceUnavailable, "interrupted");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+package io.ferryhub.hub.service.registry;
+
+/** {@code GET /statistics/devices}. */
+public record RegistryStatistics(long totalDeviceCount, long enabledDeviceCount, long disabledDeviceCount) {
+}
