@@ -45,13 +45,14 @@ public final class JournalStore implements KeyValueStore {
     private static final int MAX_BATCH = 4096;
     /** Compaction starts once the journal is this much larger than the live data, and at least this big. */
     private static final int COMPACTION_RATIO = 3;
-    private static final long MIN_COMPACTION_BYTES = 64L * 1024 * 1024;
+    private static final long DEFAULT_MIN_COMPACTION_BYTES = 64L * 1024 * 1024;
     private static final int SNAPSHOT_RECORD_BYTES = 4 * 1024 * 1024;
 
     private record PendingCommit(List<Mutation> mutations, CompletableFuture<Void> done) {
     }
 
     private final Path dir;
+    private final long minCompactionBytes;
     private final Map<String, ConcurrentSkipListMap<String, byte[]>> index = new ConcurrentHashMap<>();
     private final BlockingQueue<PendingCommit> queue = new LinkedBlockingQueue<>();
     private final AtomicLong fsyncs = new AtomicLong();
@@ -67,8 +68,9 @@ public final class JournalStore implements KeyValueStore {
     private volatile IOException failure;
     private volatile boolean closed;
 
-    private JournalStore(Path dir, FileChannel lockChannel, FileLock lock) {
+    private JournalStore(Path dir, long minCompactionBytes, FileChannel lockChannel, FileLock lock) {
         this.dir = dir;
+        this.minCompactionBytes = minCompactionBytes;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.writer = new Thread(this::writeLoop, "journal-writer");
@@ -79,6 +81,11 @@ public final class JournalStore implements KeyValueStore {
      * Opens (or creates) the store in {@code dir}. Fails with a clear message when another process holds it.
      */
     public static JournalStore open(Path dir) throws IOException {
+        return open(dir, DEFAULT_MIN_COMPACTION_BYTES);
+    }
+
+    /** @param minCompactionBytes the journal is never compacted below this size */
+    static JournalStore open(Path dir, long minCompactionBytes) throws IOException {
         Files.createDirectories(dir);
         FileChannel lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
@@ -92,7 +99,7 @@ public final class JournalStore implements KeyValueStore {
             lockChannel.close();
             throw new IOException("the data directory " + dir + " is in use by another running hub");
         }
-        JournalStore store = new JournalStore(dir, lockChannel, lock);
+        JournalStore store = new JournalStore(dir, minCompactionBytes, lockChannel, lock);
         try {
             store.recover();
         } catch (IOException | RuntimeException e) {
@@ -315,7 +322,7 @@ public final class JournalStore implements KeyValueStore {
             apply(c.mutations());
         }
         accepted.forEach(c -> c.done().complete(null));
-        if (journalBytes > MIN_COMPACTION_BYTES && journalBytes > COMPACTION_RATIO * liveBytes
+        if (journalBytes > minCompactionBytes && journalBytes > COMPACTION_RATIO * liveBytes
                 && journalBytes > retryCompactionAt) {
             compact();
         }
