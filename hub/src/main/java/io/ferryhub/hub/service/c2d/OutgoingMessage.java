@@ -1,6 +1,8 @@
 package io.ferryhub.hub.service.c2d;
 
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -14,6 +16,7 @@ import java.util.Map;
 public record OutgoingMessage(String messageId, String correlationId, String userId, String ack, Instant expiry,
                               Map<String, String> properties, byte[] body) {
     public OutgoingMessage {
-        properties = Map.copyOf(properties);
+        // the sender's order is kept: it is the order of the property bag the device sees
+        properties = Collections.unmodifiableMap(new LinkedHashMap<>(properties));
     }
 }

@@ -1,5 +1,7 @@
 package io.ferryhub.hub.storage.c2d;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -15,7 +17,8 @@ public record C2dMessage(String deviceId, String messageId, long sequenceNumber,
                          String ack, long enqueuedMillis, long expiryMillis, Map<String, String> properties,
                          byte[] body, int deliveryCount) {
     public C2dMessage {
-        properties = Map.copyOf(properties);
+        // the sender's order is kept: it is the order of the property bag the device sees
+        properties = Collections.unmodifiableMap(new LinkedHashMap<>(properties));
     }
 
     public C2dMessage withDeliveryCount(int count) {

@@ -48,6 +48,7 @@ final class MqttTestHub implements AutoCloseable {
     final MqttTopicHandlers topicHandlers = new MqttTopicHandlers();
     final DeviceConnections connections;
     final Path dataDir;
+    private final boolean ownsDataDir;
     final SegmentedEventLog eventLog;
     final TelemetryService telemetry;
     final CloudToDeviceService c2d;
@@ -55,7 +56,8 @@ final class MqttTestHub implements AutoCloseable {
     private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ExecutorService blocking = Executors.newFixedThreadPool(2);
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    private final SelfSignedCertificate certificate;
+    private final java.security.cert.X509Certificate certificate;
+    private final Path certificateFile;
     private final MqttTlsListener listener;
     private final io.netty.channel.Channel httpsChannel;
 
@@ -64,10 +66,23 @@ final class MqttTestHub implements AutoCloseable {
     }
 
     MqttTestHub(CloudToDeviceService.Settings c2dSettings) throws Exception {
-        certificate = new SelfSignedCertificate(HOST);
-        SslContext serverTls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
+        this(c2dSettings, Files.createTempDirectory("mqtt-test-hub"), true);
+    }
+
+    /** @param ownsDataDir whether {@link #close} deletes the data directory */
+    MqttTestHub(CloudToDeviceService.Settings c2dSettings, Path dataDir, boolean ownsDataDir) throws Exception {
+        this.ownsDataDir = ownsDataDir;
+        SelfSignedCertificate generated = new SelfSignedCertificate(HOST);
+        SslContext serverTls = SslContextBuilder.forServer(generated.certificate(), generated.privateKey()).build();
+        certificate = generated.cert();
+        // kept with the data, so nothing is left in the temp directory even when the process is killed
+        certificateFile = dataDir.resolve("hub-cert.pem");
+        Files.createDirectories(dataDir);
+        Files.copy(generated.certificate().toPath(), certificateFile,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        generated.delete();
         connections = new DeviceConnections(timer);
-        dataDir = Files.createTempDirectory("mqtt-test-hub");
+        this.dataDir = dataDir;
         eventLog = new SegmentedEventLog(dataDir.resolve("events"), SegmentedEventLog.Options.defaults());
         telemetry = new TelemetryService(eventLog);
         topicHandlers.add(new TelemetryTopicHandler(telemetry));
@@ -132,7 +147,7 @@ final class MqttTestHub implements AutoCloseable {
 
     /** The PEM file of the certificate clients must trust (self-signed, so it is its own CA). */
     java.io.File caFile() {
-        return certificate.certificate();
+        return certificateFile.toFile();
     }
 
     int port() {
@@ -152,7 +167,7 @@ final class MqttTestHub implements AutoCloseable {
     SSLContext clientTls() throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
-        trust.setCertificateEntry("hub", certificate.cert());
+        trust.setCertificateEntry("hub", certificate);
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
@@ -168,11 +183,12 @@ final class MqttTestHub implements AutoCloseable {
         acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         blocking.shutdownNow();
         timer.shutdownNow();
-        certificate.delete();
         eventLog.close();
         c2d.close();
-        try (var files = Files.walk(dataDir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        if (ownsDataDir) {
+            try (var files = Files.walk(dataDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 }

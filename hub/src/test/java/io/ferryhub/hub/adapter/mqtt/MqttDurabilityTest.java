@@ -1,0 +1,160 @@
+package io.ferryhub.hub.adapter.mqtt;
+
+import io.ferryhub.hub.storage.eventlog.EventReader;
+import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
+import io.ferryhub.hub.storage.eventlog.StartPosition;
+import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.common.sas.SasToken;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The hub process is killed with SIGKILL while devices publish at QoS 1; afterwards every message the hub
+ * acknowledged must be in the event stream, and nothing else.
+ */
+class MqttDurabilityTest {
+    private static final int DEVICES = 4;
+    private static final int ACKS_BEFORE_KILL = 400;
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void everyAcknowledgedMessageSurvivesKillMinus9() throws Exception {
+        Map<String, String> keys = new HashMap<>();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), ChildHubMain.class.getName(), dataDir.toString()));
+        for (int d = 0; d < DEVICES; d++) {
+            byte[] key = new byte[32];
+            new java.security.SecureRandom().nextBytes(key);
+            keys.put("kill-dev-" + d, Base64.getEncoder().encodeToString(key));
+            command.add("kill-dev-" + d + "=" + keys.get("kill-dev-" + d));
+        }
+        Process hub = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        Set<String> attempted = ConcurrentHashMap.newKeySet();
+        List<Thread> publishers = new ArrayList<>();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(hub.getInputStream(), StandardCharsets.UTF_8));
+            String[] ready = out.readLine().split(" ");
+            assertEquals("READY", ready[0]);
+            int port = Integer.parseInt(ready[1]);
+            SSLContext tls = trusting(Path.of(ready[2]));
+
+            AtomicInteger acks = new AtomicInteger();
+            CountDownLatch enough = new CountDownLatch(1);
+            for (int d = 0; d < DEVICES; d++) {
+                String deviceId = "kill-dev-" + d;
+                MqttClient client = new MqttClient("ssl://localhost:" + port, deviceId, new MemoryPersistence());
+                MqttConnectOptions options = new MqttConnectOptions();
+                options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+                options.setSocketFactory(tls.getSocketFactory());
+                options.setUserName("localhost/" + deviceId + "/?api-version=2020-09-30");
+                options.setPassword(SasToken.create("localhost/devices/" + deviceId, keys.get(deviceId), null,
+                        Instant.now().plusSeconds(600)).toCharArray());
+                options.setAutomaticReconnect(false);
+                client.connect(options);
+                client.setTimeToWait(10_000);
+                Thread publisher = new Thread(() -> {
+                    try {
+                        for (int seq = 0; ; seq++) {
+                            String mid = deviceId + "-" + seq;
+                            attempted.add(mid);
+                            client.publish("devices/" + deviceId + "/messages/events/$.mid=" + mid,
+                                    mid.getBytes(StandardCharsets.UTF_8), 1, false);
+                            acknowledged.add(mid); // publish returned: the PUBACK came
+                            if (acks.incrementAndGet() >= ACKS_BEFORE_KILL) {
+                                enough.countDown();
+                            }
+                        }
+                    } catch (MqttException connectionGone) {
+                        // the hub was killed
+                    } finally {
+                        try {
+                            client.close(true);
+                        } catch (MqttException ignored) {
+                            // already closed
+                        }
+                    }
+                });
+                publisher.start();
+                publishers.add(publisher);
+            }
+            assertTrue(enough.await(60, TimeUnit.SECONDS), "devices did not get " + ACKS_BEFORE_KILL + " acks");
+        } finally {
+            hub.destroyForcibly(); // SIGKILL: no shutdown hook, no flush
+            hub.waitFor(30, TimeUnit.SECONDS);
+        }
+        for (Thread publisher : publishers) {
+            publisher.join(30_000);
+        }
+
+        Map<String, Integer> stored = new HashMap<>();
+        try (SegmentedEventLog log = new SegmentedEventLog(dataDir.resolve("events"),
+                SegmentedEventLog.Options.defaults())) {
+            for (int p = 0; p < log.partitionCount(); p++) {
+                try (EventReader reader = log.openReader(p, StartPosition.earliest())) {
+                    List<StoredEvent> batch;
+                    while (!(batch = reader.poll(1000, Duration.ofMillis(100))).isEmpty()) {
+                        for (StoredEvent e : batch) {
+                            String mid = e.data().systemProperties().get("message-id");
+                            assertEquals(mid, new String(e.data().body(), StandardCharsets.UTF_8));
+                            stored.merge(mid, 1, Integer::sum);
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(acknowledged.size() >= ACKS_BEFORE_KILL);
+        for (String mid : acknowledged) {
+            assertTrue(stored.containsKey(mid), "acknowledged message " + mid + " was lost");
+        }
+        for (Map.Entry<String, Integer> e : stored.entrySet()) {
+            assertTrue(attempted.contains(e.getKey()), "stored message " + e.getKey() + " was never sent");
+            // the devices never resend, so nothing may be stored twice
+            assertEquals(1, e.getValue(), e.getKey() + " stored more than once");
+        }
+    }
+
+    private static SSLContext trusting(Path certificate) throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (var in = Files.newInputStream(certificate)) {
+            trust.setCertificateEntry("hub", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+}
