@@ -1,0 +1,275 @@
+package io.ferryhub.client.mqtt;
+
+import io.ferryhub.common.sas.ConnectionString;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttSubAckMessage;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A device's MQTT connection to the hub, made with Netty's MQTT codec, for device streams: connects with a SAS
+ * token from the device connection string, subscribes to stream requests, hands each request to a listener and
+ * publishes its answer. Keeps the connection alive with PINGREQ, renews the token by reconnecting before it
+ * expires, and reconnects after any loss with jittered exponential backoff until closed.
+ */
+public final class DeviceMqttClient implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DeviceMqttClient.class);
+    private static final String API_VERSION = "2021-04-12";
+    private static final String[] FILTERS = {"$iothub/streams/POST/#", "$iothub/streams/res/#"};
+    private static final int MAX_PACKET = 256 * 1024;
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** Called on the connection's event loop; must not block. */
+    public interface StreamRequestListener {
+        void onStreamRequest(IncomingStreamRequest request);
+    }
+
+    private final ConnectionString device;
+    private final HubEndpoint endpoint;
+    private final EventLoopGroup group;
+    private final StreamRequestListener listener;
+    private final Duration keepAlive;
+    private final Duration tokenLifetime;
+    private final CompletableFuture<Void> firstSubscribed = new CompletableFuture<>();
+    private volatile Channel channel;
+    private volatile boolean subscribed;
+    private volatile boolean closed;
+    private int failures;
+
+    public DeviceMqttClient(ConnectionString device, HubEndpoint endpoint, EventLoopGroup group,
+                            StreamRequestListener listener, Duration keepAlive, Duration tokenLifetime) {
+        if (!device.isDevice()) {
+            throw new IllegalArgumentException("a device connection string is needed (it has no DeviceId)");
+        }
+        if (device.isX509()) {
+            throw new IllegalArgumentException("X.509 device identities are not supported by this client yet");
+        }
+        this.device = device;
+        this.endpoint = endpoint;
+        this.group = group;
+        this.listener = listener;
+        this.keepAlive = keepAlive;
+        this.tokenLifetime = tokenLifetime;
+    }
+
+    public DeviceMqttClient(ConnectionString device, HubEndpoint endpoint, EventLoopGroup group,
+                            StreamRequestListener listener) {
+        this(device, endpoint, group, listener, Duration.ofSeconds(60), Duration.ofHours(1));
+    }
+
+    /** Starts connecting; the future completes the first time the device is subscribed to stream requests. */
+    public CompletableFuture<Void> start() {
+        connect();
+        return firstSubscribed;
+    }
+
+    /** Whether the device is connected and subscribed right now. */
+    public boolean isSubscribed() {
+        return subscribed;
+    }
+
+    private String clientId() {
+        return device.deviceId().orElseThrow() + device.moduleId().map(m -> "/" + m).orElse("");
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        new Bootstrap().group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("tls", endpoint.tls().newHandler(ch.alloc(), endpoint.host(),
+                                endpoint.port()));
+                        ch.pipeline().addLast("mqtt-decoder", new MqttDecoder(MAX_PACKET));
+                        ch.pipeline().addLast("mqtt-encoder", MqttEncoder.INSTANCE);
+                        ch.pipeline().addLast("keep-alive", new IdleStateHandler(keepAlive.toMillis() * 3 / 2,
+                                keepAlive.toMillis(), 0, TimeUnit.MILLISECONDS));
+                        ch.pipeline().addLast("session", new Session());
+                    }
+                })
+                .connect(endpoint.host(), endpoint.port())
+                .addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) {
+                        log.warn("cannot reach the hub at {}:{}: {}", endpoint.host(), endpoint.port(),
+                                f.cause().getMessage());
+                        retryLater();
+                    }
+                });
+    }
+
+    private void retryLater() {
+        if (closed) {
+            return;
+        }
+        long ceiling = Math.min(MAX_BACKOFF.toMillis(), 500L << Math.min(failures, 10));
+        failures++;
+        // Jitter spreads a fleet's reconnects after a hub restart.
+        long delay = ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
+        log.info("reconnecting to the hub in {} ms", delay);
+        group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Answers a stream request: accept (200) or reject (400). Safe from any thread. */
+    public void respond(IncomingStreamRequest request, boolean accept) {
+        Channel ch = channel;
+        if (ch == null || !ch.isActive()) {
+            log.warn("cannot answer {}: not connected to the hub", request);
+            return;
+        }
+        ch.writeAndFlush(MqttMessageBuilders.publish().topicName(request.responseTopic(accept))
+                .qos(MqttQoS.AT_MOST_ONCE).retained(false).payload(Unpooled.EMPTY_BUFFER).build());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Channel ch = channel;
+        if (ch != null) {
+            ch.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.DISCONNECT, false,
+                    MqttQoS.AT_MOST_ONCE, false, 0))).addListener(ChannelFutureListener.CLOSE);
+            ch.closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        firstSubscribed.completeExceptionally(new IllegalStateException("closed"));
+    }
+
+    /** One connection's protocol: CONNECT, SUBSCRIBE, then requests in and answers out. */
+    private final class Session extends SimpleChannelInboundHandler<MqttMessage> {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            channel = ctx.channel();
+            Instant expiry = Instant.now().plus(tokenLifetime);
+            String userName = device.hostName() + "/" + clientId() + "/?api-version=" + API_VERSION;
+            ctx.writeAndFlush(MqttMessageBuilders.connect()
+                    .protocolVersion(MqttVersion.MQTT_3_1_1)
+                    .clientId(clientId())
+                    .cleanSession(true)
+                    .keepAlive((int) keepAlive.toSeconds())
+                    .username(userName)
+                    .password(device.sasToken(expiry).getBytes(StandardCharsets.UTF_8))
+                    .build());
+            // Reconnect with a fresh token before this one runs out; streams in flight are not affected.
+            ctx.executor().schedule(() -> {
+                log.info("renewing the SAS token: reconnecting");
+                ctx.close();
+            }, tokenLifetime.toMillis() * 4 / 5, TimeUnit.MILLISECONDS);
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, MqttMessage message) {
+            if (message.decoderResult().isFailure()) {
+                log.warn("malformed packet from the hub: {}; reconnecting", message.decoderResult().cause().toString());
+                ctx.close();
+                return;
+            }
+            switch (message.fixedHeader().messageType()) {
+                case CONNACK -> onConnAck(ctx, (MqttConnAckMessage) message);
+                case SUBACK -> onSubAck((MqttSubAckMessage) message);
+                case PUBLISH -> onPublish(ctx, (MqttPublishMessage) message);
+                case PINGRESP -> {
+                }
+                default -> log.debug("ignoring {} from the hub", message.fixedHeader().messageType());
+            }
+        }
+
+        private void onConnAck(ChannelHandlerContext ctx, MqttConnAckMessage ack) {
+            MqttConnectReturnCode code = ack.variableHeader().connectReturnCode();
+            if (code != MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+                log.warn("the hub refused {}: {}", clientId(), code);
+                ctx.close();
+                return;
+            }
+            MqttMessageBuilders.SubscribeBuilder subscribe = MqttMessageBuilders.subscribe().messageId(1);
+            for (String filter : FILTERS) {
+                subscribe.addSubscription(MqttQoS.AT_MOST_ONCE, filter);
+            }
+            ctx.writeAndFlush(subscribe.build());
+        }
+
+        private void onSubAck(MqttSubAckMessage ack) {
+            if (ack.payload().grantedQoSLevels().contains(MqttQoS.FAILURE.value())) {
+                log.warn("the hub refused the stream request subscription of {}", clientId());
+                channel.close();
+                return;
+            }
+            failures = 0;
+            subscribed = true;
+            log.info("{} connected to {}:{}, waiting for stream requests", clientId(), endpoint.host(),
+                    endpoint.port());
+            firstSubscribed.complete(null);
+        }
+
+        private void onPublish(ChannelHandlerContext ctx, MqttPublishMessage publish) {
+            String topic = publish.variableHeader().topicName();
+            if (publish.fixedHeader().qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+                ctx.writeAndFlush(MqttMessageBuilders.pubAck().packetId(publish.variableHeader().packetId()).build());
+            }
+            IncomingStreamRequest.parse(topic).ifPresentOrElse(listener::onStreamRequest,
+                    () -> log.warn("ignoring a message on '{}': not a stream request", topic));
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent idle) {
+                if (idle.state() == IdleState.WRITER_IDLE) {
+                    ctx.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.PINGREQ, false,
+                            MqttQoS.AT_MOST_ONCE, false, 0)));
+                } else if (idle.state() == IdleState.READER_IDLE) {
+                    log.warn("the hub went silent for 1.5 keep-alive periods; reconnecting");
+                    ctx.close();
+                }
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            subscribed = false;
+            if (!closed) {
+                log.info("connection to the hub lost");
+                retryLater();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.warn("hub connection failed: {}", cause.getMessage());
+            ctx.close();
+        }
+    }
+}

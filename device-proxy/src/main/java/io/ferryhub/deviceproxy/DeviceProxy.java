@@ -1,0 +1,144 @@
+package io.ferryhub.deviceproxy;
+
+import io.ferryhub.client.mqtt.DeviceMqttClient;
+import io.ferryhub.client.mqtt.HubEndpoint;
+import io.ferryhub.client.mqtt.IncomingStreamRequest;
+import io.ferryhub.client.stream.StreamConnector;
+import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.Relay;
+import io.ferryhub.common.relay.RelayEnd;
+import io.ferryhub.common.relay.RelaySession;
+import io.ferryhub.common.sas.ConnectionString;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Runs on the device: answers the hub's stream requests and joins each accepted stream to the local target its
+ * name is mapped to. Only mapped names are accepted; a stream is accepted only once its target accepted the TCP
+ * connection, so a refusing target turns into a rejected stream rather than one that opens and dies.
+ */
+public final class DeviceProxy implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DeviceProxy.class);
+    private static final int TARGET_CONNECT_TIMEOUT_MILLIS = 5_000;
+
+    private final Map<String, InetSocketAddress> targets;
+    private final EventLoopGroup group;
+    private final DeviceMqttClient hub;
+    private final StreamConnector streams;
+    private final AtomicInteger active = new AtomicInteger();
+    private final EchoServer echo;
+
+    /**
+     * @param targets   stream name to local address
+     * @param echo      also answer the stream name {@code echo} by echoing every byte back
+     * @param streamTls trusts the streaming gateway's certificate (usually the hub's CA)
+     */
+    public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, InetSocketAddress> targets,
+                       boolean echo, SslContext streamTls) {
+        this.group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        this.targets = new LinkedHashMap<>(targets);
+        this.echo = echo ? EchoServer.start(group) : null;
+        if (this.echo != null) {
+            this.targets.put("echo", this.echo.address());
+        }
+        this.streams = new StreamConnector(group, streamTls);
+        this.hub = new DeviceMqttClient(device, endpoint, group, this::onStreamRequest);
+    }
+
+    /** Connects to the hub; the future completes once stream requests can arrive. */
+    public CompletableFuture<Void> start() {
+        log.info("device proxy serving streams {}", targets.keySet());
+        return hub.start();
+    }
+
+    /** Streams currently relayed. */
+    public int activeStreams() {
+        return active.get();
+    }
+
+    public boolean isConnectedToHub() {
+        return hub.isSubscribed();
+    }
+
+    private void onStreamRequest(IncomingStreamRequest request) {
+        InetSocketAddress target = targets.get(request.streamName());
+        if (target == null) {
+            log.info("{} rejected: no target is mapped to '{}'", request, request.streamName());
+            hub.respond(request, false);
+            return;
+        }
+        connectTarget(target).addListener((ChannelFutureListener) connected -> {
+            if (!connected.isSuccess()) {
+                log.warn("{} rejected: target {} refused: {}", request, target, connected.cause().getMessage());
+                hub.respond(request, false);
+                return;
+            }
+            Channel local = connected.channel();
+            hub.respond(request, true);
+            streams.connect(URI.create(request.url()), request.authToken()).whenComplete((ws, failure) -> {
+                if (failure != null) {
+                    log.warn("{}: cannot open the stream: {}", request, failure.getMessage());
+                    local.close();
+                    return;
+                }
+                relay(request, target, local, ws);
+            });
+        });
+    }
+
+    private ChannelFuture connectTarget(InetSocketAddress target) {
+        return new Bootstrap().group(group)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, TARGET_CONNECT_TIMEOUT_MILLIS)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
+                    }
+                })
+                .connect(target);
+    }
+
+    private void relay(IncomingStreamRequest request, InetSocketAddress target, Channel local, Channel ws) {
+        active.incrementAndGet();
+        RelaySession session = Relay.join("target", local, RelayEnd.TCP, "stream", ws, RelayEnd.WEBSOCKET,
+                Duration.ZERO);
+        log.info("{} open: relaying to {}", request, target);
+        session.closed().thenAccept(reason -> {
+            active.decrementAndGet();
+            log.info("{} closed: {}; {} bytes to the target, {} from it, {} ms", request, reason,
+                    session.bytesBtoA(), session.bytesAtoB(), session.age().toMillis());
+        });
+    }
+
+    @Override
+    public void close() {
+        hub.close();
+        if (echo != null) {
+            echo.close();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

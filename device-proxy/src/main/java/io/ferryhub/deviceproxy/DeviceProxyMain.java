@@ -1,0 +1,105 @@
+package io.ferryhub.deviceproxy;
+
+import io.ferryhub.client.mqtt.HubEndpoint;
+import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.tls.ClientTls;
+import io.netty.handler.ssl.SslContext;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code device-proxy}: the command line. */
+public final class DeviceProxyMain {
+    private static final String USAGE = """
+            usage: device-proxy [--connection-string STRING] [--ca FILE] [--mqtt-port PORT]
+                                --map NAME=HOST:PORT [--map ...] [--echo]
+              --connection-string  the device's connection string (default: $FERRYHUB_DEVICE_CONNECTION_STRING)
+              --ca                 PEM file of the CA that issued the hub's certificate (default: system trust)
+              --mqtt-port          the hub's MQTT port (default 8883)
+              --map                accept streams named NAME and connect them to HOST:PORT, e.g. ssh=localhost:22
+              --echo               accept streams named 'echo' and send every byte back
+            """;
+
+    private DeviceProxyMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        String connectionString = System.getenv("FERRYHUB_DEVICE_CONNECTION_STRING");
+        Path ca = null;
+        int mqttPort = HubEndpoint.DEFAULT_MQTT_PORT;
+        Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
+        boolean echo = false;
+        ConnectionString device;
+        SslContext tls;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--connection-string" -> connectionString = value(args, ++i);
+                    case "--ca" -> ca = Path.of(value(args, ++i));
+                    case "--mqtt-port" -> mqttPort = port(value(args, ++i));
+                    case "--map" -> {
+                        String map = value(args, ++i);
+                        int eq = map.indexOf('=');
+                        int colon = map.lastIndexOf(':');
+                        if (eq <= 0 || colon < eq + 2) {
+                            throw new IllegalArgumentException("--map wants NAME=HOST:PORT, got '" + map + "'");
+                        }
+                        targets.put(map.substring(0, eq), InetSocketAddress.createUnresolved(
+                                map.substring(eq + 1, colon), port(map.substring(colon + 1))));
+                    }
+                    case "--echo" -> echo = true;
+                    case "-h", "--help" -> {
+                        System.out.print(USAGE);
+                        return;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+                }
+            }
+            if (connectionString == null) {
+                throw new IllegalArgumentException("no device connection string (--connection-string or "
+                        + "$FERRYHUB_DEVICE_CONNECTION_STRING)");
+            }
+            if (targets.isEmpty() && !echo) {
+                throw new IllegalArgumentException("nothing to serve: give --map NAME=HOST:PORT and/or --echo");
+            }
+            device = ConnectionString.parse(connectionString);
+            tls = ClientTls.trusting(ca);
+        } catch (IllegalArgumentException e) {
+            System.err.println("device-proxy: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        DeviceProxy proxy = new DeviceProxy(device, new HubEndpoint(device.hostName(), mqttPort, tls), targets, echo,
+                tls);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            stopped.countDown();
+        }, "device-proxy-shutdown"));
+        proxy.start();
+        stopped.await();
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int port(String text) {
+        try {
+            int port = Integer.parseInt(text);
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a port number: '" + text + "'");
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package io.ferryhub.serviceproxy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ferryhub.common.json.Json;
+import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.tls.ClientTls;
+import io.netty.handler.ssl.SslContext;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code service-proxy}: the command line. */
+public final class ServiceProxyMain {
+    private static final String USAGE = """
+            usage: service-proxy [--connection-string STRING] [--ca FILE] [--hub-port PORT]
+                                 --device ID [--module ID] [--stream NAME] [--listen [HOST:]PORT]
+                                 [--connect-timeout SECONDS] [--response-timeout SECONDS]
+                                 [--echo [--pings N] [--bytes N]]
+              --connection-string  a service connection string with ServiceConnect
+                                   (default: $FERRYHUB_SERVICE_CONNECTION_STRING)
+              --ca                 PEM file of the CA that issued the hub's certificate (default: system trust)
+              --hub-port           the hub's HTTPS port (default 443)
+              --device, --module   the device (and module) to reach
+              --stream             the stream name the device proxy maps to a target (default ssh)
+              --listen             local address for clients, one stream per connection (default 127.0.0.1:2222)
+              --connect-timeout    how long the hub waits for the device to be online (default 0)
+              --response-timeout   how long the hub waits for the device to answer (default 30, at most 60)
+              --echo               measure a stream to the device's echo target and print JSON:
+                                   round-trip latency of --pings 64-byte messages (default 100), then
+                                   throughput of --bytes echoed bytes (default 10000000)
+            """;
+
+    private ServiceProxyMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        String connectionString = System.getenv("FERRYHUB_SERVICE_CONNECTION_STRING");
+        Path ca = null;
+        int hubPort = 443;
+        String device = null;
+        String module = null;
+        String stream = null;
+        InetSocketAddress listen = null;
+        Duration connectTimeout = Duration.ZERO;
+        Duration responseTimeout = Duration.ofSeconds(30);
+        boolean echo = false;
+        int pings = 100;
+        long bytes = 10_000_000;
+        ConnectionString service;
+        SslContext tls;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--connection-string" -> connectionString = value(args, ++i);
+                    case "--ca" -> ca = Path.of(value(args, ++i));
+                    case "--hub-port" -> hubPort = port(value(args, ++i));
+                    case "--device" -> device = value(args, ++i);
+                    case "--module" -> module = value(args, ++i);
+                    case "--stream" -> stream = value(args, ++i);
+                    case "--listen" -> listen = address(value(args, ++i));
+                    case "--connect-timeout" -> connectTimeout = seconds(args[i], value(args, ++i));
+                    case "--response-timeout" -> responseTimeout = seconds(args[i], value(args, ++i));
+                    case "--echo" -> echo = true;
+                    case "--pings" -> pings = (int) count(args[i], value(args, ++i));
+                    case "--bytes" -> bytes = count(args[i], value(args, ++i));
+                    case "-h", "--help" -> {
+                        System.out.print(USAGE);
+                        return;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+                }
+            }
+            if (connectionString == null) {
+                throw new IllegalArgumentException("no service connection string (--connection-string or "
+                        + "$FERRYHUB_SERVICE_CONNECTION_STRING)");
+            }
+            if (device == null) {
+                throw new IllegalArgumentException("--device is required");
+            }
+            service = ConnectionString.parse(connectionString);
+            tls = ClientTls.trusting(ca);
+        } catch (IllegalArgumentException e) {
+            System.err.println("service-proxy: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        if (stream == null) {
+            stream = echo ? "echo" : "ssh";
+        }
+        if (listen == null) {
+            listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), echo ? 0 : 2222);
+        }
+        URI hub = URI.create("https://" + service.hostName() + ":" + hubPort);
+        ServiceProxy.Target target = new ServiceProxy.Target(device, module, stream, connectTimeout,
+                responseTimeout);
+        ServiceProxy proxy = new ServiceProxy(service, hub, tls, target, listen);
+        if (echo) {
+            int status = 0;
+            try {
+                ObjectNode result = EchoProbe.run(proxy.localAddress(), pings, bytes);
+                result.put("device", device).put("stream", stream);
+                System.out.println(Json.toString(result));
+                status = result.path("intact").asBoolean(true) ? 0 : 1;
+            } catch (IOException e) {
+                System.err.println("service-proxy: echo failed: " + e.getMessage());
+                status = 1;
+            } finally {
+                proxy.close();
+            }
+            System.exit(status);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            proxy.close();
+            stopped.countDown();
+        }, "service-proxy-shutdown"));
+        stopped.await();
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static int port(String text) {
+        try {
+            int port = Integer.parseInt(text);
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a port number: '" + text + "'");
+        }
+    }
+
+    private static InetSocketAddress address(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon < 0) {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), port(text));
+        }
+        return new InetSocketAddress(text.substring(0, colon), port(text.substring(colon + 1)));
+    }
+
+    private static Duration seconds(String option, String text) {
+        try {
+            BigDecimal s = new BigDecimal(text);
+            if (s.signum() < 0) {
+                throw new NumberFormatException();
+            }
+            return Duration.ofMillis(s.movePointRight(3).longValue());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " wants a number of seconds, got '" + text + "'");
+        }
+    }
+
+    private static long count(String option, String text) {
+        try {
+            long n = Long.parseLong(text);
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " wants a non-negative number, got '" + text + "'");
+        }
+    }
+}
