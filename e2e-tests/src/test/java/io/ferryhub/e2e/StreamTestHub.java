@@ -5,6 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
+import io.ferryhub.hub.adapter.mqtt.MqttDeviceEndpoint;
+import io.ferryhub.hub.adapter.mqtt.MqttSettings;
+import io.ferryhub.hub.adapter.mqtt.MqttTlsListener;
+import io.ferryhub.hub.adapter.mqtt.MqttTopicHandlers;
+import io.ferryhub.hub.adapter.mqtt.StreamTopicHandler;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.service.auth.SharedAccessPolicy;
@@ -35,9 +40,16 @@ final class StreamTestHub implements AutoCloseable {
     final HubServer hub;
     final HttpClient http;
     final SSLContext jdkTls;
+    private final MqttTlsListener mqtt;
 
     StreamTestHub(Path dataDir) throws Exception {
         hub = HubServer.start(HubConfig.ephemeral(dataDir).withHostName("localhost"));
+        // Until the hub wires its MQTT listener itself: the same endpoint, on the hub's own loops and services.
+        MqttTopicHandlers handlers = new MqttTopicHandlers();
+        handlers.add(new StreamTopicHandler(hub.streams()));
+        mqtt = MqttTlsListener.bind(hub.workerGroup(), hub.workerGroup(), hub.serverSslContext(),
+                new MqttDeviceEndpoint(hub.deviceAuthenticator(), hub.deviceConnections(), handlers,
+                        hub.requestExecutor(), MqttSettings.DEFAULTS), "127.0.0.1", 0);
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(hub.caCertificatePath())) {
@@ -59,7 +71,7 @@ final class StreamTestHub implements AutoCloseable {
     }
 
     int mqttPort() {
-        return hub.mqttPort();
+        return mqtt.port();
     }
 
     Path ca() {
@@ -156,6 +168,7 @@ final class StreamTestHub implements AutoCloseable {
 
     @Override
     public void close() {
+        mqtt.close();
         hub.close();
     }
 }

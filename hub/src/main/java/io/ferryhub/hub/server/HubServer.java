@@ -1,10 +1,14 @@
 package io.ferryhub.hub.server;
 
 import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.gateway.GatewayConfig;
+import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
 import io.ferryhub.hub.adapter.http.RestRouter;
 import io.ferryhub.hub.adapter.http.RestRoutes;
+import io.ferryhub.hub.adapter.http.StreamRoutes;
 import io.ferryhub.hub.adapter.http.registry.RegistryRoutes;
+import io.ferryhub.hub.adapter.websocket.StreamGatewayEndpoint;
 import io.ferryhub.hub.adapter.websocket.WebSocketEndpoint;
 import io.ferryhub.hub.server.tls.HubPki;
 import io.ferryhub.hub.server.tls.ServerTls;
@@ -18,8 +22,11 @@ import io.ferryhub.hub.service.auth.SharedAccessPolicy;
 import io.ferryhub.hub.service.connection.DeviceConnections;
 import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.RegistryService;
+import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
+import io.ferryhub.hub.service.streams.StreamService;
 import io.ferryhub.hub.storage.embedded.JournalStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
+import io.ferryhub.signaling.StreamTokenIssuer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -40,6 +47,7 @@ import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -81,6 +89,7 @@ public final class HubServer implements AutoCloseable {
     private SharedAccessPolicies policies;
     private RegistryService registry;
     private DeviceConnections connections;
+    private StreamService streams;
     private DeviceAuthenticator deviceAuthenticator;
     private ServiceAuthenticator serviceAuthenticator;
     private RestRouter router;
@@ -147,6 +156,13 @@ public final class HubServer implements AutoCloseable {
                 config.maxBodyBytes(), router, webSocketEndpoints));
 
         // Feature wiring (MQTT, device streams, telemetry, C2D) goes here: a few lines per feature.
+        GatewayConfig gatewayConfig = GatewayConfig.defaults(newStreamTokenKey());
+        StreamGateway gateway = new StreamGateway(gatewayConfig, clock);
+        addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));
+        streams = new StreamService(new RegistryDeviceDirectory(registry), connections,
+                new StreamTokenIssuer(aliases.hostName(), "wss://" + aliases.hostName() + ":" + httpsPort,
+                        gatewayConfig.tokenKey(), gatewayConfig.handshakeTimeout()), gateway, scheduler);
+        new StreamRoutes(streams).register(router);
 
         log.info("hub {} started: https {}, CA {}", aliases.hostName(), httpsPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
@@ -190,6 +206,13 @@ public final class HubServer implements AutoCloseable {
                     + ": " + e.getMessage() + " (another process holds it? pass another port)", e);
         }
         return new HubStartException("cannot bind the " + name + " port " + port + ": " + e, e);
+    }
+
+    /** Stream tokens live for a minute or two, so a key per run is enough for the embedded gateway. */
+    private static byte[] newStreamTokenKey() {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return key;
     }
 
     private static Set<String> aliasesOf(HubConfig config) {
@@ -253,6 +276,11 @@ public final class HubServer implements AutoCloseable {
 
     public void addWebSocketEndpoint(WebSocketEndpoint endpoint) {
         webSocketEndpoints.add(endpoint);
+    }
+
+    /** Device streams: device transports hand stream answers to it. */
+    public StreamService streams() {
+        return streams;
     }
 
     public DeviceConnections deviceConnections() {

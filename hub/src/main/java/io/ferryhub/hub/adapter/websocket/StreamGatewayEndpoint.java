@@ -1,6 +1,7 @@
 package io.ferryhub.hub.adapter.websocket;
 
 import io.ferryhub.gateway.StreamGateway;
+import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 
@@ -19,6 +20,10 @@ public final class StreamGatewayEndpoint implements WebSocketEndpoint {
 
     @Override
     public void upgrade(ChannelHandlerContext ctx, FullHttpRequest request) {
+        // A stream has its own idle rule (the gateway's); the HTTPS keep-alive timeout must not cut it.
+        if (ctx.pipeline().get(HttpsChannelInitializer.IDLE) != null) {
+            ctx.pipeline().remove(HttpsChannelInitializer.IDLE);
+        }
         gateway.upgrade(ctx, request);
     }
 }
