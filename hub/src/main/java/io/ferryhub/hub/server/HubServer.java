@@ -7,6 +7,7 @@ import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
 import io.ferryhub.hub.adapter.http.RestRouter;
 import io.ferryhub.hub.adapter.http.RestRoutes;
 import io.ferryhub.hub.adapter.http.StreamRoutes;
+import io.ferryhub.hub.adapter.http.management.SharedAccessPolicyRoutes;
 import io.ferryhub.hub.adapter.http.registry.RegistryRoutes;
 import io.ferryhub.hub.adapter.websocket.StreamGatewayEndpoint;
 import io.ferryhub.hub.adapter.websocket.WebSocketEndpoint;
@@ -50,9 +51,12 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -79,6 +83,7 @@ public final class HubServer implements AutoCloseable {
     private final HubConfig config;
     private final HostAliases aliases;
     private final List<Channel> listeners = new ArrayList<>();
+    private final Map<String, Integer> boundPorts = new LinkedHashMap<>();
     private final List<WebSocketEndpoint> webSocketEndpoints = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private EventLoopGroup bossGroup;
@@ -149,6 +154,7 @@ public final class HubServer implements AutoCloseable {
         deviceAuthenticator = new RegistryDeviceAuthenticator(registry, policies, aliases, clock);
         router = new RestRouter(serviceAuthenticator, requestExecutor);
         RegistryRoutes.register(router, registry);
+        SharedAccessPolicyRoutes.register(router, policies);
 
         bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         workerGroup = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
@@ -184,10 +190,12 @@ public final class HubServer implements AutoCloseable {
                 .childHandler(initializer);
         try {
             Channel channel = bootstrap.bind(config.bindAddress(), port).sync().channel();
+            int bound = ((InetSocketAddress) channel.localAddress()).getPort();
             synchronized (listeners) {
                 listeners.add(channel);
+                boundPorts.put(name, bound);
             }
-            return ((InetSocketAddress) channel.localAddress()).getPort();
+            return bound;
         } catch (Exception e) {
             throw bindFailure(name, port, e);
         }
@@ -258,6 +266,13 @@ public final class HubServer implements AutoCloseable {
 
     public int httpsPort() {
         return httpsPort;
+    }
+
+    /** Every listener's bound port by name ({@code https}, {@code mqtt}...), in the order they were bound. */
+    public Map<String, Integer> boundPorts() {
+        synchronized (listeners) {
+            return Collections.unmodifiableMap(new LinkedHashMap<>(boundPorts));
+        }
     }
 
     /** The CA certificate clients must trust, or null when the operator supplied the hub's certificate. */

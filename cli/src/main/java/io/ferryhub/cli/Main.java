@@ -1,0 +1,54 @@
+package io.ferryhub.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code iothub}: starts a hub, and manages a running one through its REST API (the same API as any back-end, no
+ * back door into its storage). Exit status 0 on success, 1 when the command failed, 2 for a usage error; on failure
+ * stderr gets one line with the reason.
+ */
+public final class Main {
+    static final String USAGE = "usage:\n" + StartCommand.USAGE + "\n" + DeviceCommands.USAGE + "\n"
+            + PolicyCommands.USAGE + "\n"
+            + "options of the device and policy commands: --json, --data-dir DIR (default ./data),\n"
+            + "  --connection-string CS (or IOTHUB_CONNECTION_STRING), --ca PEM, --url https://HOST:PORT";
+
+    private Main() {
+    }
+
+    public static void main(String[] argv) {
+        int status = run(List.of(argv), System.out, System.err);
+        if (status != 0 || argv.length == 0 || !argv[0].equals("start")) {
+            System.exit(status);
+        }
+    }
+
+    static int run(List<String> argv, PrintStream stdout, PrintStream stderr) {
+        try {
+            if (argv.isEmpty() || argv.get(0).equals("help") || argv.get(0).equals("--help")) {
+                stdout.println(USAGE);
+                return argv.isEmpty() ? CliException.USAGE : 0;
+            }
+            List<String> rest = new ArrayList<>(argv.subList(1, argv.size()));
+            boolean json = rest.remove("--json");
+            Output out = new Output(stdout, json);
+            switch (argv.get(0)) {
+                case "start" -> StartCommand.run(rest, out);
+                case "device" -> DeviceCommands.run(rest, out);
+                case "policy" -> PolicyCommands.run(rest, out);
+                default -> throw CliException.usage("unknown command '" + argv.get(0) + "'");
+            }
+            return 0;
+        } catch (CliException e) {
+            String message = e.getMessage();
+            int newline = message.indexOf('\n');
+            stderr.println("iothub: " + (newline < 0 ? message : message.substring(0, newline)));
+            if (e.exitCode() == CliException.USAGE) {
+                stderr.println(USAGE);
+            }
+            return e.exitCode();
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package io.ferryhub.cli;
+
+import io.ferryhub.hub.server.HubConfig;
+import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.hub.server.HubStartException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code iothub start}: runs the hub in the foreground until interrupted (Ctrl-C, SIGTERM). */
+final class StartCommand {
+    static final String USAGE = """
+            iothub start [--data-dir DIR] [--host-name NAME] [--alias NAME]... [--bind ADDRESS]
+                         [--https-port N] [--mqtt-port N] [--amqp-port N] [--tls-cert PEM --tls-key PEM]""";
+    private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
+            "mqtt-port", "amqp-port", "tls-cert", "tls-key");
+
+    private StartCommand() {
+    }
+
+    static void run(List<String> argv, Output out) {
+        Args args = Args.parse(argv, VALUED, Set.of());
+        args.expectPositionals(0);
+        HubConfig defaults = HubConfig.defaults();
+        HubConfig config;
+        try {
+            config = defaults
+                    .withDataDir(Path.of(args.option("data-dir") == null ? "data" : args.option("data-dir")))
+                    .withHostName(args.option("host-name") == null ? defaults.hostName() : args.option("host-name"))
+                    .withExtraAliases(args.options("alias"))
+                    .withBindAddress(args.option("bind") == null ? defaults.bindAddress() : args.option("bind"))
+                    .withPorts(args.intOption("https-port", defaults.httpsPort()),
+                            args.intOption("mqtt-port", defaults.mqttPort()),
+                            args.intOption("amqp-port", defaults.amqpPort()));
+            if (args.option("tls-cert") != null || args.option("tls-key") != null) {
+                config = config.withTls(pathOrNull(args.option("tls-cert")), pathOrNull(args.option("tls-key")));
+            }
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        HubServer hub;
+        try {
+            hub = HubServer.start(config);
+        } catch (HubStartException e) {
+            throw new CliException(e.getMessage());
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            hub.close();
+            stopped.countDown();
+        }, "hub-shutdown"));
+        String url = "https://" + urlHost(hub.hostName()) + ":" + hub.httpsPort();
+        try {
+            Files.writeString(hub.dataDir().resolve(HubApi.URL_FILE), url + "\n");
+        } catch (IOException e) {
+            throw new CliException("cannot write " + hub.dataDir().resolve(HubApi.URL_FILE) + ": " + e.getMessage());
+        }
+        printBanner(hub, url, out);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Path pathOrNull(String value) {
+        return value == null ? null : Path.of(value);
+    }
+
+    private static String urlHost(String host) {
+        return host.contains(":") ? "[" + host + "]" : host;
+    }
+
+    private static void printBanner(HubServer hub, String url, Output out) {
+        out.line("FerryHub is running (Ctrl-C stops it).");
+        out.line("  host name       " + hub.hostName() + "   (also answers to "
+                + String.join(", ", hub.hostAliases().all().stream().skip(1).toList()) + ")");
+        for (Map.Entry<String, Integer> listener : hub.boundPorts().entrySet()) {
+            out.line("  " + String.format("%-15s", listener.getKey() + " port") + " " + listener.getValue()
+                    + (listener.getKey().equals("https") ? "   REST API at " + url : ""));
+        }
+        Path ca = hub.caCertificatePath();
+        out.line("  CA certificate  " + (ca == null ? "(your own certificate, from --tls-cert)" : ca
+                + "   (clients must trust it)"));
+        Path owner = hub.dataDir().resolve(HubServer.OWNER_CONNECTION_STRING_FILE);
+        out.line("  owner secret    " + owner + "   (iothubowner connection string, readable by you only)");
+        out.line("  data directory  " + hub.dataDir());
+        if (hub.isFirstStart()) {
+            out.line("");
+            out.line("First start: the iothubowner connection string (shown this once; it stays in the file above):");
+            out.line("  " + hub.ownerConnectionString());
+        }
+        out.line("");
+        out.line("Next: iothub device create mydevice   then   iothub device connection-string mydevice");
+    }
+}

@@ -1,0 +1,142 @@
+package io.ferryhub.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ferryhub.common.json.Json;
+import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.hub.server.HubConfig;
+import io.ferryhub.hub.server.HubServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CLI against a running hub, through the REST API only. */
+class CliTest {
+    @TempDir
+    static Path dataDir;
+    static HubServer hub;
+
+    record Result(int status, String out, String err) {
+        JsonNode json() {
+            return Json.parse(out);
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        hub = HubServer.start(HubConfig.ephemeral(dataDir));
+    }
+
+    @AfterAll
+    static void stop() {
+        hub.close();
+    }
+
+    static Result iothub(String... argv) {
+        List<String> args = new ArrayList<>(List.of(argv));
+        if (!args.get(0).equals("start")) {
+            args.addAll(List.of("--data-dir", dataDir.toString()));
+            if (!args.contains("--url")) {
+                args.addAll(List.of("--url", "https://localhost:" + hub.httpsPort()));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void deviceLifecycle() {
+        Result created = iothub("device", "create", "cli-dev", "--json");
+        assertEquals(0, created.status(), created.err());
+        String primary = created.json().at("/authentication/symmetricKey/primaryKey").asText();
+
+        Result shown = iothub("device", "show", "cli-dev");
+        assertEquals(0, shown.status(), shown.err());
+        assertTrue(shown.out().contains("primaryKey:") && shown.out().contains(primary), shown.out());
+
+        Result cs = iothub("device", "connection-string", "cli-dev");
+        assertEquals(0, cs.status(), cs.err());
+        ConnectionString parsed = ConnectionString.parse(cs.out().trim());
+        assertEquals(hub.hostName(), parsed.hostName());
+        assertEquals("cli-dev", parsed.deviceId().orElseThrow());
+        assertEquals(primary, parsed.sharedAccessKey().orElseThrow());
+
+        Result disabled = iothub("device", "disable", "cli-dev", "--reason", "maintenance", "--json");
+        assertEquals(0, disabled.status(), disabled.err());
+        assertEquals("disabled", disabled.json().get("status").asText());
+        assertEquals("maintenance", disabled.json().get("statusReason").asText());
+        assertEquals("enabled", iothub("device", "enable", "cli-dev", "--json").json().get("status").asText());
+
+        Result rekeyed = iothub("device", "regenerate-key", "cli-dev", "--key", "both", "--json");
+        assertEquals(0, rekeyed.status(), rekeyed.err());
+        assertNotEquals(primary, rekeyed.json().at("/authentication/symmetricKey/primaryKey").asText());
+        Result swapped = iothub("device", "regenerate-key", "cli-dev", "--key", "swap", "--json");
+        assertEquals(rekeyed.json().at("/authentication/symmetricKey/primaryKey"),
+                swapped.json().at("/authentication/symmetricKey/secondaryKey"));
+
+        Result listed = iothub("device", "list");
+        assertEquals(0, listed.status(), listed.err());
+        assertTrue(listed.out().startsWith("DEVICE ID"), listed.out());
+        assertTrue(listed.out().contains("cli-dev"), listed.out());
+
+        assertEquals(0, iothub("device", "delete", "cli-dev").status());
+        Result gone = iothub("device", "show", "cli-dev");
+        assertEquals(1, gone.status());
+        assertEquals(1, gone.err().lines().count(), gone.err());
+        assertTrue(gone.err().startsWith("iothub: 404001 DeviceNotFound"), gone.err());
+    }
+
+    @Test
+    void listPagesThroughTheWholeRegistry() {
+        for (int i = 0; i < 7; i++) {
+            assertEquals(0, iothub("device", "create", "page-" + i).status());
+        }
+        Result limited = iothub("device", "list", "--top", "3", "--json");
+        assertEquals(3, limited.json().size());
+        Result all = iothub("device", "list", "--json");
+        assertTrue(all.json().size() >= 7);
+    }
+
+    @Test
+    void policyListShowsTheFiveDefaultPolicies() {
+        Result r = iothub("policy", "list", "--json");
+        assertEquals(0, r.status(), r.err());
+        List<String> names = new ArrayList<>();
+        r.json().forEach(p -> names.add(p.get("keyName").asText()));
+        assertEquals(List.of("iothubowner", "service", "device", "registryRead", "registryReadWrite"), names);
+        assertEquals("RegistryRead, RegistryWrite, ServiceConnect, DeviceConnect", r.json().get(0).get("rights").asText());
+        Result readable = iothub("policy", "list");
+        assertTrue(readable.out().contains("SharedAccessKeyName=registryRead;"), readable.out());
+    }
+
+    @Test
+    void errorsAreOneLineAndNonZero() {
+        Result usage = iothub("device", "frobnicate", "x");
+        assertEquals(2, usage.status());
+        assertTrue(usage.err().startsWith("iothub: unknown device command 'frobnicate'"), usage.err());
+        Result bad = iothub("device", "create", "bad id");
+        assertEquals(1, bad.status());
+        assertTrue(bad.err().startsWith("iothub: 400004 ArgumentInvalid: deviceId 'bad id' is invalid"), bad.err());
+        Result unreachable = iothub("device", "list", "--url", "https://localhost:1");
+        assertEquals(1, unreachable.status());
+        assertTrue(unreachable.err().startsWith("iothub: cannot reach the hub at https://localhost:1"),
+                unreachable.err());
+        Result port = iothub("start", "--https-port", "70000");
+        assertEquals(2, port.status());
+        assertTrue(port.err().startsWith("iothub: the https port must be between 0 and 65535"), port.err());
+    }
+}
