@@ -32,6 +32,9 @@ public final class Relay {
     public static RelaySession join(String nameA, Channel a, RelayEnd kindA, String nameB, Channel b,
                                     RelayEnd kindB, Duration idleTimeout) {
         RelaySession session = new RelaySession(nameA, a, kindA, nameB, b, kindB);
+        // Before either end writes to the other, so both judge writability by the same marks.
+        a.config().setWriteBufferWaterMark(WATER_MARK);
+        b.config().setWriteBufferWaterMark(WATER_MARK);
         install(session, a, idleTimeout);
         install(session, b, idleTimeout);
         return session;
@@ -43,7 +46,6 @@ public final class Relay {
                 session.close(session.nameOf(ch) + " closed");
                 return;
             }
-            ch.config().setWriteBufferWaterMark(WATER_MARK);
             ChannelPipeline p = ch.pipeline();
             Queue<Object> held = null;
             if (p.get(HoldingHandler.NAME) instanceof HoldingHandler holding) {

@@ -23,6 +23,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // The peer may have paused reading while this end was not set up yet (its writability events went
+        // unheard): resume it if this end can take data.
+        if (ctx.channel().isWritable()) {
+            session.peerOf(ctx.channel()).config().setAutoRead(true);
+        }
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Channel peer = session.peerOf(ctx.channel());
         int bytes = RelayEnd.payloadBytes(msg);
