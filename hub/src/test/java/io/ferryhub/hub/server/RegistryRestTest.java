@@ -223,4 +223,47 @@ class RegistryRestTest {
         assertEquals(0, rest.owner("GET", "/devices/mod-dev/modules", null).json().size(), "modules went with the device");
         assertNull(hub.registry().findModule("mod-dev", "m2").orElse(null));
     }
+
+    @Test
+    void bulkOperationsReportPerDeviceResults() throws Exception {
+        StringBuilder create = new StringBuilder("[");
+        for (int i = 0; i < 100; i++) {
+            create.append(i == 0 ? "" : ",").append("{\"id\":\"bulk-").append(i).append("\",\"importMode\":\"create\"}");
+        }
+        RestClient.Reply created = rest.owner("POST", "/devices", create.append("]").toString());
+        assertEquals(200, created.status(), created.body());
+        assertTrue(created.json().get("isSuccessful").asBoolean());
+        assertEquals(0, created.json().get("errors").size());
+        assertEquals(200, rest.owner("GET", "/devices/bulk-99", null).status());
+
+        String etag = rest.owner("GET", "/devices/bulk-1", null).json().get("etag").asText();
+        RestClient.Reply mixed = rest.owner("POST", "/devices", "["
+                + "{\"id\":\"bulk-0\",\"importMode\":\"create\"},"
+                + "{\"id\":\"bulk-1\",\"importMode\":\"updateIfMatchETag\",\"eTag\":\"" + etag + "\",\"status\":\"disabled\"},"
+                + "{\"id\":\"bulk-2\",\"importMode\":\"deleteIfMatchETag\",\"eTag\":\"stale\"},"
+                + "{\"id\":\"bulk-3\",\"importMode\":\"delete\"},"
+                + "{\"id\":\"bulk-new\"},"
+                + "{\"id\":\"no such/id\",\"importMode\":\"update\"}]");
+        assertEquals(200, mixed.status(), mixed.body());
+        assertFalse(mixed.json().get("isSuccessful").asBoolean());
+        Map<String, Integer> errors = new java.util.HashMap<>();
+        mixed.json().get("errors").forEach(e -> errors.put(e.get("deviceId").asText(), e.get("errorCode").asInt()));
+        assertEquals(Map.of("bulk-0", 409001, "bulk-2", 412001, "no such/id", 400004), errors);
+        assertEquals("disabled", rest.owner("GET", "/devices/bulk-1", null).json().get("status").asText());
+        assertEquals(200, rest.owner("GET", "/devices/bulk-2", null).status());
+        assertEquals(404, rest.owner("GET", "/devices/bulk-3", null).status());
+        assertEquals(200, rest.owner("GET", "/devices/bulk-new", null).status());
+
+        assertError(rest.owner("POST", "/devices", "[{\"id\":\"d\"},{\"id\":\"d\"}]"), 400, 400011,
+                "DeviceDefinedMultipleTimes");
+        assertError(rest.owner("POST", "/devices", create.toString().replace("]", ",{\"id\":\"x\"}]")), 413, 413002,
+                "TooManyDevices");
+        assertError(rest.owner("POST", "/devices", "{\"id\":\"d\"}"), 400, 400006, "IotHubFormatError");
+        assertError(rest.owner("POST", "/devices", "[{\"id\":\"d\",\"importMode\":\"explode\"}]"), 400, 400004,
+                "ArgumentInvalid");
+        for (int i = 0; i < 100; i++) {
+            rest.owner("DELETE", "/devices/bulk-" + i, null);
+        }
+        rest.owner("DELETE", "/devices/bulk-new", null);
+    }
 }

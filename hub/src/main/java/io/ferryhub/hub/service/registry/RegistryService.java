@@ -8,9 +8,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class RegistryService {
     private static final Logger log = LoggerFactory.getLogger(RegistryService.class);
     public static final int MAX_MODULES_PER_DEVICE = 50;
+    /** IoT Hub's limit on one bulk registry request. */
+    public static final int MAX_BULK = 100;
     private static final int LOCK_STRIPES = 1024;
     private static final long STORAGE_TIMEOUT_SECONDS = 30;
 
@@ -128,6 +134,95 @@ public final class RegistryService {
         long total = store.deviceCount();
         long disabled = store.disabledDeviceCount();
         return new RegistryStatistics(total, total - disabled, disabled);
+    }
+
+    /**
+     * {@code POST /devices}: up to {@value #MAX_BULK} creates, updates and deletes. Entries that break a rule fail on
+     * their own; the others are stored together in one durable write.
+     *
+     * @return the failed entries (empty when all succeeded)
+     */
+    public List<BulkOperation.Failure> bulk(List<BulkOperation> operations) {
+        if (operations.size() > MAX_BULK) {
+            throw new HubException(HubErrorCode.TooManyDevices, "A bulk request may hold at most " + MAX_BULK
+                    + " devices, not " + operations.size());
+        }
+        Set<String> seen = new HashSet<>();
+        for (BulkOperation op : operations) {
+            if (op.deviceId() != null && !seen.add(op.deviceId())) {
+                throw new HubException(HubErrorCode.DeviceDefinedMultipleTimes, "Device '"
+                        + IdentityRules.abbreviate(op.deviceId()) + "' appears more than once in the request");
+            }
+        }
+        List<ReentrantLock> held = locksInOrder(seen);
+        held.forEach(ReentrantLock::lock);
+        try {
+            List<BulkOperation.Failure> failures = new ArrayList<>();
+            List<Device> puts = new ArrayList<>();
+            List<String> deletes = new ArrayList<>();
+            List<String> cut = new ArrayList<>();
+            for (BulkOperation op : operations) {
+                try {
+                    plan(op, puts, deletes, cut);
+                } catch (HubException e) {
+                    failures.add(new BulkOperation.Failure(op.deviceId(), e.errorCode(), e.getMessage()));
+                }
+            }
+            await(store.writeDevices(puts, deletes));
+            log.info("bulk registry request: {} stored, {} deleted, {} failed", puts.size(), deletes.size(),
+                    failures.size());
+            for (String deviceId : deletes) {
+                connections.disconnectDevice(deviceId, HubErrorCode.DeviceNotFound);
+                states.forget(deviceId, null);
+            }
+            cut.forEach(id -> connections.disconnectDevice(id, HubErrorCode.IotHubUnauthorizedAccess));
+            return failures;
+        } finally {
+            for (int i = held.size() - 1; i >= 0; i--) {
+                held.get(i).unlock();
+            }
+        }
+    }
+
+    private void plan(BulkOperation op, List<Device> puts, List<String> deletes, List<String> cut) {
+        String deviceId = op.deviceId();
+        IdentityRules.checkDeviceId(deviceId);
+        Optional<Device> existing = store.device(deviceId);
+        BulkOperation.Mode mode = op.mode();
+        if (mode == BulkOperation.Mode.CREATE_OR_UPDATE) {
+            mode = existing.isPresent() ? BulkOperation.Mode.UPDATE : BulkOperation.Mode.CREATE;
+        }
+        if (mode == BulkOperation.Mode.CREATE) {
+            if (existing.isPresent()) {
+                throw new HubException(HubErrorCode.DeviceAlreadyExists,
+                        "A device with id '" + deviceId + "' already exists");
+            }
+            puts.add(newDevice(deviceId, op.device()));
+            return;
+        }
+        Device current = existing.orElseThrow(() -> deviceNotFound(deviceId));
+        if (mode == BulkOperation.Mode.UPDATE_IF_MATCH_ETAG || mode == BulkOperation.Mode.DELETE_IF_MATCH_ETAG) {
+            checkEtag(op.etag() == null ? "" : op.etag(), current.etag());
+        }
+        if (mode.deletes()) {
+            deletes.add(deviceId);
+            return;
+        }
+        Device updated = replacedDevice(current, op.device());
+        puts.add(updated);
+        if (cutReason(current.isEnabled(), updated.isEnabled(), current.authentication(),
+                updated.authentication()) != null) {
+            cut.add(deviceId);
+        }
+    }
+
+    /** The stripes of these ids, each once, in a global order so that two bulk requests cannot deadlock. */
+    private List<ReentrantLock> locksInOrder(Set<String> deviceIds) {
+        TreeSet<Integer> stripes = new TreeSet<>();
+        deviceIds.forEach(id -> stripes.add(stripeOf(id)));
+        List<ReentrantLock> out = new ArrayList<>(stripes.size());
+        stripes.forEach(i -> out.add(locks[i]));
+        return out;
     }
 
     private Device newDevice(String deviceId, Device request) {
@@ -319,7 +414,11 @@ public final class RegistryService {
     }
 
     private ReentrantLock lockFor(String deviceId) {
-        return locks[Math.floorMod(deviceId.hashCode(), LOCK_STRIPES)];
+        return locks[stripeOf(deviceId)];
+    }
+
+    private static int stripeOf(String deviceId) {
+        return Math.floorMod(deviceId.hashCode(), LOCK_STRIPES);
     }
 
     private static HubException deviceNotFound(String deviceId) {

@@ -63,18 +63,28 @@ public final class KeyValueRegistryStore implements RegistryStore {
 
     @Override
     public CompletableFuture<Void> putDevice(Device device) {
-        return store.commit(List.of(Mutation.put(DEVICES, device.deviceId(), Json.toBytes(device)),
-                device.isEnabled() ? Mutation.delete(DISABLED, device.deviceId())
-                        : Mutation.put(DISABLED, device.deviceId(), new byte[0])));
+        return writeDevices(List.of(device), List.of());
     }
 
     @Override
     public CompletableFuture<Void> deleteDevice(String deviceId) {
+        return writeDevices(List.of(), List.of(deviceId));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeDevices(List<Device> puts, List<String> deletes) {
         List<Mutation> mutations = new ArrayList<>();
-        mutations.add(Mutation.delete(DEVICES, deviceId));
-        mutations.add(Mutation.delete(DISABLED, deviceId));
-        for (KeyValueStore.Entry e : store.scanPrefix(MODULES, deviceId + SEPARATOR, Integer.MAX_VALUE)) {
-            mutations.add(Mutation.delete(MODULES, e.key()));
+        for (Device device : puts) {
+            mutations.add(Mutation.put(DEVICES, device.deviceId(), Json.toBytes(device)));
+            mutations.add(device.isEnabled() ? Mutation.delete(DISABLED, device.deviceId())
+                    : Mutation.put(DISABLED, device.deviceId(), new byte[0]));
+        }
+        for (String deviceId : deletes) {
+            mutations.add(Mutation.delete(DEVICES, deviceId));
+            mutations.add(Mutation.delete(DISABLED, deviceId));
+            for (KeyValueStore.Entry e : store.scanPrefix(MODULES, deviceId + SEPARATOR, Integer.MAX_VALUE)) {
+                mutations.add(Mutation.delete(MODULES, e.key()));
+            }
         }
         return store.commit(mutations);
     }

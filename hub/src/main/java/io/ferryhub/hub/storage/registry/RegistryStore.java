@@ -27,6 +27,9 @@ public interface RegistryStore {
     /** Deletes the device and all its modules in one atomic write. */
     CompletableFuture<Void> deleteDevice(String deviceId);
 
+    /** Stores {@code puts} and deletes {@code deletes} (with their modules) in one atomic, durable write. */
+    CompletableFuture<Void> writeDevices(List<Device> puts, List<String> deletes);
+
     Optional<Module> module(String deviceId, String moduleId);
 
     List<Module> modules(String deviceId);

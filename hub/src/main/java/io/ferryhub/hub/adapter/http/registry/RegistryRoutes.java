@@ -1,6 +1,8 @@
 package io.ferryhub.hub.adapter.http.registry;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
@@ -8,6 +10,7 @@ import io.ferryhub.hub.adapter.http.RestRequest;
 import io.ferryhub.hub.adapter.http.RestResponse;
 import io.ferryhub.hub.adapter.http.RestRoutes;
 import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.registry.BulkOperation;
 import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.Module;
@@ -17,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -40,6 +44,7 @@ public final class RegistryRoutes {
         routes.add(HttpMethod.GET, "/devices/{deviceId}", Permission.RegistryRead, r::getDevice);
         routes.add(HttpMethod.DELETE, "/devices/{deviceId}", Permission.RegistryWrite, r::deleteDevice);
         routes.add(HttpMethod.GET, "/devices", Permission.RegistryRead, r::listDevices);
+        routes.add(HttpMethod.POST, "/devices", Permission.RegistryWrite, r::bulk);
         routes.add(HttpMethod.GET, "/statistics/devices", Permission.RegistryRead, r::statistics);
         routes.add(HttpMethod.PUT, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryWrite, r::putModule);
         routes.add(HttpMethod.GET, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryRead, r::getModule);
@@ -77,6 +82,39 @@ public final class RegistryRoutes {
             response = response.withHeader(CONTINUATION, encodeContinuation(page.get(top - 1).deviceId()));
         }
         return done(response);
+    }
+
+    /**
+     * Bulk create/update/delete. Entries are IoT Hub's ExportImportDevice ({@code id}, {@code importMode},
+     * {@code eTag} and the device's fields); the answer is 200 with per-device errors, so that one bad entry does
+     * not hide the outcome of the others.
+     */
+    private CompletableFuture<RestResponse> bulk(RestRequest request) {
+        JsonNode body = IdentityJson.parseObject(request.body());
+        if (!body.isArray()) {
+            throw new HubException(HubErrorCode.IotHubFormatError, "A bulk request's body must be a JSON array");
+        }
+        if (body.size() > RegistryService.MAX_BULK) {
+            throw new HubException(HubErrorCode.TooManyDevices, "A bulk request may hold at most "
+                    + RegistryService.MAX_BULK + " devices, not " + body.size());
+        }
+        List<BulkOperation> operations = new ArrayList<>();
+        for (JsonNode entry : body) {
+            Device device = IdentityJson.readDevice(entry);
+            String id = entry.hasNonNull("id") ? entry.get("id").asText() : device.deviceId();
+            String etag = entry.hasNonNull("eTag") ? entry.get("eTag").asText() : entry.path("etag").asText(null);
+            operations.add(new BulkOperation(id, BulkOperation.Mode.parse(entry.path("importMode").asText(null)),
+                    etag, device));
+        }
+        List<BulkOperation.Failure> failures = registry.bulk(operations);
+        ObjectNode out = Json.object().put("isSuccessful", failures.isEmpty());
+        ArrayNode errors = out.putArray("errors");
+        for (BulkOperation.Failure f : failures) {
+            errors.addObject().put("deviceId", f.deviceId()).put("errorCode", f.errorCode().code())
+                    .put("errorStatus", f.message());
+        }
+        out.putArray("warnings");
+        return done(RestResponse.ok(out));
     }
 
     private CompletableFuture<RestResponse> statistics(RestRequest request) {
