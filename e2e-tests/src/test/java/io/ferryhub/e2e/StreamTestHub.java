@@ -5,11 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
-import io.ferryhub.hub.adapter.mqtt.MqttDeviceEndpoint;
-import io.ferryhub.hub.adapter.mqtt.MqttSettings;
-import io.ferryhub.hub.adapter.mqtt.MqttTlsListener;
-import io.ferryhub.hub.adapter.mqtt.MqttTopicHandlers;
-import io.ferryhub.hub.adapter.mqtt.StreamTopicHandler;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.service.auth.SharedAccessPolicy;
@@ -40,16 +35,9 @@ final class StreamTestHub implements AutoCloseable {
     final HubServer hub;
     final HttpClient http;
     final SSLContext jdkTls;
-    private final MqttTlsListener mqtt;
 
     StreamTestHub(Path dataDir) throws Exception {
         hub = HubServer.start(HubConfig.ephemeral(dataDir).withHostName("localhost"));
-        // Until the hub wires its MQTT listener itself: the same endpoint, on the hub's own loops and services.
-        MqttTopicHandlers handlers = new MqttTopicHandlers();
-        handlers.add(new StreamTopicHandler(hub.streams()));
-        mqtt = MqttTlsListener.bind(hub.workerGroup(), hub.workerGroup(), hub.serverSslContext(),
-                new MqttDeviceEndpoint(hub.deviceAuthenticator(), hub.deviceConnections(), handlers,
-                        hub.requestExecutor(), MqttSettings.DEFAULTS), "127.0.0.1", 0);
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(hub.caCertificatePath())) {
@@ -71,7 +59,7 @@ final class StreamTestHub implements AutoCloseable {
     }
 
     int mqttPort() {
-        return mqtt.port();
+        return hub.mqttPort();
     }
 
     Path ca() {
@@ -168,7 +156,6 @@ final class StreamTestHub implements AutoCloseable {
 
     @Override
     public void close() {
-        mqtt.close();
         hub.close();
     }
 }

@@ -3,7 +3,17 @@ package io.ferryhub.hub.server;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
+import io.ferryhub.hub.adapter.http.CloudToDeviceRoutes;
+import io.ferryhub.hub.adapter.http.EventStreamRoutes;
 import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
+import io.ferryhub.hub.adapter.mqtt.C2dTopicHandler;
+import io.ferryhub.hub.adapter.mqtt.MqttDeviceEndpoint;
+import io.ferryhub.hub.adapter.mqtt.MqttSettings;
+import io.ferryhub.hub.adapter.mqtt.MqttTlsChannelInitializer;
+import io.ferryhub.hub.adapter.mqtt.MqttTopicHandlers;
+import io.ferryhub.hub.adapter.mqtt.MqttWebSocketEndpoint;
+import io.ferryhub.hub.adapter.mqtt.StreamTopicHandler;
+import io.ferryhub.hub.adapter.mqtt.TelemetryTopicHandler;
 import io.ferryhub.hub.adapter.http.RestRouter;
 import io.ferryhub.hub.adapter.http.RestRoutes;
 import io.ferryhub.hub.adapter.http.StreamRoutes;
@@ -20,7 +30,13 @@ import io.ferryhub.hub.service.auth.SasServiceAuthenticator;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
 import io.ferryhub.hub.service.auth.SharedAccessPolicies;
 import io.ferryhub.hub.service.auth.SharedAccessPolicy;
+import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.service.telemetry.EventStreamService;
+import io.ferryhub.hub.service.telemetry.TelemetryService;
+import io.ferryhub.hub.storage.c2d.FileC2dStore;
+import io.ferryhub.hub.storage.eventlog.ConsumerGroupStore;
+import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
 import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
@@ -101,6 +117,10 @@ public final class HubServer implements AutoCloseable {
     private SslContext sslContext;
     private Path caCertificate;
     private int httpsPort = -1;
+    private int mqttPort = -1;
+    private final MqttTopicHandlers mqttTopicHandlers = new MqttTopicHandlers();
+    private EventStreamService eventStream;
+    private CloudToDeviceService cloudToDevice;
     private volatile boolean closed;
 
     private HubServer(HubConfig config) {
@@ -170,7 +190,25 @@ public final class HubServer implements AutoCloseable {
                         gatewayConfig.tokenKey(), gatewayConfig.handshakeTimeout()), gateway, scheduler);
         new StreamRoutes(streams).register(router);
 
-        log.info("hub {} started: https {}, CA {}", aliases.hostName(), httpsPort,
+        SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
+                SegmentedEventLog.Options.defaults());
+        closeOnStop(eventLog);
+        eventStream = new EventStreamService(eventLog, new ConsumerGroupStore(dataDir.resolve("consumer-groups.json")));
+        closeOnStop(eventStream);
+        new EventStreamRoutes(eventStream).register(router);
+        cloudToDevice = new CloudToDeviceService(new FileC2dStore(dataDir.resolve("c2d")),
+                CloudToDeviceService.Settings.DEFAULTS, id -> registry.findDevice(id).isPresent(), clock);
+        closeOnStop(cloudToDevice);
+        new CloudToDeviceRoutes(cloudToDevice).register(router);
+        mqttTopicHandlers.add(new TelemetryTopicHandler(new TelemetryService(eventLog)));
+        mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
+        mqttTopicHandlers.add(new StreamTopicHandler(streams));
+        MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, mqttTopicHandlers,
+                requestExecutor, MqttSettings.DEFAULTS);
+        mqttPort = bindListener("mqtt", config.mqttPort(), new MqttTlsChannelInitializer(sslContext, mqtt));
+        addWebSocketEndpoint(new MqttWebSocketEndpoint(mqtt));
+
+        log.info("hub {} started: https {}, mqtt {}, CA {}", aliases.hostName(), httpsPort, mqttPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
     }
 
@@ -273,6 +311,24 @@ public final class HubServer implements AutoCloseable {
         synchronized (listeners) {
             return Collections.unmodifiableMap(new LinkedHashMap<>(boundPorts));
         }
+    }
+
+    public int mqttPort() {
+        return mqttPort;
+    }
+
+    /** The MQTT topic handler table: features add their handlers (streams, later twin and methods). */
+    public MqttTopicHandlers mqttTopicHandlers() {
+        return mqttTopicHandlers;
+    }
+
+    /** The built-in event stream's read side (consumer groups, readers). */
+    public EventStreamService eventStream() {
+        return eventStream;
+    }
+
+    public CloudToDeviceService cloudToDevice() {
+        return cloudToDevice;
     }
 
     /** The CA certificate clients must trust, or null when the operator supplied the hub's certificate. */

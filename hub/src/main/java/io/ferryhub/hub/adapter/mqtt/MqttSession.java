@@ -197,7 +197,7 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
                 violation("a SUBSCRIBE to a filter that is not its own: '" + filter + "'");
                 return;
             }
-            if (isStreamFilter(filter) || endpoint.topicHandlers().forSubscription(filter).isPresent()) {
+            if (endpoint.topicHandlers().forSubscription(filter).isPresent()) {
                 // IoT Hub never grants QoS 2
                 granted.add(subscription.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE
                         : MqttQoS.AT_LEAST_ONCE);
@@ -217,10 +217,6 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
         if (!added.isEmpty()) {
             subscriptionsChanged();
         }
-    }
-
-    private static boolean isStreamFilter(String filter) {
-        return filter.equals(StreamTopics.REQUEST_FILTER) || filter.equals(StreamTopics.RESPONSE_FILTER);
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage message) {

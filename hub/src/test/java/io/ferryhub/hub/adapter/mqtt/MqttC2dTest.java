@@ -35,16 +35,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Cloud-to-device delivery over MQTT to Eclipse Paho: properties, redelivery, delivery count, expiry, feedback. */
 class MqttC2dTest {
-    private static final int MAX_DELIVERIES = 3;
+    private static final int MAX_DELIVERIES = CloudToDeviceService.Settings.DEFAULTS.maxDeliveryCount();
     private static MqttTestHub hub;
     private final List<MqttClient> clients = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
-        CloudToDeviceService.Settings defaults = CloudToDeviceService.Settings.DEFAULTS;
-        hub = new MqttTestHub(new CloudToDeviceService.Settings(defaults.maxQueueDepth(), defaults.maxMessageBytes(),
-                defaults.defaultTtl(), defaults.maxTtl(), defaults.lockTimeout(), MAX_DELIVERIES,
-                defaults.feedbackTtl(), defaults.feedbackLockTimeout(), defaults.maxFeedbackBatch()));
+        hub = new MqttTestHub();
     }
 
     @AfterAll
@@ -151,7 +148,7 @@ class MqttC2dTest {
         assertNotNull(feedback);
         assertEquals("Success", feedback.statusCode());
         assertEquals("c2d-dev", feedback.deviceId());
-        assertEquals("637000000000000000", feedback.deviceGenerationId());
+        assertEquals(hub.server.registry().device("c2d-dev").generationId(), feedback.deviceGenerationId());
         assertTrue(MqttConnectTest.waitFor(() -> hub.c2d.queueDepth("c2d-dev").join() == 0));
     }
 

@@ -24,7 +24,6 @@ import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +53,7 @@ class MqttDurabilityTest {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), ChildHubMain.class.getName(), dataDir.toString()));
         for (int d = 0; d < DEVICES; d++) {
-            byte[] key = new byte[32];
-            new java.security.SecureRandom().nextBytes(key);
-            keys.put("kill-dev-" + d, Base64.getEncoder().encodeToString(key));
-            command.add("kill-dev-" + d + "=" + keys.get("kill-dev-" + d));
+            command.add("kill-dev-" + d);
         }
         Process hub = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();
@@ -69,6 +65,11 @@ class MqttDurabilityTest {
             assertEquals("READY", ready[0]);
             int port = Integer.parseInt(ready[1]);
             SSLContext tls = trusting(Path.of(ready[2]));
+            for (int d = 0; d < DEVICES; d++) {
+                String[] key = out.readLine().split(" ");
+                assertEquals("KEY", key[0]);
+                keys.put(key[1], key[2]);
+            }
 
             AtomicInteger acks = new AtomicInteger();
             CountDownLatch enough = new CountDownLatch(1);
@@ -79,7 +80,7 @@ class MqttDurabilityTest {
                 options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
                 options.setSocketFactory(tls.getSocketFactory());
                 options.setUserName("localhost/" + deviceId + "/?api-version=2020-09-30");
-                options.setPassword(SasToken.create("localhost/devices/" + deviceId, keys.get(deviceId), null,
+                options.setPassword(SasToken.create("127.0.0.1/devices/" + deviceId, keys.get(deviceId), null,
                         Instant.now().plusSeconds(600)).toCharArray());
                 options.setAutomaticReconnect(false);
                 client.connect(options);

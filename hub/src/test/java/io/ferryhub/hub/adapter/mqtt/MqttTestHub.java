@@ -1,173 +1,132 @@
 package io.ferryhub.hub.adapter.mqtt;
 
-import io.ferryhub.common.error.HubErrorCode;
-import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
-import io.ferryhub.hub.service.auth.AuthenticatedDevice;
-import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.server.HubConfig;
+import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
-import io.ferryhub.hub.storage.c2d.FileC2dStore;
-import io.ferryhub.hub.service.telemetry.TelemetryService;
-import io.ferryhub.hub.storage.eventlog.EventReader;
+import io.ferryhub.hub.service.registry.Device;
+import io.ferryhub.hub.service.registry.Module;
 import io.ferryhub.hub.storage.eventlog.StartPosition;
 import io.ferryhub.hub.storage.eventlog.StoredEvent;
-import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.ferryhub.hub.service.telemetry.EventStreamService;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.time.Instant;
-import java.util.Base64;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The MQTT endpoint on a real TLS port with an in-test device key table standing in for the registry-backed
- * authenticator.
+ * A real hub (TLS with its generated CA, registry, SAS authenticator, MQTT on an ephemeral port, event stream,
+ * C2D) for the MQTT tests, with helpers to register identities and read the event stream back.
  */
 final class MqttTestHub implements AutoCloseable {
+    /** The name clients dial: the hub's certificate covers it. */
     static final String HOST = "localhost";
 
+    /** The primary key of every identity registered through {@link #register}, by client id. */
     final Map<String, String> keys = new ConcurrentHashMap<>();
-    final MqttTopicHandlers topicHandlers = new MqttTopicHandlers();
+    final HubServer server;
     final DeviceConnections connections;
-    final Path dataDir;
-    private final boolean ownsDataDir;
-    final SegmentedEventLog eventLog;
-    final TelemetryService telemetry;
     final CloudToDeviceService c2d;
-    private final EventLoopGroup acceptors = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
-    private final ExecutorService blocking = Executors.newFixedThreadPool(2);
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    private final java.security.cert.X509Certificate certificate;
-    private final Path certificateFile;
-    private final MqttTlsListener listener;
-    private final io.netty.channel.Channel httpsChannel;
+    private final Path dataDir;
+    private final boolean ownsDataDir;
 
     MqttTestHub() throws Exception {
-        this(CloudToDeviceService.Settings.DEFAULTS);
-    }
-
-    MqttTestHub(CloudToDeviceService.Settings c2dSettings) throws Exception {
-        this(c2dSettings, Files.createTempDirectory("mqtt-test-hub"), true);
+        this(Files.createTempDirectory("mqtt-test-hub"), true);
     }
 
     /** @param ownsDataDir whether {@link #close} deletes the data directory */
-    MqttTestHub(CloudToDeviceService.Settings c2dSettings, Path dataDir, boolean ownsDataDir) throws Exception {
-        this.ownsDataDir = ownsDataDir;
-        SelfSignedCertificate generated = new SelfSignedCertificate(HOST);
-        SslContext serverTls = SslContextBuilder.forServer(generated.certificate(), generated.privateKey()).build();
-        certificate = generated.cert();
-        // kept with the data, so nothing is left in the temp directory even when the process is killed
-        certificateFile = dataDir.resolve("hub-cert.pem");
-        Files.createDirectories(dataDir);
-        Files.copy(generated.certificate().toPath(), certificateFile,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        generated.delete();
-        connections = new DeviceConnections(timer);
+    MqttTestHub(Path dataDir, boolean ownsDataDir) throws Exception {
         this.dataDir = dataDir;
-        eventLog = new SegmentedEventLog(dataDir.resolve("events"), SegmentedEventLog.Options.defaults());
-        telemetry = new TelemetryService(eventLog);
-        topicHandlers.add(new TelemetryTopicHandler(telemetry));
-        c2d = new CloudToDeviceService(new FileC2dStore(dataDir.resolve("c2d")), c2dSettings, keys::containsKey,
-                java.time.Clock.systemUTC());
-        topicHandlers.add(new C2dTopicHandler(c2d));
-        MqttDeviceEndpoint endpoint = new MqttDeviceEndpoint(this::authenticate, connections, topicHandlers, blocking,
-                MqttSettings.DEFAULTS);
-        listener = MqttTlsListener.bind(acceptors, workers, serverTls, endpoint, "127.0.0.1", 0);
-        httpsChannel = WebSocketOnlyHttpsServer.bind(acceptors, workers, serverTls, new MqttWebSocketEndpoint(endpoint));
+        this.ownsDataDir = ownsDataDir;
+        server = HubServer.start(HubConfig.ephemeral(dataDir));
+        connections = server.deviceConnections();
+        c2d = server.cloudToDevice();
     }
 
-    private AuthenticatedDevice authenticate(String deviceId, String moduleId, String token,
-                                             java.security.cert.X509Certificate[] chain) {
-        String clientId = moduleId == null ? deviceId : deviceId + "/" + moduleId;
-        String key = keys.get(clientId);
-        if (key == null) {
-            throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, clientId + " is not registered");
-        }
-        if (token == null) {
-            throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, "no token");
-        }
-        SasToken sas = SasToken.parse(token);
-        String expected = HOST + "/devices/" + deviceId + (moduleId == null ? "" : "/modules/" + moduleId);
-        if (!sas.resource().equals(expected) || !sas.isSignedWith(Base64.getDecoder().decode(key))
-                || sas.isExpiredAt(Instant.now())) {
-            throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, "bad token for " + clientId);
-        }
-        return new AuthenticatedDevice(deviceId, moduleId, "sas", "637000000000000000",
-                sas.expiry().getEpochSecond());
-    }
-
-    /** Registers an identity with a fresh key and returns the key. */
+    /** Registers a device ({@code id}) or module ({@code device/module}) with generated keys; returns the primary. */
     String register(String clientId) {
-        byte[] key = new byte[32];
-        new java.security.SecureRandom().nextBytes(key);
-        String encoded = Base64.getEncoder().encodeToString(key);
-        keys.put(clientId, encoded);
-        return encoded;
+        String[] ids = clientId.split("/", 2);
+        if (server.registry().findDevice(ids[0]).isEmpty()) {
+            server.registry().putDevice(ids[0], new Device(ids[0], null, null, null, null, null, null, false, null,
+                    null), null);
+        }
+        String key;
+        if (ids.length == 1) {
+            key = server.registry().device(ids[0]).authentication().symmetricKey().primaryKey();
+        } else {
+            key = server.registry().putModule(ids[0], ids[1], new Module(ids[0], ids[1], null, null, null, null),
+                    null).authentication().symmetricKey().primaryKey();
+        }
+        keys.put(clientId, key);
+        return key;
     }
 
+    /** A device or module SAS token as the SDKs make it, valid for an hour. */
     String token(String clientId, String key) {
-        String resource = HOST + "/devices/" + clientId.replace("/", "/modules/");
+        String resource = server.hostName() + "/devices/" + clientId.replace("/", "/modules/");
         return SasToken.create(resource, key, null, Instant.now().plusSeconds(3600));
     }
 
-    /** Every event of the device's partition sent by this device, oldest first. */
-    List<StoredEvent> eventsOf(String deviceId) throws InterruptedException {
-        List<StoredEvent> events = new ArrayList<>();
-        try (EventReader reader = eventLog.openReader(telemetry.partitionFor(deviceId), StartPosition.earliest())) {
-            List<StoredEvent> batch;
-            while (!(batch = reader.poll(1000, Duration.ofMillis(100))).isEmpty()) {
-                for (StoredEvent e : batch) {
+    /** Every event this device sent, oldest first, from the device's partition of the event stream. */
+    List<StoredEvent> eventsOf(String deviceId) throws Exception {
+        EventStreamService events = server.eventStream();
+        List<StoredEvent> found = new ArrayList<>();
+        for (int p = 0; p < events.partitionCount(); p++) {
+            StartPosition from = StartPosition.earliest();
+            while (true) {
+                EventStreamService.ReadResult batch = events.read(null, p, from, 1000, Duration.ofMillis(50))
+                        .get(10, TimeUnit.SECONDS);
+                if (batch.events().isEmpty()) {
+                    break;
+                }
+                for (StoredEvent e : batch.events()) {
                     if (deviceId.equals(e.data().systemProperties().get("iothub-connection-device-id"))) {
-                        events.add(e);
+                        found.add(e);
                     }
                 }
+                from = new StartPosition.Offset(batch.nextOffset(), true);
             }
         }
-        return events;
+        return found;
     }
 
-    /** The PEM file of the certificate clients must trust (self-signed, so it is its own CA). */
-    java.io.File caFile() {
-        return certificateFile.toFile();
+    /** The PEM file of the hub's CA certificate. */
+    File caFile() {
+        return server.caCertificatePath().toFile();
     }
 
     int port() {
-        return listener.port();
-    }
-
-    String webSocketUri() {
-        return "wss://" + HOST + ":" + ((java.net.InetSocketAddress) httpsChannel.localAddress()).getPort()
-                + MqttWebSocketEndpoint.PATH;
+        return server.mqttPort();
     }
 
     String uri() {
-        return "ssl://" + HOST + ":" + listener.port();
+        return "ssl://" + HOST + ":" + server.mqttPort();
     }
 
-    /** A client-side TLS context trusting the hub's certificate. */
+    String webSocketUri() {
+        return "wss://" + HOST + ":" + server.httpsPort() + MqttWebSocketEndpoint.PATH;
+    }
+
+    /** A client-side TLS context trusting the hub's CA. */
     SSLContext clientTls() throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
-        trust.setCertificateEntry("hub", certificate);
+        try (var in = Files.newInputStream(server.caCertificatePath())) {
+            trust.setCertificateEntry("hub-ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
@@ -177,17 +136,10 @@ final class MqttTestHub implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        listener.close();
-        httpsChannel.close().sync();
-        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        blocking.shutdownNow();
-        timer.shutdownNow();
-        eventLog.close();
-        c2d.close();
+        server.close();
         if (ownsDataDir) {
             try (var files = Files.walk(dataDir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
     }
