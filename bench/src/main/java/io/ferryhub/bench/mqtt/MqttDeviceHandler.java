@@ -1,0 +1,179 @@
+package io.ferryhub.bench.mqtt;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.mqtt.MqttConnAckMessage;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One simulated device: CONNECT with its credentials, then, when told to, QoS 1 telemetry with a fixed number of
+ * PUBLISHes in flight (each PUBACK releases the next one). Keeps the connection alive with PINGREQ when idle. All
+ * state is confined to the channel's event loop.
+ */
+public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMessage> {
+    private static final int MAX_PACKET_ID = 65_535;
+
+    private final DeviceCredentials credentials;
+    private final int connectionIndex;
+    private final int keepAliveSeconds;
+    private final CompletableFuture<MqttDeviceHandler> connected = new CompletableFuture<>();
+    /** Publish time of each packet id in flight. */
+    private final long[] sentAt = new long[MAX_PACKET_ID + 1];
+
+    private ChannelHandlerContext ctx;
+    private TelemetryStats stats;
+    private int payloadBytes;
+    private int window;
+    private boolean publishing;
+    private int inFlight;
+    private int nextPacketId = 1;
+    private int sequence;
+    private boolean pendingFlush;
+
+    MqttDeviceHandler(DeviceCredentials credentials, int connectionIndex, int keepAliveSeconds) {
+        this.credentials = credentials;
+        this.connectionIndex = connectionIndex;
+        this.keepAliveSeconds = keepAliveSeconds;
+    }
+
+    /** Completes when CONNACK accepts the connection; fails on refusal or on a connection lost before. */
+    CompletableFuture<MqttDeviceHandler> connected() {
+        return connected;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        // SslHandler holds this until the handshake is done
+        MqttMessageBuilders.ConnectBuilder connect = MqttMessageBuilders.connect()
+                .protocolVersion(MqttVersion.MQTT_3_1_1)
+                .clientId(credentials.clientId())
+                .cleanSession(true)
+                .keepAlive(keepAliveSeconds)
+                .hasUser(true)
+                .username(credentials.userName());
+        if (credentials.password() != null) {
+            connect.hasPassword(true).password(credentials.password().getBytes(StandardCharsets.UTF_8));
+        }
+        ctx.writeAndFlush(connect.build());
+        ctx.fireChannelActive();
+    }
+
+    /** Starts publishing; runs on the event loop. */
+    void startPublishing(TelemetryStats stats, int payloadBytes, int window) {
+        ctx.executor().execute(() -> {
+            this.stats = stats;
+            this.payloadBytes = payloadBytes;
+            this.window = window;
+            this.publishing = true;
+            while (inFlight < window) {
+                publishOne();
+            }
+            ctx.flush();
+        });
+    }
+
+    /** Stops sending new messages; those in flight still get their PUBACK counted. */
+    void stopPublishing() {
+        ctx.executor().execute(() -> publishing = false);
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+
+    private void publishOne() {
+        int packetId = nextPacketId;
+        nextPacketId = nextPacketId == MAX_PACKET_ID ? 1 : nextPacketId + 1;
+        long now = System.nanoTime();
+        sentAt[packetId] = now;
+        inFlight++;
+        stats.published.increment();
+        MqttPublishMessage publish = MqttMessageBuilders.publish()
+                .topicName(credentials.telemetryTopic())
+                .qos(MqttQoS.AT_LEAST_ONCE)
+                .retained(false)
+                .messageId(packetId)
+                .payload(TelemetryPayload.create(ctx.alloc(), payloadBytes, now, connectionIndex, sequence++))
+                .build();
+        ctx.write(publish);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, MqttMessage msg) {
+        MqttMessageType type = msg.fixedHeader().messageType();
+        switch (type) {
+            case CONNACK -> onConnAck((MqttConnAckMessage) msg);
+            case PUBACK -> onPubAck(((MqttMessageIdVariableHeader) msg.variableHeader()).messageId());
+            case PINGRESP, SUBACK -> {
+            }
+            default -> {
+                // C2D or anything else the broker sends is not part of this benchmark
+            }
+        }
+    }
+
+    private void onConnAck(MqttConnAckMessage ack) {
+        MqttConnectReturnCode code = ack.variableHeader().connectReturnCode();
+        if (code == MqttConnectReturnCode.CONNECTION_ACCEPTED) {
+            connected.complete(this);
+        } else {
+            connected.completeExceptionally(new IOException(credentials.clientId() + " refused: " + code));
+            ctx.close();
+        }
+    }
+
+    private void onPubAck(int packetId) {
+        long now = System.nanoTime();
+        inFlight--;
+        stats.onAck(sentAt[packetId], now);
+        if (publishing && inFlight < window) {
+            publishOne();
+            pendingFlush = true;
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        // one flush (one TLS record and write call) for all PUBLISHes released by the PUBACKs of this read
+        if (pendingFlush) {
+            pendingFlush = false;
+            ctx.flush();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            ctx.writeAndFlush(MqttMessage.PINGREQ);
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        connected.completeExceptionally(new IOException(credentials.clientId() + ": connection closed"
+                + (connected.isDone() ? "" : " before CONNACK")));
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        connected.completeExceptionally(cause);
+        ctx.close();
+    }
+}
