@@ -1,6 +1,7 @@
 package io.ferryhub.bench;
 
 import io.ferryhub.bench.mqtt.MqttTelemetryBench;
+import io.ferryhub.bench.registry.RegistryBench;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,7 @@ public final class BenchMain {
         log.info("{}: scratch files in {}", benchmark, runDir);
         Path result = switch (benchmark) {
             case "mqtt-telemetry" -> new MqttTelemetryBench(args, command, runDir, resultsDir).run();
+            case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark + "'");
         };
         if (!args.unknown().isEmpty()) {

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -18,8 +17,10 @@ import java.util.regex.Pattern;
  * memory and CPU are its own and a restart is a real process start. Loopback only, ports chosen per run.
  */
 public final class HubProcess implements AutoCloseable {
-    /** The launcher's line once every listener is bound. */
-    private static final Pattern STARTED = Pattern.compile("hub (\\S+) started: https (\\d+), CA (\\S+)");
+    /** The banner {@code iothub start} prints once every listener is bound, and the lines read from it. */
+    private static final Pattern RUNNING = Pattern.compile("^FerryHub is running");
+    private static final Pattern HOST_NAME = Pattern.compile("^\\s+host name\\s+(\\S+)");
+    private static final Pattern CA_CERTIFICATE = Pattern.compile("^\\s+CA certificate\\s+(/\\S+)");
     private static final String OWNER_CONNECTION_STRING_FILE = "iothubowner.connection-string";
 
     private final ChildProcess process;
@@ -41,17 +42,16 @@ public final class HubProcess implements AutoCloseable {
         this.startTime = startTime;
     }
 
-    /** How to start a hub: the JVM, its class path and options, the launcher class. */
-    public record Launcher(Path java, String classPath, String mainClass, List<String> jvmOptions) {
+    /** How to start a hub: the JVM, its options and the launcher jar {@code scripts/iothub} runs. */
+    public record Launcher(Path java, Path jar, List<String> jvmOptions) {
         /**
-         * From the benchmark's options: {@code --hub-classpath} (default: the benchmark's own class path, which
-         * holds the hub's jars), {@code --hub-main}, {@code --hub-jvm} (space-separated JVM options).
+         * From the benchmark's options: {@code --hub-jar} (default {@code cli/target/iothub.jar}, built with the
+         * bench module) and {@code --hub-jvm} (space-separated JVM options, default none: the hub's own defaults).
          */
         public static Launcher fromArgs(BenchArgs args) {
-            String jvm = args.string("hub-jvm", "-Xms256m -XX:+UseParallelGC");
+            String jvm = args.string("hub-jvm", "");
             return new Launcher(Path.of(System.getProperty("java.home"), "bin", "java"),
-                    args.string("hub-classpath", System.getProperty("java.class.path")),
-                    args.string("hub-main", "io.ferryhub.cli.IotHubMain"),
+                    Path.of(args.string("hub-jar", "cli/target/iothub.jar")).toAbsolutePath(),
                     jvm.isBlank() ? List.of() : Arrays.asList(jvm.trim().split("\\s+")));
         }
 
@@ -59,9 +59,8 @@ public final class HubProcess implements AutoCloseable {
             List<String> command = new ArrayList<>();
             command.add(java.toString());
             command.addAll(jvmOptions);
-            command.add("-cp");
-            command.add(classPath);
-            command.add(mainClass);
+            command.add("-jar");
+            command.add(jar.toString());
             command.addAll(launcherArgs);
             return command;
         }
@@ -79,7 +78,7 @@ public final class HubProcess implements AutoCloseable {
         int mqttPort = ChildProcess.freePort();
         List<String> args = new ArrayList<>(List.of("start",
                 "--data-dir", dataDir.toAbsolutePath().toString(),
-                "--bind-address", "127.0.0.1",
+                "--bind", "127.0.0.1",
                 "--https-port", Integer.toString(httpsPort),
                 "--mqtt-port", Integer.toString(mqttPort),
                 "--amqp-port", "0"));
@@ -89,11 +88,11 @@ public final class HubProcess implements AutoCloseable {
         long startNanos = System.nanoTime();
         ChildProcess process = ChildProcess.start("hub", launcher.command(args), dataDir.getParent(), logFile);
         try {
-            Matcher started = process.awaitLogLine(STARTED, timeout);
+            process.awaitLogLine(RUNNING, timeout);
             Duration startTime = Duration.ofNanos(System.nanoTime() - startNanos);
-            process.awaitPort(mqttPort, Duration.ofSeconds(10));
-            return new HubProcess(process, dataDir, started.group(1), Integer.parseInt(started.group(2)), mqttPort,
-                    Path.of(started.group(3)), startTime);
+            String hostName = process.awaitLogLine(HOST_NAME, Duration.ofSeconds(5)).group(1);
+            Path ca = Path.of(process.awaitLogLine(CA_CERTIFICATE, Duration.ofSeconds(5)).group(1));
+            return new HubProcess(process, dataDir, hostName, httpsPort, mqttPort, ca, startTime);
         } catch (IOException | InterruptedException | RuntimeException e) {
             process.close();
             throw e;
