@@ -16,7 +16,8 @@ import java.util.concurrent.CountDownLatch;
 final class StartCommand {
     static final String USAGE = """
             iothub start [--data-dir DIR] [--host-name NAME] [--alias NAME]... [--bind ADDRESS]
-                         [--https-port N] [--mqtt-port N] [--amqp-port N] [--tls-cert PEM --tls-key PEM]""";
+                         [--https-port N] [--mqtt-port N] [--amqp-port N] [--tls-cert PEM --tls-key PEM]
+                         [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key");
 
@@ -24,7 +25,7 @@ final class StartCommand {
     }
 
     static void run(List<String> argv, Output out) {
-        Args args = Args.parse(argv, VALUED, Set.of());
+        Args args = Args.parse(argv, VALUED, Set.of("no-fsync"));
         args.expectPositionals(0);
         HubConfig defaults = HubConfig.defaults();
         HubConfig config;
@@ -36,7 +37,8 @@ final class StartCommand {
                     .withBindAddress(args.option("bind") == null ? defaults.bindAddress() : args.option("bind"))
                     .withPorts(args.intOption("https-port", defaults.httpsPort()),
                             args.intOption("mqtt-port", defaults.mqttPort()),
-                            args.intOption("amqp-port", defaults.amqpPort()));
+                            args.intOption("amqp-port", defaults.amqpPort()))
+                    .withEventLogFsync(!args.flag("no-fsync"));
             if (args.option("tls-cert") != null || args.option("tls-key") != null) {
                 config = config.withTls(pathOrNull(args.option("tls-cert")), pathOrNull(args.option("tls-key")));
             }

@@ -15,10 +15,12 @@ import java.util.List;
  * @param tlsKey         the operator's PEM private key (with {@code tlsCertificate})
  * @param maxBodyBytes   the largest REST request body accepted
  * @param requestThreads threads running REST handlers (they may wait on storage commits)
+ * @param eventLogFsync  whether telemetry is fsynced before its PUBACK; off only for benchmarks that compare with
+ *                       brokers acknowledging from memory, since acknowledged telemetry may then be lost on a crash
  */
 public record HubConfig(String hostName, List<String> extraAliases, Path dataDir, String bindAddress, int httpsPort,
                         int mqttPort, int amqpPort, Path tlsCertificate, Path tlsKey, int maxBodyBytes,
-                        int requestThreads) {
+                        int requestThreads, boolean eventLogFsync) {
     public static final int DEFAULT_HTTPS_PORT = 443;
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_AMQP_PORT = 5671;
@@ -44,7 +46,7 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
 
     public static HubConfig defaults() {
         return new HubConfig("127.0.0.1", List.of(), Path.of("data"), "0.0.0.0", DEFAULT_HTTPS_PORT,
-                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64);
+                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true);
     }
 
     /** Loopback only, every port ephemeral: for tests of any module. */
@@ -54,36 +56,41 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
 
     public HubConfig withHostName(String name) {
         return new HubConfig(name, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
     }
 
     public HubConfig withExtraAliases(List<String> aliases) {
         return new HubConfig(hostName, aliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
     }
 
     public HubConfig withDataDir(Path dir) {
         return new HubConfig(hostName, extraAliases, dir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
     }
 
     public HubConfig withBindAddress(String address) {
         return new HubConfig(hostName, extraAliases, dataDir, address, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
     }
 
     public HubConfig withPorts(int https, int mqtt, int amqp) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, https, mqtt, amqp, tlsCertificate, tlsKey,
-                maxBodyBytes, requestThreads);
+                maxBodyBytes, requestThreads, eventLogFsync);
     }
 
     public HubConfig withTls(Path certificateChain, Path key) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
-                certificateChain, key, maxBodyBytes, requestThreads);
+                certificateChain, key, maxBodyBytes, requestThreads, eventLogFsync);
     }
 
     public HubConfig withMaxBodyBytes(int bytes) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
-                tlsCertificate, tlsKey, bytes, requestThreads);
+                tlsCertificate, tlsKey, bytes, requestThreads, eventLogFsync);
+    }
+
+    public HubConfig withEventLogFsync(boolean fsync) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, fsync);
     }
 }

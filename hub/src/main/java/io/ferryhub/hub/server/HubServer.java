@@ -191,7 +191,7 @@ public final class HubServer implements AutoCloseable {
         new StreamRoutes(streams).register(router);
 
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
-                SegmentedEventLog.Options.defaults());
+                SegmentedEventLog.Options.defaults().withFsync(config.eventLogFsync()));
         closeOnStop(eventLog);
         eventStream = new EventStreamService(eventLog, new ConsumerGroupStore(dataDir.resolve("consumer-groups.json")));
         closeOnStop(eventStream);
