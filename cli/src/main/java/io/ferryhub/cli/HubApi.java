@@ -104,17 +104,23 @@ final class HubApi implements AutoCloseable {
 
     HttpResult call(String method, String path, JsonNode body, String ifMatch, Map<String, String> extraHeaders) {
         Map<String, String> headers = new HashMap<>(extraHeaders);
-        headers.put("Authorization", credentials.sasToken(Instant.now().plus(Duration.ofHours(1))));
         if (body != null) {
             headers.put("Content-Type", "application/json; charset=utf-8");
         }
         if (ifMatch != null) {
             headers.put("If-Match", ifMatch);
         }
+        return send(method, path, body == null ? null : Json.toBytes(body), headers);
+    }
+
+    /** A call with a raw body (or none) and its own headers; the owner's token is added. */
+    HttpResult send(String method, String path, byte[] body, Map<String, String> extraHeaders) {
+        Map<String, String> headers = new HashMap<>(extraHeaders);
+        headers.put("Authorization", credentials.sasToken(Instant.now().plus(Duration.ofHours(1))));
         String target = path + (path.contains("?") ? "&" : "?") + "api-version=" + API_VERSION;
         HttpResult result;
         try {
-            result = http.send(method, target, headers, body == null ? null : Json.toBytes(body), TIMEOUT).get();
+            result = http.send(method, target, headers, body, TIMEOUT).get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof TimeoutException) {
