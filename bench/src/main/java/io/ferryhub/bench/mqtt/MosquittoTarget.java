@@ -3,7 +3,7 @@ package io.ferryhub.bench.mqtt;
 import io.ferryhub.bench.process.ChildProcess;
 import io.ferryhub.bench.process.MosquittoBroker;
 import io.ferryhub.common.sas.SasToken;
-import io.ferryhub.common.tls.ClientTls;
+import io.ferryhub.bench.tls.BenchClientTls;
 import io.netty.channel.EventLoopGroup;
 
 import java.net.InetSocketAddress;
@@ -68,7 +68,7 @@ final class MosquittoTarget implements TelemetryTarget {
 
     @Override
     public AutoCloseable startReader(TelemetryStats stats) throws Exception {
-        return MqttSubscriberReader.start(group, ClientTls.trusting(caCertificate()), HOST, mqttAddress(),
+        return MqttSubscriberReader.start(group, BenchClientTls.trusting(caCertificate()), HOST, mqttAddress(),
                 TelemetryDevices.ALL_TELEMETRY, stats);
     }
 

@@ -6,7 +6,7 @@ import io.ferryhub.bench.process.HubProcess;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencySummary;
 import io.ferryhub.bench.report.ProcessFacts;
-import io.ferryhub.common.tls.ClientTls;
+import io.ferryhub.bench.tls.BenchClientTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -103,7 +103,7 @@ public final class MqttTelemetryBench {
                 result.put("provisionSeconds", (System.nanoTime() - provisionStart) / 1e9);
             }
             TelemetryStats stats = new TelemetryStats();
-            MqttConnector connector = new MqttConnector(group, ClientTls.trusting(target.caCertificate()),
+            MqttConnector connector = new MqttConnector(group, BenchClientTls.trusting(target.caCertificate()),
                     target.tlsHost(), target.mqttAddress(), handshakes);
             try (AutoCloseable reader = target.startReader(stats)) {
                 long connectStart = System.nanoTime();

@@ -1,0 +1,35 @@
+package io.ferryhub.bench.tls;
+
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+
+import javax.net.ssl.SSLException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The load generators' TLS client settings, identical for every server compared: TLS 1.3 with one cipher suite
+ * (AES-128-GCM, which the JDK and OpenSSL servers both prefer when offered alone), the server's CA trusted, host
+ * names verified. Without pinning the suite, OpenSSL servers pick AES-256 and the JDK AES-128, and a comparison
+ * would partly measure that choice.
+ */
+public final class BenchClientTls {
+    public static final String PROTOCOL = "TLSv1.3";
+    public static final String CIPHER_SUITE = "TLS_AES_128_GCM_SHA256";
+
+    private BenchClientTls() {
+    }
+
+    public static SslContext trusting(Path caPem) {
+        try {
+            return SslContextBuilder.forClient()
+                    .protocols(PROTOCOL)
+                    .ciphers(List.of(CIPHER_SUITE))
+                    .trustManager(caPem.toFile())
+                    .endpointIdentificationAlgorithm("HTTPS")
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalArgumentException("cannot build a TLS client context trusting " + caPem, e);
+        }
+    }
+}
