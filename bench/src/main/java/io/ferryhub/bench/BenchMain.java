@@ -1,5 +1,6 @@
 package io.ferryhub.bench;
 
+import io.ferryhub.bench.mqtt.IdleConnectionsBench;
 import io.ferryhub.bench.mqtt.MqttTelemetryBench;
 import io.ferryhub.bench.registry.RegistryBench;
 import org.slf4j.Logger;
@@ -39,6 +40,7 @@ public final class BenchMain {
         log.info("{}: scratch files in {}", benchmark, runDir);
         Path result = switch (benchmark) {
             case "mqtt-telemetry" -> new MqttTelemetryBench(args, command, runDir, resultsDir).run();
+            case "idle-connections" -> new IdleConnectionsBench(args, command, runDir, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark + "'");
         };

@@ -75,24 +75,26 @@ public final class MqttConnector {
     }
 
     /**
-     * Connects {@code count} devices and returns them once all have their CONNACK; fails if any fails.
+     * Connects devices {@code from} (inclusive) to {@code to} (exclusive) and returns them once all have their
+     * CONNACK; fails if any fails.
      *
      * @param credentials       the credentials of device i
      * @param sourceAddresses   local addresses to spread the connections over, round robin
      * @param keepAliveSeconds  the MQTT keep-alive each device announces and honours with PINGREQ
      */
-    public List<MqttDevice> connect(int count, IntFunction<DeviceCredentials> credentials,
+    public List<MqttDevice> connect(int from, int to, IntFunction<DeviceCredentials> credentials,
                                     List<String> sourceAddresses, int keepAliveSeconds, Duration timeout)
             throws IOException, InterruptedException {
+        int count = to - from;
         List<MqttDevice> devices = new ArrayList<>(count);
         Semaphore handshakes = new Semaphore(concurrentHandshakes);
         List<CompletableFuture<MqttDeviceHandler>> pending = new ArrayList<>(count);
         long deadline = System.nanoTime() + timeout.toNanos();
         int progressStep = Math.max(1, count / 10);
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < to; i++) {
             if (!handshakes.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 throw new IOException("connecting " + count + " devices took longer than " + timeout.toSeconds()
-                        + " s (" + i + " started)");
+                        + " s (" + (i - from) + " started)");
             }
             MqttDeviceHandler handler = new MqttDeviceHandler(credentials.apply(i), i, keepAliveSeconds);
             String source = sourceAddresses.get(i % sourceAddresses.size());
@@ -113,8 +115,8 @@ public final class MqttConnector {
             handler.connected().whenComplete((h, e) -> handshakes.release());
             pending.add(handler.connected());
             devices.add(new MqttDevice(channel, handler));
-            if ((i + 1) % progressStep == 0) {
-                log.info("connecting: {} of {} started", i + 1, count);
+            if ((i - from + 1) % progressStep == 0) {
+                log.info("connecting: {} of {} started", i - from + 1, count);
             }
         }
         try {

@@ -107,7 +107,7 @@ public final class MqttTelemetryBench {
                     target.tlsHost(), target.mqttAddress(), handshakes);
             try (AutoCloseable reader = target.startReader(stats)) {
                 long connectStart = System.nanoTime();
-                List<MqttDevice> connected = connector.connect(devices, target::device, List.of("127.0.0.1"), 60,
+                List<MqttDevice> connected = connector.connect(0, devices, target::device, List.of("127.0.0.1"), 60,
                         Duration.ofMinutes(3));
                 double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
                 log.info("{} devices connected in {} s ({})", devices, String.format(Locale.ROOT, "%.1f",
