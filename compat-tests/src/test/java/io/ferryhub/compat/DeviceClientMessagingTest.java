@@ -1,0 +1,183 @@
+package io.ferryhub.compat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.microsoft.azure.sdk.iot.device.ClientOptions;
+import com.microsoft.azure.sdk.iot.device.DeviceClient;
+import com.microsoft.azure.sdk.iot.device.IotHubClientProtocol;
+import com.microsoft.azure.sdk.iot.device.IotHubMessageResult;
+import com.microsoft.azure.sdk.iot.device.Message;
+import com.microsoft.azure.sdk.iot.service.registry.Device;
+import com.microsoft.azure.sdk.iot.service.registry.RegistryClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * The official Java device client (iot-device-client 2.5.0, unmodified) over MQTT (port 8883) and MQTT over
+ * WebSockets (port 443) sends telemetry, read back from the event stream, and receives cloud-to-device messages.
+ */
+class DeviceClientMessagingTest {
+    private static final String API = "api-version=2021-04-12";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dataDir;
+    static HubProcess hub;
+    static SSLContext tls;
+    static HttpClient http;
+    static Map<String, String> owner;
+
+    @BeforeAll
+    static void start() throws Exception {
+        hub = HubProcess.start(dataDir, "--mqtt-port", "8883", "--amqp-port", "0");
+        hub.trustForHttpsUrlConnection();
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(hub.caCertificate())) {
+            trust.setCertificateEntry("hub-ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        tls = SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        http = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10)).build();
+        owner = new HashMap<>();
+        for (String part : hub.ownerConnectionString().split(";")) {
+            int eq = part.indexOf('=');
+            owner.put(part.substring(0, eq), part.substring(eq + 1));
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (hub != null) {
+            hub.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = IotHubClientProtocol.class, names = {"MQTT", "MQTT_WS"})
+    void deviceClientSendsTelemetryAndReceivesCloudToDeviceMessages(IotHubClientProtocol protocol) throws Exception {
+        String deviceId = "sdk-" + protocol.name().toLowerCase().replace('_', '-');
+        Device device = new RegistryClient(hub.ownerConnectionString()).addDevice(new Device(deviceId));
+        String connectionString = "HostName=" + owner.get("HostName") + ";DeviceId=" + deviceId
+                + ";SharedAccessKey=" + device.getPrimaryKey();
+        DeviceClient client = new DeviceClient(connectionString, protocol,
+                ClientOptions.builder().sslContext(tls).build());
+        LinkedBlockingQueue<Message> received = new LinkedBlockingQueue<>();
+        client.setMessageCallback((message, context) -> {
+            received.add(message);
+            return IotHubMessageResult.COMPLETE;
+        }, null);
+        client.open(false);
+        try {
+            Message telemetry = new Message("{\"temperature\":21.5}");
+            telemetry.setMessageId("mid-" + deviceId);
+            telemetry.setContentType("application/json");
+            telemetry.setProperty("alert", "no");
+            client.sendEvent(telemetry); // returns once the hub acknowledged it
+
+            JsonNode event = findEvent("mid-" + deviceId);
+            assertNotNull(event, "the telemetry is not in the event stream");
+            assertEquals("{\"temperature\":21.5}",
+                    new String(Base64.getDecoder().decode(event.path("body").asText()), StandardCharsets.UTF_8));
+            assertEquals(deviceId, event.path("systemProperties").path("iothub-connection-device-id").asText());
+            assertEquals("application/json", event.path("systemProperties").path("content-type").asText());
+            assertEquals("no", event.path("properties").path("alert").asText());
+
+            HttpResponse<String> sent = http.send(HttpRequest.newBuilder(
+                            URI.create(baseUrl() + "/devices/" + deviceId + "/messages/deviceBound?" + API))
+                    .header("Authorization", ownerToken())
+                    .header("iothub-messageid", "c2d-" + deviceId)
+                    .header("iothub-correlationid", "corr-7")
+                    .header("iothub-app-color", "blue")
+                    .POST(HttpRequest.BodyPublishers.ofString("switch on")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, sent.statusCode(), sent.body());
+            Message c2d = received.poll(30, TimeUnit.SECONDS);
+            assertNotNull(c2d, "the device client received no cloud-to-device message");
+            assertEquals("switch on", new String(c2d.getBytes(), StandardCharsets.UTF_8));
+            assertEquals("c2d-" + deviceId, c2d.getMessageId());
+            assertEquals("corr-7", c2d.getCorrelationId());
+            assertEquals("blue", c2d.getProperty("color"));
+        } finally {
+            client.close();
+        }
+    }
+
+    private static String baseUrl() {
+        return "https://" + owner.get("HostName") + ":443";
+    }
+
+    /** Reads every partition from the start and returns the event with this message id, or null. */
+    private static JsonNode findEvent(String messageId) throws Exception {
+        JsonNode partitions = get("/messages/events/partitions");
+        for (JsonNode partition : partitions) {
+            String from = "earliest";
+            while (true) {
+                JsonNode batch = get("/messages/events/partitions/" + partition.path("partitionId").asText()
+                        + "?from=" + URLEncoder.encode(from, StandardCharsets.UTF_8) + "&max=1000&waitSeconds=0");
+                if (batch.path("events").isEmpty()) {
+                    break;
+                }
+                for (JsonNode event : batch.path("events")) {
+                    if (messageId.equals(event.path("systemProperties").path("message-id").asText())) {
+                        return event;
+                    }
+                }
+                from = "offset:" + batch.path("nextOffset").asText();
+            }
+        }
+        return null;
+    }
+
+    private static JsonNode get(String pathAndQuery) throws Exception {
+        String separator = pathAndQuery.contains("?") ? "&" : "?";
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + pathAndQuery
+                        + separator + API)).header("Authorization", ownerToken()).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return JSON.readTree(response.body());
+    }
+
+    /** A hub-scoped SAS token of the iothubowner policy, made as the service SDKs make it. */
+    private static String ownerToken() throws Exception {
+        String resource = URLEncoder.encode(owner.get("HostName"), StandardCharsets.UTF_8);
+        String expiry = Long.toString(Instant.now().plusSeconds(3600).getEpochSecond());
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(Base64.getDecoder().decode(owner.get("SharedAccessKey")), "HmacSHA256"));
+        String signature = Base64.getEncoder().encodeToString(
+                mac.doFinal((resource + "\n" + expiry).getBytes(StandardCharsets.UTF_8)));
+        return "SharedAccessSignature sr=" + resource + "&sig=" + URLEncoder.encode(signature, StandardCharsets.UTF_8)
+                + "&se=" + expiry + "&skn=" + owner.get("SharedAccessKeyName");
+    }
+}
