@@ -17,9 +17,10 @@ final class StartCommand {
     static final String USAGE = """
             iothub start [--data-dir DIR] [--host-name NAME] [--alias NAME]... [--bind ADDRESS]
                          [--https-port N] [--mqtt-port N] [--amqp-port N] [--tls-cert PEM --tls-key PEM]
+                         [--max-streams-per-device N] [--max-streams N]   (defaults 100 and 10000)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
-            "mqtt-port", "amqp-port", "tls-cert", "tls-key");
+            "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams");
 
     private StartCommand() {
     }
@@ -38,7 +39,9 @@ final class StartCommand {
                     .withPorts(args.intOption("https-port", defaults.httpsPort()),
                             args.intOption("mqtt-port", defaults.mqttPort()),
                             args.intOption("amqp-port", defaults.amqpPort()))
-                    .withEventLogFsync(!args.flag("no-fsync"));
+                    .withEventLogFsync(!args.flag("no-fsync"))
+                    .withStreamLimits(args.intOption("max-streams-per-device", defaults.maxStreamsPerDevice()),
+                            args.intOption("max-streams", defaults.maxStreams()));
             if (args.option("tls-cert") != null || args.option("tls-key") != null) {
                 config = config.withTls(pathOrNull(args.option("tls-cert")), pathOrNull(args.option("tls-key")));
             }

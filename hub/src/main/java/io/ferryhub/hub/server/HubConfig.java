@@ -17,10 +17,13 @@ import java.util.List;
  * @param requestThreads threads running REST handlers (they may wait on storage commits)
  * @param eventLogFsync  whether telemetry is fsynced before its PUBACK; off only for benchmarks that compare with
  *                       brokers acknowledging from memory, since acknowledged telemetry may then be lost on a crash
+ * @param maxStreamsPerDevice concurrent device streams (waiting or relaying) per device or module
+ * @param maxStreams          concurrent device streams on the embedded gateway in total
  */
 public record HubConfig(String hostName, List<String> extraAliases, Path dataDir, String bindAddress, int httpsPort,
                         int mqttPort, int amqpPort, Path tlsCertificate, Path tlsKey, int maxBodyBytes,
-                        int requestThreads, boolean eventLogFsync) {
+                        int requestThreads, boolean eventLogFsync, int maxStreamsPerDevice,
+                        int maxStreams) {
     public static final int DEFAULT_HTTPS_PORT = 443;
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_AMQP_PORT = 5671;
@@ -33,6 +36,9 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
         checkPort(httpsPort, "https");
         checkPort(mqttPort, "mqtt");
         checkPort(amqpPort, "amqp");
+        if (maxStreamsPerDevice < 1 || maxStreams < 1) {
+            throw new IllegalArgumentException("stream limits must be at least 1");
+        }
         if ((tlsCertificate == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("a TLS certificate needs its key, and a key its certificate");
         }
@@ -46,7 +52,7 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
 
     public static HubConfig defaults() {
         return new HubConfig("127.0.0.1", List.of(), Path.of("data"), "0.0.0.0", DEFAULT_HTTPS_PORT,
-                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true);
+                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000);
     }
 
     /** Loopback only, every port ephemeral: for tests of any module. */
@@ -56,41 +62,54 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
 
     public HubConfig withHostName(String name) {
         return new HubConfig(name, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
+                maxStreamsPerDevice, maxStreams);
     }
 
     public HubConfig withExtraAliases(List<String> aliases) {
         return new HubConfig(hostName, aliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
+                maxStreamsPerDevice, maxStreams);
     }
 
     public HubConfig withDataDir(Path dir) {
         return new HubConfig(hostName, extraAliases, dir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
+                maxStreamsPerDevice, maxStreams);
     }
 
     public HubConfig withBindAddress(String address) {
         return new HubConfig(hostName, extraAliases, dataDir, address, httpsPort, mqttPort, amqpPort, tlsCertificate,
-                tlsKey, maxBodyBytes, requestThreads, eventLogFsync);
+                tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
+                maxStreamsPerDevice, maxStreams);
     }
 
     public HubConfig withPorts(int https, int mqtt, int amqp) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, https, mqtt, amqp, tlsCertificate, tlsKey,
-                maxBodyBytes, requestThreads, eventLogFsync);
+                maxBodyBytes, requestThreads, eventLogFsync,
+                maxStreamsPerDevice, maxStreams);
     }
 
     public HubConfig withTls(Path certificateChain, Path key) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
-                certificateChain, key, maxBodyBytes, requestThreads, eventLogFsync);
+                certificateChain, key, maxBodyBytes, requestThreads, eventLogFsync,
+                maxStreamsPerDevice, maxStreams);
     }
 
     public HubConfig withMaxBodyBytes(int bytes) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
-                tlsCertificate, tlsKey, bytes, requestThreads, eventLogFsync);
+                tlsCertificate, tlsKey, bytes, requestThreads, eventLogFsync,
+                maxStreamsPerDevice, maxStreams);
     }
 
     public HubConfig withEventLogFsync(boolean fsync) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
-                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, fsync);
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, fsync,
+                maxStreamsPerDevice, maxStreams);
+    }
+
+    public HubConfig withStreamLimits(int perDevice, int total) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, perDevice, total);
     }
 }

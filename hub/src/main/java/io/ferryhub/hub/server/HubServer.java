@@ -182,7 +182,8 @@ public final class HubServer implements AutoCloseable {
                 config.maxBodyBytes(), router, webSocketEndpoints));
 
         // Feature wiring (MQTT, device streams, telemetry, C2D) goes here: a few lines per feature.
-        GatewayConfig gatewayConfig = GatewayConfig.defaults(newStreamTokenKey());
+        GatewayConfig gatewayConfig = GatewayConfig.defaults(newStreamTokenKey())
+                .withLimits(config.maxStreamsPerDevice(), config.maxStreams());
         StreamGateway gateway = new StreamGateway(gatewayConfig, clock);
         addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));
         streams = new StreamService(new RegistryDeviceDirectory(registry), connections,
