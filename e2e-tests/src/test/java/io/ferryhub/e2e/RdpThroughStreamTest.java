@@ -1,0 +1,106 @@
+package io.ferryhub.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * RDP through a stream: Debian's xrdp behind the device proxy, FreeRDP's {@code xfreerdp +auth-only} (under Xvfb)
+ * through the service proxy completes the RDP negotiation and its TLS handshake. Needs xrdp, freerdp2-x11, xvfb.
+ */
+class RdpThroughStreamTest {
+    private static final Path XRDP = Path.of("/usr/sbin/xrdp");
+    private static final Path XFREERDP = Path.of("/usr/bin/xfreerdp");
+    private static final Path XVFB_RUN = Path.of("/usr/bin/xvfb-run");
+
+    @TempDir
+    static Path dataDir;
+    static StreamTestHub hub;
+    static Proxies proxies;
+    static Process xrdp;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assumeTrue(Files.isExecutable(XRDP) && Files.isExecutable(XFREERDP) && Files.isExecutable(XVFB_RUN),
+                "xrdp, xfreerdp or xvfb-run missing (apt-get install xrdp freerdp2-x11 xvfb xauth)");
+        try {
+            Files.createDirectories(Path.of("/run/xrdp/sockdir"));
+        } catch (IOException e) {
+            assumeTrue(false, "xrdp needs /run/xrdp/sockdir: " + e.getMessage());
+        }
+        int port = freePort();
+        xrdp = new ProcessBuilder(XRDP.toString(), "-n", "-p", String.valueOf(port)).redirectErrorStream(true)
+                .redirectOutput(dataDir.resolve("xrdp.log").toFile()).start();
+        awaitListening(port);
+        hub = new StreamTestHub(dataDir);
+        proxies = new Proxies(hub, "rdp-device", "rdp", Map.of("rdp", new InetSocketAddress("127.0.0.1", port)),
+                false);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (proxies != null) {
+            proxies.close();
+        }
+        if (hub != null) {
+            hub.close();
+        }
+        if (xrdp != null) {
+            // xrdp forks a child per connection: end those we started too, before they lose their parent.
+            List<ProcessHandle> children = new ArrayList<>(xrdp.descendants().toList());
+            xrdp.destroy();
+            children.forEach(ProcessHandle::destroy);
+            xrdp.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void xfreerdpCompletesItsHandshakeThroughAStream() throws Exception {
+        Process client = new ProcessBuilder(XVFB_RUN.toString(), "-a", XFREERDP.toString(),
+                "/v:127.0.0.1:" + proxies.port(), "/cert:ignore", "+auth-only", "/u:operator", "/p:x", "/sec:tls")
+                .redirectErrorStream(true).start();
+        String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(client.waitFor(60, TimeUnit.SECONDS), "xfreerdp did not finish");
+        assertEquals(0, client.exitValue(), out);
+        assertTrue(out.contains("Authentication only, exit status 0"), out);
+        proxies.awaitIdle();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitListening(int port) throws Exception {
+        for (int i = 0; i < 500; i++) {
+            try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return;
+            } catch (IOException notYet) {
+                if (!xrdp.isAlive()) {
+                    throw new AssertionError("xrdp exited: " + Files.readString(dataDir.resolve("xrdp.log")));
+                }
+                Thread.sleep(10);
+            }
+        }
+        throw new AssertionError("xrdp did not listen on " + port);
+    }
+}
