@@ -124,6 +124,32 @@ class MessagingCliTest {
     }
 
     @Test
+    void mosquittoPubWithAGeneratedSasTokenAsInTheReadme() throws Exception {
+        hub.registry().putDevice("cli-mosq", new Device("cli-mosq", null, null, null, null, null, null, false, null,
+                null), null);
+        Result token = iothub("generate-sas-token", "--device", "cli-mosq", "--duration", "600");
+        assertEquals(0, token.status(), token.err());
+        assertTrue(token.out().startsWith("SharedAccessSignature sr="), token.out());
+        Process pub = new ProcessBuilder("mosquitto_pub", "-h", "localhost", "-p", Integer.toString(hub.mqttPort()),
+                "--cafile", hub.caCertificatePath().toString(), "-V", "mqttv311", "-q", "1",
+                "-i", "cli-mosq", "-u", hub.hostName() + "/cli-mosq/?api-version=2021-04-12",
+                "-P", token.out().trim(), "-t", "devices/cli-mosq/messages/events/room=kitchen", "-m", "21.5")
+                .redirectErrorStream(true).start();
+        try {
+            assertTrue(pub.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(0, pub.exitValue(), new String(pub.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        } finally {
+            pub.destroyForcibly();
+        }
+        Result monitor = iothub("monitor-events", "--device", "cli-mosq", "--from", "earliest", "--count", "1",
+                "--timeout", "30");
+        assertEquals(0, monitor.status(), monitor.err());
+        JsonNode event = Json.parse(monitor.out()).path("event");
+        assertEquals("21.5", event.path("payload").asText());
+        assertEquals("kitchen", event.path("properties").path("application").path("room").asText());
+    }
+
+    @Test
     void c2dSendReachesTheDeviceAndFeedbackAndPurgeWork() throws Exception {
         LinkedBlockingQueue<String[]> received = new LinkedBlockingQueue<>();
         MqttClient client = device("cli-c2d", new MqttCallback() {
