@@ -81,6 +81,8 @@ class EchoStreamTest {
             JsonNode stream = streams.get(0);
             assertEquals("echo-device", stream.get("deviceId").asText());
             assertEquals("echo", stream.get("streamName").asText());
+            assertEquals("service", stream.get("initiatedBy").asText());
+            assertEquals("relaying", stream.get("state").asText());
             assertEquals(size, stream.get("bytesFirstToSecond").asLong());
             assertEquals(size, stream.get("bytesSecondToFirst").asLong());
         }

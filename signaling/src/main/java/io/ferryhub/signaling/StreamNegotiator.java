@@ -96,7 +96,7 @@ public final class StreamNegotiator {
         String streamId = UUID.randomUUID().toString().replace("-", "");
         Instant now = clock.instant();
         StreamRequest streamRequest = issuer.issue(streamId, request.deviceId(), request.moduleId(),
-                request.streamName(), now.plus(responseTimeout));
+                request.streamName(), request.initiator(), now.plus(responseTimeout));
         CompletableFuture<StreamInitiation> result = new CompletableFuture<>();
         ScheduledFuture<?> deadline = timer.schedule(() -> {
             if (pending.remove(streamRequest.requestId()) != null) {

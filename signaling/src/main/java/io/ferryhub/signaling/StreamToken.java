@@ -18,10 +18,11 @@ import java.util.Base64;
  * shared key verifies it without calling the hub. It names one stream of one device (or module) of one hub, and
  * expires when the stream's handshake window closes.
  *
- * @param moduleId null for a device stream
+ * @param moduleId  null for a device stream
+ * @param initiator the shared access policy that asked for the stream, for the gateway's log
  */
 public record StreamToken(String streamId, String hubName, String deviceId, String moduleId, String streamName,
-                          Instant expiry) {
+                          String initiator, Instant expiry) {
     private static final String HEADER = b64(("{\"typ\":\"JWT\",\"alg\":\"HS256\"}").getBytes(StandardCharsets.UTF_8));
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
@@ -39,6 +40,7 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
                 .put("iothub", hubName)
                 .put("dev", deviceId)
                 .put("name", streamName)
+                .put("by", initiator)
                 .put("exp", expiry.getEpochSecond());
         if (moduleId != null) {
             claims.put("mod", moduleId);
@@ -72,6 +74,7 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
             JsonNode claims = Json.parse(DECODER.decode(token.substring(first + 1, last)));
             parsed = new StreamToken(text(claims, "jti"), text(claims, "iothub"), text(claims, "dev"),
                     claims.hasNonNull("mod") ? claims.get("mod").asText() : null, text(claims, "name"),
+                    text(claims, "by"),
                     Instant.ofEpochSecond(claims.path("exp").asLong(0)));
         } catch (IllegalArgumentException e) {
             throw new InvalidTokenException("stream token claims are malformed: " + e.getMessage());

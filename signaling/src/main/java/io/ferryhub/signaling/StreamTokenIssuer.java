@@ -30,9 +30,9 @@ public final class StreamTokenIssuer {
         this.handshakeWindow = handshakeWindow;
     }
 
-    StreamRequest issue(String streamId, String deviceId, String moduleId, String streamName,
+    StreamRequest issue(String streamId, String deviceId, String moduleId, String streamName, String initiator,
                         Instant answerDeadline) {
-        StreamToken token = new StreamToken(streamId, hubName, deviceId, moduleId, streamName,
+        StreamToken token = new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator,
                 answerDeadline.plus(handshakeWindow));
         String url = gatewayBaseUrl + BridgePath.of(hubName, deviceId, moduleId, streamId);
         return new StreamRequest(UUID.randomUUID().toString(), streamId, deviceId, moduleId, streamName, url,

@@ -31,7 +31,7 @@ final class Bridge {
     StreamInfo info() {
         RelaySession s = session;
         return new StreamInfo(token.streamId(), token.hubName(), token.deviceId(), token.moduleId(),
-                token.streamName(), state == State.RELAYING ? "relaying" : "waiting", opened,
+                token.streamName(), token.initiator(), state == State.RELAYING ? "relaying" : "waiting", opened,
                 s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA());
     }
 }

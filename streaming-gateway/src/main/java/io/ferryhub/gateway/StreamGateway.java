@@ -184,7 +184,8 @@ public final class StreamGateway {
         RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
                 config.idleTimeout());
         bridge.session = session;
-        log.info("stream {} '{}' of {} open", token.streamId(), token.streamName(), bridge.identity());
+        log.info("stream {} '{}' of {} open (initiated by {})", token.streamId(), token.streamName(),
+                bridge.identity(), token.initiator());
         session.closed().thenAccept(reason -> ended(bridge, reason));
     }
 
@@ -219,8 +220,9 @@ public final class StreamGateway {
             decrement(bridge.token);
         }
         RelaySession s = bridge.session;
-        log.info("stream {} '{}' of {} closed: {}; bytes first->second {}, second->first {}, {} ms",
-                bridge.token.streamId(), bridge.token.streamName(), bridge.identity(), reason,
+        log.info("stream {} '{}' of {} (initiated by {}) closed: {}; bytes first->second {}, second->first {}, "
+                + "{} ms", bridge.token.streamId(), bridge.token.streamName(), bridge.identity(),
+                bridge.token.initiator(), reason,
                 s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA(),
                 Duration.between(bridge.opened, Instant.now()).toMillis());
         forgetAtExpiry(bridge);

@@ -59,7 +59,7 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static StreamToken newStream(String device) {
-        return new StreamToken(UUID.randomUUID().toString().replace("-", ""), HUB, device, null, "ssh",
+        return new StreamToken(UUID.randomUUID().toString().replace("-", ""), HUB, device, null, "ssh", "service",
                 Instant.now().plusSeconds(60));
     }
 

@@ -60,6 +60,7 @@ public final class StreamRoutes {
                     .put("deviceId", s.deviceId())
                     .put("moduleId", s.moduleId())
                     .put("streamName", s.streamName())
+                    .put("initiatedBy", s.initiator())
                     .put("state", s.state())
                     .put("openedUtc", s.opened().toString())
                     .put("bytesFirstToSecond", s.bytesFirstToSecond())
