@@ -1,0 +1,108 @@
+package io.ferryhub.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ferryhub.client.mqtt.HubEndpoint;
+import io.ferryhub.common.json.Json;
+import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.tls.ClientTls;
+import io.ferryhub.deviceproxy.DeviceProxy;
+import io.ferryhub.hub.server.HubConfig;
+import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.serviceproxy.ServiceProxy;
+import io.netty.handler.ssl.SslContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code iothub stream list|close} against a hub relaying a real stream between the two proxies. */
+class StreamCliTest {
+    @TempDir
+    static Path dataDir;
+    static HubServer hub;
+    static DeviceProxy deviceProxy;
+    static ServiceProxy serviceProxy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        hub = HubServer.start(HubConfig.ephemeral(dataDir).withHostName("localhost"));
+        assertEquals(0, iothub("device", "create", "cli-stream-device").status());
+        ConnectionString device = ConnectionString.parse(
+                iothub("device", "connection-string", "cli-stream-device").out().trim());
+        SslContext tls = ClientTls.trusting(hub.caCertificatePath());
+        deviceProxy = new DeviceProxy(device, new HubEndpoint("localhost", hub.mqttPort(), tls), Map.of(), true, tls);
+        deviceProxy.start().get(10, TimeUnit.SECONDS);
+        serviceProxy = new ServiceProxy(ConnectionString.parse(hub.ownerConnectionString()),
+                URI.create("https://localhost:" + hub.httpsPort()), tls,
+                new ServiceProxy.Target("cli-stream-device", null, "echo", Duration.ZERO, Duration.ofSeconds(30)),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    @AfterAll
+    static void stop() {
+        serviceProxy.close();
+        deviceProxy.close();
+        hub.close();
+    }
+
+    record Result(int status, String out, String err) {
+    }
+
+    static Result iothub(String... argv) {
+        List<String> args = new ArrayList<>(List.of(argv));
+        args.addAll(List.of("--data-dir", dataDir.toString(), "--url", "https://localhost:" + hub.httpsPort()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void listsAndClosesARunningStream() throws Exception {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), serviceProxy.localAddress().getPort())) {
+            socket.setSoTimeout(20_000);
+            byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+            socket.getOutputStream().write(hello);
+            assertArrayEquals(hello, socket.getInputStream().readNBytes(hello.length));
+
+            Result listed = iothub("stream", "list", "--json");
+            assertEquals(0, listed.status(), listed.err());
+            JsonNode streams = Json.parse(listed.out());
+            assertEquals(1, streams.size(), listed.out());
+            assertEquals("cli-stream-device", streams.get(0).get("deviceId").asText());
+            assertEquals(5, streams.get(0).get("bytesFirstToSecond").asLong());
+            String streamId = streams.get(0).get("streamId").asText();
+
+            Result table = iothub("stream", "list");
+            assertTrue(table.out().contains(streamId) && table.out().contains("relaying"), table.out());
+
+            Result closed = iothub("stream", "close", streamId);
+            assertEquals(0, closed.status(), closed.err());
+            assertEquals("closed stream " + streamId + "\n", closed.out());
+            assertEquals(-1, socket.getInputStream().read(), "the local client's connection ends with the stream");
+
+            Result again = iothub("stream", "close", streamId);
+            assertEquals(1, again.status());
+            assertTrue(again.err().contains("404105"), again.err());
+        }
+    }
+}
