@@ -11,8 +11,14 @@ import java.util.List;
  */
 public final class Main {
     static final String USAGE = "usage:\n" + StartCommand.USAGE + "\n" + DeviceCommands.USAGE + "\n"
-            + PolicyCommands.USAGE + "\n" + C2dCommands.USAGE + "\n" + MonitorEventsCommand.USAGE + "\n"
-            + SasTokenCommand.USAGE + "\n" + StreamCommands.USAGE + "\n"
+            + PolicyCommands.USAGE + "
+" + CaCommands.USAGE + "
+" + C2dCommands.USAGE + "
+"
+            + MonitorEventsCommand.USAGE + "
+" + SasTokenCommand.USAGE + "
+" + StreamCommands.USAGE + "
+"
             + "options of the commands that talk to a running hub: --json, --data-dir DIR (default ./data),\n"
             + "  --connection-string CS (or IOTHUB_CONNECTION_STRING), --ca PEM, --url https://HOST:PORT";
 
@@ -39,6 +45,7 @@ public final class Main {
                 case "start" -> StartCommand.run(rest, out);
                 case "device" -> DeviceCommands.run(rest, out);
                 case "policy" -> PolicyCommands.run(rest, out);
+                case "ca" -> CaCommands.run(rest, out);
                 case "c2d" -> C2dCommands.run(rest, out);
                 case "stream" -> StreamCommands.run(rest, out);
                 case "monitor-events" -> MonitorEventsCommand.run(rest, out);

@@ -139,4 +139,39 @@ class CliTest {
         assertEquals(2, port.status());
         assertTrue(port.err().startsWith("iothub: the https port must be between 0 and 65535"), port.err());
     }
+
+    /** The documented CA flow with openssl as the user's tool: add, sign the code, verify. */
+    @Test
+    void caRegistrationWithProofOfPossession(@TempDir Path work) throws Exception {
+        openssl(work, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=CLI Test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
+        Result added = iothub("ca", "add", "cli-ca", work.resolve("ca.pem").toString(), "--json");
+        assertEquals(0, added.status(), added.err());
+        String code = added.json().at("/properties/verificationCode").asText();
+        assertEquals(false, added.json().at("/properties/isVerified").asBoolean());
+
+        openssl(work, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                "proof.key", "-out", "proof.csr", "-subj", "/CN=" + code);
+        openssl(work, "x509", "-req", "-in", "proof.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "proof.pem", "-days", "1");
+        Result verified = iothub("ca", "verify", "cli-ca", work.resolve("proof.pem").toString());
+        assertEquals(0, verified.status(), verified.err());
+        assertTrue(verified.out().contains("verified:") && verified.out().contains("true"), verified.out());
+        Result listed = iothub("ca", "list");
+        assertTrue(listed.out().contains("cli-ca") && listed.out().contains("verified"), listed.out());
+
+        Result replay = iothub("ca", "verify", "cli-ca", work.resolve("proof.pem").toString());
+        assertEquals(1, replay.status(), "a used code cannot be replayed");
+        assertEquals(0, iothub("ca", "delete", "cli-ca").status());
+        assertEquals(1, iothub("ca", "show", "cli-ca").status());
+    }
+
+    private static void openssl(Path dir, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), output);
+    }
 }

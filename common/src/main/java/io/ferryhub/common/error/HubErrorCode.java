@@ -19,6 +19,8 @@ public enum HubErrorCode {
     DeviceNotFound(404001, "Device not found."),
     PartitionNotFound(404003, "Partition not found."),
     ModuleNotFound(404010, "Module not found."),
+    /** The hub's own CA-certificate routes (Azure manages these through its management API, not IoT Hub's). */
+    CertificateNotFound(404020, "Certificate not found."),
     DeviceNotOnline(404103, "The operation failed because the requested device isn't online."),
     DeviceConnectionClosedRemotely(404104, "The device connection was closed."),
     StreamNotFound(404105, "Stream not found."),

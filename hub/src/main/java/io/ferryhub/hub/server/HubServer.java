@@ -17,12 +17,14 @@ import io.ferryhub.hub.adapter.mqtt.TelemetryTopicHandler;
 import io.ferryhub.hub.adapter.http.RestRouter;
 import io.ferryhub.hub.adapter.http.RestRoutes;
 import io.ferryhub.hub.adapter.http.StreamRoutes;
+import io.ferryhub.hub.adapter.http.management.CertificateRoutes;
 import io.ferryhub.hub.adapter.http.management.SharedAccessPolicyRoutes;
 import io.ferryhub.hub.adapter.http.registry.RegistryRoutes;
 import io.ferryhub.hub.adapter.websocket.StreamGatewayEndpoint;
 import io.ferryhub.hub.adapter.websocket.WebSocketEndpoint;
 import io.ferryhub.hub.server.tls.HubPki;
 import io.ferryhub.hub.server.tls.ServerTls;
+import io.ferryhub.hub.service.auth.CertificateAuthorities;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.auth.HostAliases;
 import io.ferryhub.hub.service.auth.RegistryDeviceAuthenticator;
@@ -42,6 +44,7 @@ import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
 import io.ferryhub.hub.service.streams.StreamService;
 import io.ferryhub.hub.storage.embedded.JournalStore;
+import io.ferryhub.hub.storage.registry.KeyValueCaCertificateStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
 import io.ferryhub.signaling.StreamTokenIssuer;
 import io.netty.bootstrap.ServerBootstrap;
@@ -108,6 +111,7 @@ public final class HubServer implements AutoCloseable {
     private ThreadPoolExecutor requestExecutor;
     private JournalStore store;
     private SharedAccessPolicies policies;
+    private CertificateAuthorities certificateAuthorities;
     private RegistryService registry;
     private DeviceConnections connections;
     private StreamService streams;
@@ -171,10 +175,13 @@ public final class HubServer implements AutoCloseable {
         registry = new RegistryService(registryStore, connections, states);
         Clock clock = Clock.systemUTC();
         serviceAuthenticator = new SasServiceAuthenticator(policies, aliases, clock);
-        deviceAuthenticator = new RegistryDeviceAuthenticator(registry, policies, aliases, clock);
+        certificateAuthorities = new CertificateAuthorities(new KeyValueCaCertificateStore(store), clock);
+        deviceAuthenticator = new RegistryDeviceAuthenticator(registry, policies, certificateAuthorities, aliases,
+                clock);
         router = new RestRouter(serviceAuthenticator, requestExecutor);
         RegistryRoutes.register(router, registry);
         SharedAccessPolicyRoutes.register(router, policies);
+        CertificateRoutes.register(router, certificateAuthorities);
 
         bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         workerGroup = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
@@ -373,6 +380,11 @@ public final class HubServer implements AutoCloseable {
 
     public SharedAccessPolicies policies() {
         return policies;
+    }
+
+    /** The CAs registered for X.509 devices. */
+    public CertificateAuthorities certificateAuthorities() {
+        return certificateAuthorities;
     }
 
     /** The hub's shared timer (timeouts, retention); tasks must be short. */

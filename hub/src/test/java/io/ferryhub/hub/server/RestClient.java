@@ -6,6 +6,7 @@ import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.server.tls.HubPki;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,14 +51,18 @@ final class RestClient {
     }
 
     static SSLContext trusting(Path caPem) throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, trustManagers(caPem), null);
+        return ctx;
+    }
+
+    static TrustManager[] trustManagers(Path caPem) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         trust.setCertificateEntry("hub-ca", HubPki.readCertificates(caPem).get(0));
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
+        return tmf.getTrustManagers();
     }
 
     /** A token of the iothubowner policy, as the service SDKs make it. */

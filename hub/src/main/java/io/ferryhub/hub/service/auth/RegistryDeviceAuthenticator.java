@@ -1,13 +1,10 @@
 package io.ferryhub.hub.service.auth;
 
-import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.registry.Authentication;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.Module;
 import io.ferryhub.hub.service.registry.RegistryService;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,21 +19,22 @@ import java.util.Locale;
 
 /**
  * Devices and modules, against the identity registry: a SAS token signed with the identity's primary or secondary
- * key (scoped to the identity), a token of a policy with DeviceConnect (scoped to the hub or the identity), or a
- * TLS client certificate whose thumbprint is registered for the identity.
+ * key (scoped to the identity), a token of a policy with DeviceConnect (scoped to the hub or the identity), a TLS
+ * client certificate whose thumbprint is registered for the identity, or a certificate chain to a verified CA whose
+ * leaf's CN is the identity's id.
  */
 public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
-    private static final Logger log = LoggerFactory.getLogger(RegistryDeviceAuthenticator.class);
-
     private final RegistryService registry;
     private final SharedAccessPolicies policies;
+    private final CertificateAuthorities authorities;
     private final SasVerifier verifier;
     private final Clock clock;
 
-    public RegistryDeviceAuthenticator(RegistryService registry, SharedAccessPolicies policies, HostAliases hosts,
-                                       Clock clock) {
+    public RegistryDeviceAuthenticator(RegistryService registry, SharedAccessPolicies policies,
+                                       CertificateAuthorities authorities, HostAliases hosts, Clock clock) {
         this.registry = registry;
         this.policies = policies;
+        this.authorities = authorities;
         this.verifier = new SasVerifier(hosts, clock);
         this.clock = clock;
     }
@@ -44,13 +42,9 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
     @Override
     public AuthenticatedDevice authenticate(String deviceId, String moduleId, String sasToken,
                                             X509Certificate[] clientCertificates) {
-        try {
-            return sasToken != null ? bySas(deviceId, moduleId, sasToken) : byCertificate(deviceId, moduleId,
-                    clientCertificates);
-        } catch (HubException refused) {
-            log.info("{} refused: {}", moduleId == null ? deviceId : deviceId + "/" + moduleId, refused.getMessage());
-            throw refused;
-        }
+        // A refusal's reason travels in the exception: the transport logs it once, with the peer's address.
+        return sasToken != null ? bySas(deviceId, moduleId, sasToken) : byCertificate(deviceId, moduleId,
+                clientCertificates);
     }
 
     /** The identity's registration: its generation id, whether it is enabled, its credentials. */
@@ -116,29 +110,43 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
                 token.expiry().getEpochSecond());
     }
 
-    private AuthenticatedDevice byCertificate(String deviceId, String moduleId, X509Certificate[] chain) {
-        if (chain == null || chain.length == 0) {
+    private AuthenticatedDevice byCertificate(String deviceId, String moduleId,
+                                              X509Certificate[] clientCertificates) {
+        if (clientCertificates == null || clientCertificates.length == 0) {
             throw SasVerifier.unauthorized("neither a SAS token nor a client certificate");
         }
         Identity identity = identity(deviceId, moduleId);
-        X509Certificate leaf = chain[0];
+        X509Certificate leaf = clientCertificates[0];
         try {
             leaf.checkValidity(java.util.Date.from(clock.instant()));
         } catch (CertificateException e) {
             throw SasVerifier.unauthorized("the client certificate is expired or not yet valid");
         }
         Authentication auth = identity.authentication();
-        if (auth == null || !Authentication.SELF_SIGNED.equals(auth.type())) {
-            throw SasVerifier.unauthorized("the identity does not authenticate with a self-signed certificate ("
-                    + (auth == null ? "none" : auth.type()) + ")");
-        }
-        if (!matchesThumbprint(leaf, auth.x509Thumbprint())) {
-            throw SasVerifier.unauthorized("the client certificate's thumbprint is not registered for the identity");
+        String type = auth == null ? Authentication.NONE : auth.type();
+        String method;
+        if (Authentication.SELF_SIGNED.equals(type)) {
+            if (!matchesThumbprint(leaf, auth.x509Thumbprint())) {
+                throw SasVerifier.unauthorized("the client certificate's thumbprint is not registered for the "
+                        + "identity");
+            }
+            method = "x509";
+        } else if (Authentication.CERTIFICATE_AUTHORITY.equals(type)) {
+            String expected = moduleId == null ? deviceId : moduleId;
+            String cn = CertificateAuthorities.commonName(leaf);
+            if (!expected.equals(cn)) {
+                throw SasVerifier.unauthorized("the client certificate's subject CN ('" + cn + "') is not the "
+                        + (moduleId == null ? "device" : "module") + " id");
+            }
+            authorities.checkChain(clientCertificates);
+            method = "x509Ca";
+        } else {
+            throw SasVerifier.unauthorized("the identity does not authenticate with certificates (" + type + ")");
         }
         if (!identity.enabled()) {
             throw SasVerifier.unauthorized("device is disabled");
         }
-        return new AuthenticatedDevice(deviceId, moduleId, "x509", identity.generationId(), Long.MAX_VALUE);
+        return new AuthenticatedDevice(deviceId, moduleId, method, identity.generationId(), Long.MAX_VALUE);
     }
 
     private static boolean matchesThumbprint(X509Certificate cert, Authentication.X509Thumbprint registered) {

@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
-/** IoT Hub's rules for identity ids, keys and thumbprints, and the generators of keys, etags and generation ids. */
+/** IoT Hub's rules for identity ids, keys and thumbprints, and the generators of keys and generation ids. */
 final class IdentityRules {
     /** Device and module ids: up to 128 ASCII alphanumerics and {@code - . + % _ # * ? ! ( ) , : = @ $ '}. */
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9\\-.+%_#*?!(),:=@$']{1,128}");
@@ -73,11 +73,6 @@ final class IdentityRules {
         return Base64.getEncoder().encodeToString(key);
     }
 
-    static String newEtag() {
-        byte[] tag = new byte[8];
-        RANDOM.nextBytes(tag);
-        return Base64.getEncoder().encodeToString(tag);
-    }
 
     static String newGenerationId() {
         return Long.toString(GENERATION.incrementAndGet());

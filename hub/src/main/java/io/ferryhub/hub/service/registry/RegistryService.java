@@ -2,6 +2,8 @@ package io.ferryhub.hub.service.registry;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.service.Etags;
+import io.ferryhub.hub.service.StorageWrites;
 import io.ferryhub.hub.service.connection.DeviceConnections;
 import io.ferryhub.hub.storage.registry.RegistryStore;
 import org.slf4j.Logger;
@@ -15,10 +17,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -32,7 +30,6 @@ public final class RegistryService {
     /** IoT Hub's limit on one bulk registry request. */
     public static final int MAX_BULK = 100;
     private static final int LOCK_STRIPES = 1024;
-    private static final long STORAGE_TIMEOUT_SECONDS = 30;
 
     private final RegistryStore store;
     private final DeviceConnections connections;
@@ -76,15 +73,15 @@ public final class RegistryService {
                             "A device with id '" + deviceId + "' already exists");
                 }
                 Device created = newDevice(deviceId, request);
-                await(store.putDevice(created));
+                StorageWrites.await(store.putDevice(created), "the registry change");
                 log.info("device {} created ({} authentication, {})", deviceId, created.authentication().type(),
                         created.status());
                 return created;
             }
             Device current = existing.orElseThrow(() -> deviceNotFound(deviceId));
-            checkEtag(ifMatch, current.etag());
+            Etags.check(ifMatch, current.etag());
             Device updated = replacedDevice(current, request);
-            await(store.putDevice(updated));
+            StorageWrites.await(store.putDevice(updated), "the registry change");
             String cutReason = cutReason(current.isEnabled(), updated.isEnabled(), current.authentication(),
                     updated.authentication());
             log.info("device {} updated ({} authentication, {}){}", deviceId, updated.authentication().type(),
@@ -112,10 +109,10 @@ public final class RegistryService {
         try {
             Device current = store.device(deviceId).orElseThrow(() -> deviceNotFound(deviceId));
             if (ifMatch != null) {
-                checkEtag(ifMatch, current.etag());
+                Etags.check(ifMatch, current.etag());
             }
             List<Module> modules = store.modules(deviceId);
-            await(store.deleteDevice(deviceId));
+            StorageWrites.await(store.deleteDevice(deviceId), "the registry change");
             log.info("device {} deleted (with {} modules); cutting its connections", deviceId, modules.size());
             connections.disconnectDevice(deviceId, HubErrorCode.DeviceNotFound);
             states.forget(deviceId, null);
@@ -168,7 +165,7 @@ public final class RegistryService {
                     failures.add(new BulkOperation.Failure(op.deviceId(), e.errorCode(), e.getMessage()));
                 }
             }
-            await(store.writeDevices(puts, deletes));
+            StorageWrites.await(store.writeDevices(puts, deletes), "the registry changes");
             log.info("bulk registry request: {} stored, {} deleted, {} failed", puts.size(), deletes.size(),
                     failures.size());
             for (String deviceId : deletes) {
@@ -202,7 +199,7 @@ public final class RegistryService {
         }
         Device current = existing.orElseThrow(() -> deviceNotFound(deviceId));
         if (mode == BulkOperation.Mode.UPDATE_IF_MATCH_ETAG || mode == BulkOperation.Mode.DELETE_IF_MATCH_ETAG) {
-            checkEtag(op.etag() == null ? "" : op.etag(), current.etag());
+            Etags.check(op.etag() == null ? "" : op.etag(), current.etag());
         }
         if (mode.deletes()) {
             deletes.add(deviceId);
@@ -227,7 +224,7 @@ public final class RegistryService {
 
     private Device newDevice(String deviceId, Device request) {
         String now = Instant.now().toString();
-        return new Device(deviceId, IdentityRules.newGenerationId(), IdentityRules.newEtag(),
+        return new Device(deviceId, IdentityRules.newGenerationId(), Etags.newEtag(),
                 checkStatus(request.status()), request.statusReason(), now,
                 checkAuthentication(request.authentication(), null), request.iotEdge(), request.deviceScope(),
                 request.parentScopes() == null ? List.of() : List.copyOf(request.parentScopes()));
@@ -236,7 +233,7 @@ public final class RegistryService {
     private Device replacedDevice(Device current, Device request) {
         String status = checkStatus(request.status());
         String statusUpdated = status.equals(current.status()) ? current.statusUpdatedTime() : Instant.now().toString();
-        return new Device(current.deviceId(), current.generationId(), IdentityRules.newEtag(), status,
+        return new Device(current.deviceId(), current.generationId(), Etags.newEtag(), status,
                 request.statusReason(), statusUpdated,
                 checkAuthentication(request.authentication(), current.authentication()), request.iotEdge(),
                 request.deviceScope() != null ? request.deviceScope() : current.deviceScope(),
@@ -274,18 +271,18 @@ public final class RegistryService {
                             + "' already has " + MAX_MODULES_PER_DEVICE + " modules, the most it can have");
                 }
                 Module created = new Module(deviceId, moduleId, IdentityRules.newGenerationId(),
-                        IdentityRules.newEtag(), request.managedBy(),
+                        Etags.newEtag(), request.managedBy(),
                         checkAuthentication(request.authentication(), null));
-                await(store.putModule(created));
+                StorageWrites.await(store.putModule(created), "the registry change");
                 log.info("module {}/{} created ({} authentication)", deviceId, moduleId,
                         created.authentication().type());
                 return created;
             }
             Module current = existing.orElseThrow(() -> moduleNotFound(deviceId, moduleId));
-            checkEtag(ifMatch, current.etag());
-            Module updated = new Module(deviceId, moduleId, current.generationId(), IdentityRules.newEtag(),
+            Etags.check(ifMatch, current.etag());
+            Module updated = new Module(deviceId, moduleId, current.generationId(), Etags.newEtag(),
                     request.managedBy(), checkAuthentication(request.authentication(), current.authentication()));
-            await(store.putModule(updated));
+            StorageWrites.await(store.putModule(updated), "the registry change");
             boolean rekeyed = !Objects.equals(current.authentication(), updated.authentication());
             log.info("module {}/{} updated{}", deviceId, moduleId, rekeyed ? "; credentials changed: cutting its connection" : "");
             if (rekeyed) {
@@ -321,9 +318,9 @@ public final class RegistryService {
         try {
             Module current = module(deviceId, moduleId);
             if (ifMatch != null) {
-                checkEtag(ifMatch, current.etag());
+                Etags.check(ifMatch, current.etag());
             }
-            await(store.deleteModule(deviceId, moduleId));
+            StorageWrites.await(store.deleteModule(deviceId, moduleId), "the registry change");
             log.info("module {}/{} deleted; cutting its connection", deviceId, moduleId);
             connections.disconnectModule(deviceId, moduleId, HubErrorCode.ModuleNotFound);
             states.forget(deviceId, moduleId);
@@ -400,18 +397,6 @@ public final class RegistryService {
         return Objects.equals(before, after) ? null : "credentials changed";
     }
 
-    /** If-Match as the SDKs send it: {@code *}, {@code "*"}, {@code "etag"} or {@code etag}. */
-    private static void checkEtag(String ifMatch, String etag) {
-        String wanted = ifMatch.trim();
-        if (wanted.length() >= 2 && wanted.startsWith("\"") && wanted.endsWith("\"")) {
-            wanted = wanted.substring(1, wanted.length() - 1);
-        }
-        if (!wanted.equals("*") && !wanted.equals(etag)) {
-            throw new HubException(HubErrorCode.PreconditionFailed,
-                    "The etag in If-Match (" + IdentityRules.abbreviate(wanted) + ") does not match the current one ("
-                            + etag + ")");
-        }
-    }
 
     private ReentrantLock lockFor(String deviceId) {
         return locks[stripeOf(deviceId)];
@@ -429,20 +414,5 @@ public final class RegistryService {
     private static HubException moduleNotFound(String deviceId, String moduleId) {
         return new HubException(HubErrorCode.ModuleNotFound, "Module '" + IdentityRules.abbreviate(moduleId)
                 + "' not found on device '" + IdentityRules.abbreviate(deviceId) + "'");
-    }
-
-    /** Waits for a write to be durable; a storage failure is the caller's 500, never a silent success. */
-    private static void await(CompletableFuture<Void> write) {
-        try {
-            write.get(STORAGE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            log.error("registry write failed: {}", e.getCause().toString());
-            throw new HubException(HubErrorCode.ServerError, "The registry could not store the change");
-        } catch (TimeoutException e) {
-            throw new HubException(HubErrorCode.ServiceUnavailable, "The registry's storage did not answer in time");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new HubException(HubErrorCode.ServiceUnavailable, "interrupted");
-        }
     }
 }
