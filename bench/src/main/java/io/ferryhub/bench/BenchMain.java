@@ -3,6 +3,7 @@ package io.ferryhub.bench;
 import io.ferryhub.bench.mqtt.IdleConnectionsBench;
 import io.ferryhub.bench.mqtt.MqttTelemetryBench;
 import io.ferryhub.bench.registry.RegistryBench;
+import io.ferryhub.bench.streams.StreamsBench;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,7 @@ public final class BenchMain {
         Path result = switch (benchmark) {
             case "mqtt-telemetry" -> new MqttTelemetryBench(args, command, runDir, resultsDir).run();
             case "idle-connections" -> new IdleConnectionsBench(args, command, runDir, resultsDir).run();
+            case "streams" -> new StreamsBench(args, command, runDir, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark + "'");
         };

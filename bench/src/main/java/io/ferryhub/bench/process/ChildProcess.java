@@ -36,8 +36,16 @@ public final class ChildProcess implements AutoCloseable {
     /** Starts {@code command} in {@code workDir} with stdout and stderr in {@code logFile}. */
     public static ChildProcess start(String name, List<String> command, Path workDir, Path logFile)
             throws IOException {
+        return start(name, command, java.util.Map.of(), workDir, logFile);
+    }
+
+    /** As {@link #start(String, List, Path, Path)}, with extra environment variables (e.g. secrets). */
+    public static ChildProcess start(String name, List<String> command, java.util.Map<String, String> environment,
+                                     Path workDir, Path logFile) throws IOException {
         Files.createDirectories(logFile.getParent());
-        Process process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process process = builder
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(logFile.toFile())

@@ -55,6 +55,11 @@ public final class HubProcess implements AutoCloseable {
                     jvm.isBlank() ? List.of() : Arrays.asList(jvm.trim().split("\\s+")));
         }
 
+        /** The directory of the hub's jars, where the proxies' jars are too. */
+        public Path libDir() {
+            return jar.resolveSibling("lib");
+        }
+
         List<String> command(List<String> launcherArgs) {
             List<String> command = new ArrayList<>();
             command.add(java.toString());
@@ -73,6 +78,12 @@ public final class HubProcess implements AutoCloseable {
      */
     public static HubProcess start(Launcher launcher, Path dataDir, boolean fsync, Path logFile, Duration timeout)
             throws IOException, InterruptedException {
+        return start(launcher, dataDir, fsync, List.of(), logFile, timeout);
+    }
+
+    /** As {@link #start(Launcher, Path, boolean, Path, Duration)} with further {@code iothub start} options. */
+    public static HubProcess start(Launcher launcher, Path dataDir, boolean fsync, List<String> extraOptions,
+                                   Path logFile, Duration timeout) throws IOException, InterruptedException {
         Files.createDirectories(dataDir);
         int httpsPort = ChildProcess.freePort();
         int mqttPort = ChildProcess.freePort();
@@ -85,6 +96,7 @@ public final class HubProcess implements AutoCloseable {
         if (!fsync) {
             args.add("--no-fsync");
         }
+        args.addAll(extraOptions);
         long startNanos = System.nanoTime();
         ChildProcess process = ChildProcess.start("hub", launcher.command(args), dataDir.getParent(), logFile);
         try {
