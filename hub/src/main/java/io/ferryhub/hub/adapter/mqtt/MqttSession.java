@@ -59,6 +59,7 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private boolean disconnectReceived;
     private boolean readingPaused;
     private ScheduledFuture<?> credentialExpiry;
+    private long lastActivityReport;
 
     /** A device PUBLISH being handled; {@code packetId} is 0 for QoS 0. */
     private record PendingAck(int packetId, String topic, CompletableFuture<Void> handled) {
@@ -105,8 +106,14 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
             return;
         }
         switch (message.fixedHeader().messageType()) {
-            case PUBLISH -> onPublish((MqttPublishMessage) message);
-            case PUBACK -> onPubAck(((MqttPubAckMessage) message).variableHeader().messageId());
+            case PUBLISH -> {
+                reportActivity();
+                onPublish((MqttPublishMessage) message);
+            }
+            case PUBACK -> {
+                reportActivity();
+                onPubAck(((MqttPubAckMessage) message).variableHeader().messageId());
+            }
             case SUBSCRIBE -> onSubscribe((MqttSubscribeMessage) message);
             case UNSUBSCRIBE -> onUnsubscribe((MqttUnsubscribeMessage) message);
             case PINGREQ -> ctx.writeAndFlush(MqttMessage.PINGRESP);
@@ -115,6 +122,15 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
                 ctx.close();
             }
             default -> violation("a " + message.fixedHeader().messageType() + " packet");
+        }
+    }
+
+    /** Moves the identity's lastActivityTime; at most once a second, it is not worth more per message. */
+    private void reportActivity() {
+        long now = System.currentTimeMillis();
+        if (now - lastActivityReport >= 1000) {
+            lastActivityReport = now;
+            endpoint.connections().activity(this);
         }
     }
 

@@ -33,6 +33,10 @@ public final class DeviceConnections {
         void connected(DeviceLink link);
 
         void disconnected(DeviceLink link);
+
+        /** The device sent or acknowledged a message on this link. */
+        default void activity(DeviceLink link) {
+        }
     }
 
     private record Waiter(Predicate<DeviceLink> ready, CompletableFuture<DeviceLink> future) {
@@ -70,6 +74,11 @@ public final class DeviceConnections {
         if (links.remove(key, link)) {
             listeners.forEach(l -> l.disconnected(link));
         }
+    }
+
+    /** Transports report device activity here (at most about once a second per link: it is for lastActivityTime). */
+    public void activity(DeviceLink link) {
+        listeners.forEach(l -> l.activity(link));
     }
 
     /**

@@ -34,6 +34,11 @@ public final class ConnectionStates implements DeviceConnections.ConnectionListe
         states.compute(key(link), (k, old) -> new State(false, now, old == null ? now : old.lastActivityTime()));
     }
 
+    @Override
+    public void activity(DeviceLink link) {
+        activity(link.identity().deviceId(), link.identity().moduleId());
+    }
+
     /** Transports call this on device activity (telemetry, twin updates) to move lastActivityTime forward. */
     public void activity(String deviceId, String moduleId) {
         String now = Instant.now().toString();

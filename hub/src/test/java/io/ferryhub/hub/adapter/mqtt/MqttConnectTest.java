@@ -143,6 +143,19 @@ class MqttConnectTest {
     }
 
     @Test
+    void connectionStateAndLastActivityAreKeptInTheRegistry() throws Exception {
+        MqttClient client = connected("state-dev");
+        var states = hub.server.registry().connectionStates();
+        assertTrue(waitFor(() -> states.of("state-dev", null).connected()));
+        java.time.Instant connectedAt = java.time.Instant.parse(states.of("state-dev", null).lastActivityTime());
+        Thread.sleep(20); // so that the activity below has a later timestamp
+        client.publish("devices/state-dev/messages/events/", new byte[]{1}, 1, false);
+        assertTrue(java.time.Instant.parse(states.of("state-dev", null).lastActivityTime()).isAfter(connectedAt));
+        client.disconnect();
+        assertTrue(waitFor(() -> !states.of("state-dev", null).connected()));
+    }
+
+    @Test
     void secondConnectionWithSameIdClosesTheFirst() throws Exception {
         MqttClient first = connected("dup-dev");
         CompletableFuture<Throwable> lost = new CompletableFuture<>();
