@@ -11,14 +11,8 @@ import java.util.List;
  */
 public final class Main {
     static final String USAGE = "usage:\n" + StartCommand.USAGE + "\n" + DeviceCommands.USAGE + "\n"
-            + PolicyCommands.USAGE + "
-" + CaCommands.USAGE + "
-" + C2dCommands.USAGE + "
-"
-            + MonitorEventsCommand.USAGE + "
-" + SasTokenCommand.USAGE + "
-" + StreamCommands.USAGE + "
-"
+            + PolicyCommands.USAGE + "\n" + CaCommands.USAGE + "\n" + C2dCommands.USAGE + "\n"
+            + MonitorEventsCommand.USAGE + "\n" + SasTokenCommand.USAGE + "\n" + StreamCommands.USAGE + "\n"
             + "options of the commands that talk to a running hub: --json, --data-dir DIR (default ./data),\n"
             + "  --connection-string CS (or IOTHUB_CONNECTION_STRING), --ca PEM, --url https://HOST:PORT";
 
