@@ -18,9 +18,11 @@ final class StartCommand {
             iothub start [--data-dir DIR] [--host-name NAME] [--alias NAME]... [--bind ADDRESS]
                          [--https-port N] [--mqtt-port N] [--amqp-port N] [--tls-cert PEM --tls-key PEM]
                          [--max-streams-per-device N] [--max-streams N]   (defaults 100 and 10000)
+                         [--stream-gateway-url wss://HOST:PORT]   (a stand-alone streaming gateway)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
-            "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams");
+            "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
+            "stream-gateway-url");
 
     private StartCommand() {
     }
@@ -41,7 +43,8 @@ final class StartCommand {
                             args.intOption("amqp-port", defaults.amqpPort()))
                     .withEventLogFsync(!args.flag("no-fsync"))
                     .withStreamLimits(args.intOption("max-streams-per-device", defaults.maxStreamsPerDevice()),
-                            args.intOption("max-streams", defaults.maxStreams()));
+                            args.intOption("max-streams", defaults.maxStreams()))
+                    .withStreamGatewayUrl(args.option("stream-gateway-url"));
             if (args.option("tls-cert") != null || args.option("tls-key") != null) {
                 config = config.withTls(pathOrNull(args.option("tls-cert")), pathOrNull(args.option("tls-key")));
             }

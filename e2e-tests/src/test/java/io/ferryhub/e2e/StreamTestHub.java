@@ -37,7 +37,11 @@ final class StreamTestHub implements AutoCloseable {
     final SSLContext jdkTls;
 
     StreamTestHub(Path dataDir) throws Exception {
-        hub = HubServer.start(HubConfig.ephemeral(dataDir).withHostName("localhost"));
+        this(HubConfig.ephemeral(dataDir).withHostName("localhost"));
+    }
+
+    StreamTestHub(HubConfig config) throws Exception {
+        hub = HubServer.start(config);
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(hub.caCertificatePath())) {

@@ -19,11 +19,14 @@ import java.util.List;
  *                       brokers acknowledging from memory, since acknowledged telemetry may then be lost on a crash
  * @param maxStreamsPerDevice concurrent device streams (waiting or relaying) per device or module
  * @param maxStreams          concurrent device streams on the embedded gateway in total
+ * @param streamGatewayUrl    {@code wss://host:port} of a stand-alone streaming gateway that stream URLs point to
+ *                            (it is given a copy of the data directory's stream token key), or null for the
+ *                            gateway embedded on the HTTPS port
  */
 public record HubConfig(String hostName, List<String> extraAliases, Path dataDir, String bindAddress, int httpsPort,
                         int mqttPort, int amqpPort, Path tlsCertificate, Path tlsKey, int maxBodyBytes,
                         int requestThreads, boolean eventLogFsync, int maxStreamsPerDevice,
-                        int maxStreams) {
+                        int maxStreams, String streamGatewayUrl) {
     public static final int DEFAULT_HTTPS_PORT = 443;
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_AMQP_PORT = 5671;
@@ -39,6 +42,10 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
         if (maxStreamsPerDevice < 1 || maxStreams < 1) {
             throw new IllegalArgumentException("stream limits must be at least 1");
         }
+        if (streamGatewayUrl != null && !streamGatewayUrl.startsWith("wss://")) {
+            throw new IllegalArgumentException("the stream gateway URL must be wss://host:port, not "
+                    + streamGatewayUrl);
+        }
         if ((tlsCertificate == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("a TLS certificate needs its key, and a key its certificate");
         }
@@ -52,7 +59,7 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
 
     public static HubConfig defaults() {
         return new HubConfig("127.0.0.1", List.of(), Path.of("data"), "0.0.0.0", DEFAULT_HTTPS_PORT,
-                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000);
+                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000, null);
     }
 
     /** Loopback only, every port ephemeral: for tests of any module. */
@@ -63,53 +70,60 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
     public HubConfig withHostName(String name) {
         return new HubConfig(name, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withExtraAliases(List<String> aliases) {
         return new HubConfig(hostName, aliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withDataDir(Path dir) {
         return new HubConfig(hostName, extraAliases, dir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withBindAddress(String address) {
         return new HubConfig(hostName, extraAliases, dataDir, address, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withPorts(int https, int mqtt, int amqp) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, https, mqtt, amqp, tlsCertificate, tlsKey,
                 maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withTls(Path certificateChain, Path key) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 certificateChain, key, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withMaxBodyBytes(int bytes) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, bytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withEventLogFsync(boolean fsync) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, fsync,
-                maxStreamsPerDevice, maxStreams);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
     }
 
     public HubConfig withStreamLimits(int perDevice, int total) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
-                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, perDevice, total);
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, perDevice, total,
+                streamGatewayUrl);
+    }
+
+    public HubConfig withStreamGatewayUrl(String url) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
+                url);
     }
 }

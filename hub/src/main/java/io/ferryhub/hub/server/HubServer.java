@@ -3,6 +3,7 @@ package io.ferryhub.hub.server;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
+import io.ferryhub.gateway.StreamTokenKeyFile;
 import io.ferryhub.hub.adapter.http.CloudToDeviceRoutes;
 import io.ferryhub.hub.adapter.http.EventStreamRoutes;
 import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
@@ -67,7 +68,6 @@ import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -97,6 +97,8 @@ public final class HubServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HubServer.class);
     /** Where the iothubowner connection string is written on first start, readable by the owner only. */
     public static final String OWNER_CONNECTION_STRING_FILE = "iothubowner.connection-string";
+    /** The key stream tokens are signed with; a stand-alone streaming gateway is given a copy of this file. */
+    public static final String STREAM_TOKEN_KEY_FILE = "stream-token.key";
     private static final int REQUEST_QUEUE = 10_000;
 
     private final HubConfig config;
@@ -189,13 +191,15 @@ public final class HubServer implements AutoCloseable {
                 config.maxBodyBytes(), router, webSocketEndpoints));
 
         // Feature wiring (MQTT, device streams, telemetry, C2D) goes here: a few lines per feature.
-        GatewayConfig gatewayConfig = GatewayConfig.defaults(newStreamTokenKey())
-                .withLimits(config.maxStreamsPerDevice(), config.maxStreams());
+        GatewayConfig gatewayConfig = GatewayConfig.defaults(StreamTokenKeyFile.loadOrCreate(
+                dataDir.resolve(STREAM_TOKEN_KEY_FILE))).withLimits(config.maxStreamsPerDevice(), config.maxStreams());
         StreamGateway gateway = new StreamGateway(gatewayConfig, clock);
         addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));
+        String streamGatewayUrl = config.streamGatewayUrl() != null ? config.streamGatewayUrl()
+                : "wss://" + aliases.hostName() + ":" + httpsPort;
         streams = new StreamService(new RegistryDeviceDirectory(registry), connections,
-                new StreamTokenIssuer(aliases.hostName(), "wss://" + aliases.hostName() + ":" + httpsPort,
-                        gatewayConfig.tokenKey(), gatewayConfig.handshakeTimeout()), gateway, scheduler);
+                new StreamTokenIssuer(aliases.hostName(), streamGatewayUrl, gatewayConfig.tokenKey(),
+                        gatewayConfig.handshakeTimeout()), gateway, scheduler);
         new StreamRoutes(streams).register(router);
 
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
@@ -260,13 +264,6 @@ public final class HubServer implements AutoCloseable {
                     + ": " + e.getMessage() + " (another process holds it? pass another port)", e);
         }
         return new HubStartException("cannot bind the " + name + " port " + port + ": " + e, e);
-    }
-
-    /** Stream tokens live for a minute or two, so a key per run is enough for the embedded gateway. */
-    private static byte[] newStreamTokenKey() {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        return key;
     }
 
     private static Set<String> aliasesOf(HubConfig config) {

@@ -1,0 +1,132 @@
+package io.ferryhub.gateway;
+
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+
+import javax.net.ssl.SSLException;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code streaming-gateway}: the stand-alone streaming gateway's command line. */
+public final class GatewayMain {
+    private static final String USAGE = """
+            usage: streaming-gateway --tls-cert CHAIN.pem --tls-key KEY.pem --token-key-file FILE
+                                     [--listen [HOST:]PORT] [--handshake-timeout SECONDS] [--idle-timeout SECONDS]
+                                     [--max-streams-per-device N] [--max-streams N]
+              --tls-cert, --tls-key  the gateway's certificate chain and key (PEM); clients verify its name
+              --token-key-file       a copy of the hub's stream-token.key (in the hub's data directory)
+              --listen               where to accept stream connections (default 0.0.0.0:443)
+              --handshake-timeout    how long one end waits for the other (default 60)
+              --idle-timeout         close streams idle this long (default 1800; 0 = never)
+              --max-streams-per-device, --max-streams   concurrent stream limits (default 100 and 10000)
+            Point the hub at it with: iothub start --stream-gateway-url wss://HOST:PORT
+            """;
+
+    private GatewayMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Path cert = null;
+        Path key = null;
+        Path tokenKeyFile = null;
+        InetSocketAddress listen = new InetSocketAddress("0.0.0.0", 443);
+        GatewayConfig config;
+        SslContext tls;
+        try {
+            Duration handshake = Duration.ofSeconds(60);
+            Duration idle = Duration.ofMinutes(30);
+            int perDevice = 100;
+            int total = 10_000;
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--tls-cert" -> cert = Path.of(value(args, ++i));
+                    case "--tls-key" -> key = Path.of(value(args, ++i));
+                    case "--token-key-file" -> tokenKeyFile = Path.of(value(args, ++i));
+                    case "--listen" -> listen = address(value(args, ++i));
+                    case "--handshake-timeout" -> handshake = seconds(args[i], value(args, ++i));
+                    case "--idle-timeout" -> idle = seconds(args[i], value(args, ++i));
+                    case "--max-streams-per-device" -> perDevice = count(args[i], value(args, ++i));
+                    case "--max-streams" -> total = count(args[i], value(args, ++i));
+                    case "-h", "--help" -> {
+                        System.out.print(USAGE);
+                        return;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+                }
+            }
+            if (cert == null || key == null || tokenKeyFile == null) {
+                throw new IllegalArgumentException("--tls-cert, --tls-key and --token-key-file are required");
+            }
+            config = GatewayConfig.defaults(StreamTokenKeyFile.load(tokenKeyFile)).withHandshakeTimeout(handshake)
+                    .withIdleTimeout(idle).withLimits(perDevice, total);
+            tls = serverTls(cert, key);
+        } catch (IllegalArgumentException | IOException e) {
+            System.err.println("streaming-gateway: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        StandaloneGateway gateway = StandaloneGateway.start(listen, tls, config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            gateway.close();
+            stopped.countDown();
+        }, "streaming-gateway-shutdown"));
+        stopped.await();
+    }
+
+    private static SslContext serverTls(Path cert, Path key) throws IOException {
+        try {
+            return SslContextBuilder.forServer(cert.toFile(), key.toFile())
+                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .protocols("TLSv1.3", "TLSv1.2")
+                    .build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IOException("cannot use " + cert + " / " + key + " as the gateway's certificate: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String value(String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " needs a value");
+        }
+        return args[i];
+    }
+
+    private static InetSocketAddress address(String text) {
+        int colon = text.lastIndexOf(':');
+        String host = colon < 0 ? "0.0.0.0" : text.substring(0, colon);
+        return new InetSocketAddress(host, count("--listen", colon < 0 ? text : text.substring(colon + 1)));
+    }
+
+    private static Duration seconds(String option, String text) {
+        try {
+            BigDecimal s = new BigDecimal(text);
+            if (s.signum() < 0) {
+                throw new NumberFormatException();
+            }
+            return Duration.ofMillis(s.movePointRight(3).longValue());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " wants a number of seconds, got '" + text + "'");
+        }
+    }
+
+    private static int count(String option, String text) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " wants a non-negative number, got '" + text + "'");
+        }
+    }
+}
