@@ -4,11 +4,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttPublishVariableHeader;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -101,13 +103,11 @@ public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMes
         sentAt[packetId] = now;
         inFlight++;
         stats.published.increment();
-        MqttPublishMessage publish = MqttMessageBuilders.publish()
-                .topicName(credentials.telemetryTopic())
-                .qos(MqttQoS.AT_LEAST_ONCE)
-                .retained(false)
-                .messageId(packetId)
-                .payload(TelemetryPayload.create(ctx.alloc(), payloadBytes, now, connectionIndex, sequence++))
-                .build();
+        // built directly: MqttMessageBuilders copies the payload into a new buffer and never releases the original
+        MqttPublishMessage publish = new MqttPublishMessage(
+                new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_LEAST_ONCE, false, 0),
+                new MqttPublishVariableHeader(credentials.telemetryTopic(), packetId),
+                TelemetryPayload.create(ctx.alloc(), payloadBytes, now, connectionIndex, sequence++));
         ctx.write(publish);
     }
 
