@@ -41,6 +41,7 @@ import io.ferryhub.hub.storage.c2d.FileC2dStore;
 import io.ferryhub.hub.storage.eventlog.ConsumerGroupStore;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
 import io.ferryhub.hub.service.registry.ConnectionStates;
+import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
 import io.ferryhub.hub.service.streams.StreamService;
@@ -209,7 +210,7 @@ public final class HubServer implements AutoCloseable {
         closeOnStop(eventStream);
         new EventStreamRoutes(eventStream).register(router);
         cloudToDevice = new CloudToDeviceService(new FileC2dStore(dataDir.resolve("c2d")),
-                CloudToDeviceService.Settings.DEFAULTS, id -> registry.findDevice(id).isPresent(), clock);
+                CloudToDeviceService.Settings.DEFAULTS, id -> registry.findDevice(id).map(Device::generationId), clock);
         closeOnStop(cloudToDevice);
         new CloudToDeviceRoutes(cloudToDevice).register(router);
         mqttTopicHandlers.add(new TelemetryTopicHandler(new TelemetryService(eventLog)));

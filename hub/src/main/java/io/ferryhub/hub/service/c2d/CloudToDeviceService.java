@@ -25,7 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -77,12 +77,14 @@ public final class CloudToDeviceService implements AutoCloseable {
 
     private static final class Queue {
         final String deviceId;
+        String generationId;
         long nextSequence;
         final List<Entry> entries = new ArrayList<>();
         DeviceInbox inbox;
 
-        Queue(String deviceId, long nextSequence) {
+        Queue(String deviceId, String generationId, long nextSequence) {
             this.deviceId = deviceId;
+            this.generationId = generationId;
             this.nextSequence = nextSequence;
         }
     }
@@ -99,7 +101,7 @@ public final class CloudToDeviceService implements AutoCloseable {
 
     private final C2dStore store;
     private final Settings settings;
-    private final Predicate<String> deviceExists;
+    private final Function<String, Optional<String>> deviceGeneration;
     private final Clock clock;
     private final ScheduledExecutorService worker;
     private final Map<String, Queue> queues = new HashMap<>();
@@ -110,16 +112,18 @@ public final class CloudToDeviceService implements AutoCloseable {
     /**
      * Loads the stored queues and feedback; locks do not survive a restart, so every message is deliverable again.
      *
-     * @param deviceExists whether a device id is registered (sends to unknown devices fail with 404001)
+     * @param deviceGeneration the generation id of a registered device, empty for an unknown one (sends to unknown
+     *                         devices fail with 404001; the queue of a deleted device is dropped)
      */
-    public CloudToDeviceService(C2dStore store, Settings settings, Predicate<String> deviceExists, Clock clock)
+    public CloudToDeviceService(C2dStore store, Settings settings, Function<String, Optional<String>> deviceGeneration,
+                                Clock clock)
             throws IOException {
         this.store = store;
         this.settings = settings;
-        this.deviceExists = deviceExists;
+        this.deviceGeneration = deviceGeneration;
         this.clock = clock;
         for (DeviceQueue stored : store.loadQueues().values()) {
-            Queue queue = new Queue(stored.deviceId(), stored.nextSequenceNumber());
+            Queue queue = new Queue(stored.deviceId(), stored.generationId(), stored.nextSequenceNumber());
             stored.messages().forEach(m -> queue.entries.add(new Entry(m)));
             queues.put(stored.deviceId(), queue);
         }
@@ -160,10 +164,7 @@ public final class CloudToDeviceService implements AutoCloseable {
             throw new HubException(HubErrorCode.ArgumentInvalid,
                     "the expiry time is more than " + settings.maxTtl().toHours() + " hours away");
         }
-        if (!deviceExists.test(deviceId)) {
-            throw new HubException(HubErrorCode.DeviceNotFound, "device '" + deviceId + "' is not registered");
-        }
-        Queue queue = queues.computeIfAbsent(deviceId, id -> new Queue(id, 0));
+        Queue queue = queueOf(deviceId, registeredGeneration(deviceId));
         if (queue.entries.size() >= settings.maxQueueDepth()) {
             throw new HubException(HubErrorCode.DeviceMaximumQueueDepthExceeded, "device '" + deviceId
                     + "' already has " + queue.entries.size() + " messages queued");
@@ -184,6 +185,38 @@ public final class CloudToDeviceService implements AutoCloseable {
         log.info("c2d message {} (#{}) queued for {}", messageId, message.sequenceNumber(), deviceId);
         pump(queue);
         return new SendResult(messageId, message.sequenceNumber(), expiry);
+    }
+
+    private String registeredGeneration(String deviceId) {
+        return deviceGeneration.apply(deviceId).orElseThrow(() ->
+                new HubException(HubErrorCode.DeviceNotFound, "device '" + deviceId + "' is not registered"));
+    }
+
+    /**
+     * The queue of this generation of the device. A queue left by an earlier identity with the same id (deleted,
+     * then created again) is emptied first: IoT Hub deletes a device's messages and feedback with the device.
+     */
+    private Queue queueOf(String deviceId, String generationId) {
+        Queue queue = queues.get(deviceId);
+        if (queue == null) {
+            queue = new Queue(deviceId, generationId, 0);
+            queues.put(deviceId, queue);
+        } else if (!generationId.equals(queue.generationId)) {
+            log.info("c2d queue of {} belonged to a deleted identity: {} messages dropped", deviceId,
+                    queue.entries.size());
+            queue.entries.clear();
+            queue.generationId = generationId;
+            dropFeedbackOf(deviceId);
+            saveQuietly(queue);
+        }
+        return queue;
+    }
+
+    private void dropFeedbackOf(String deviceId) {
+        if (feedback.removeIf(f -> f.record.deviceId().equals(deviceId))) {
+            feedbackDirty = true;
+            saveFeedbackQuietly();
+        }
     }
 
     /** IoT Hub's size: the body, the system property values, application property names and values. */
@@ -226,11 +259,8 @@ public final class CloudToDeviceService implements AutoCloseable {
     /** Removes every message queued for a device; answers how many there were. */
     public CompletableFuture<Integer> purge(String deviceId) {
         return onWorker(() -> {
-            if (!deviceExists.test(deviceId)) {
-                throw new HubException(HubErrorCode.DeviceNotFound, "device '" + deviceId + "' is not registered");
-            }
-            Queue queue = queues.get(deviceId);
-            if (queue == null || queue.entries.isEmpty()) {
+            Queue queue = queueOf(deviceId, registeredGeneration(deviceId));
+            if (queue.entries.isEmpty()) {
                 return 0;
             }
             int count = queue.entries.size();
@@ -248,7 +278,7 @@ public final class CloudToDeviceService implements AutoCloseable {
     /** A device connection is ready to receive: queued messages start flowing to it. */
     public void attach(DeviceInbox inbox) {
         worker.execute(() -> {
-            Queue queue = queues.computeIfAbsent(inbox.deviceId(), id -> new Queue(id, 0));
+            Queue queue = queueOf(inbox.deviceId(), inbox.generationId());
             queue.inbox = inbox;
             pump(queue);
         });
@@ -328,7 +358,12 @@ public final class CloudToDeviceService implements AutoCloseable {
     /** Expires messages past their time to live and returns timed-out locks to the queue. */
     private void sweep() {
         long now = clock.millis();
-        for (Queue queue : queues.values()) {
+        for (Queue queue : List.copyOf(queues.values())) {
+            Optional<String> generation = deviceGeneration.apply(queue.deviceId);
+            if (generation.isEmpty() || !generation.get().equals(queue.generationId)) {
+                forget(queue);
+                continue;
+            }
             boolean changed = false;
             boolean unlocked = false;
             for (Entry entry : List.copyOf(queue.entries)) {
@@ -353,6 +388,20 @@ public final class CloudToDeviceService implements AutoCloseable {
             feedbackDirty = true;
         }
         saveFeedbackQuietly();
+    }
+
+    /** The device was deleted: its queue and feedback go with it. */
+    private void forget(Queue queue) {
+        queues.remove(queue.deviceId);
+        try {
+            store.deleteQueue(queue.deviceId);
+        } catch (IOException e) {
+            log.error("c2d queue of deleted device {} could not be removed", queue.deviceId, e);
+        }
+        dropFeedbackOf(queue.deviceId);
+        if (!queue.entries.isEmpty()) {
+            log.info("c2d queue of deleted device {} dropped with {} messages", queue.deviceId, queue.entries.size());
+        }
     }
 
     private void recordFeedback(C2dMessage message, FeedbackStatus status, DeviceInbox inbox) {
@@ -442,7 +491,7 @@ public final class CloudToDeviceService implements AutoCloseable {
 
     private void save(Queue queue) {
         try {
-            store.saveQueue(new DeviceQueue(queue.deviceId, queue.nextSequence,
+            store.saveQueue(new DeviceQueue(queue.deviceId, queue.generationId, queue.nextSequence,
                     queue.entries.stream().map(e -> e.message).toList()));
         } catch (IOException e) {
             log.error("c2d queue of {} could not be stored", queue.deviceId, e);

@@ -6,11 +6,13 @@ import java.util.List;
  * A device's cloud-to-device queue as stored.
  *
  * @param deviceId the device it belongs to
+ * @param generationId the generation of the device identity it belongs to: a device deleted and created again
+ *                     with the same id does not inherit the old one's messages
  * @param nextSequenceNumber the sequence number the next message gets; kept when the queue empties so numbers
  *                           never repeat
  * @param messages           pending messages, oldest first
  */
-public record DeviceQueue(String deviceId, long nextSequenceNumber, List<C2dMessage> messages) {
+public record DeviceQueue(String deviceId, String generationId, long nextSequenceNumber, List<C2dMessage> messages) {
     public DeviceQueue {
         messages = List.copyOf(messages);
     }

@@ -13,7 +13,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -30,10 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CloudToDeviceServiceTest {
     @TempDir
     Path dir;
+    /** The registry as the service sees it: device id to generation id. */
+    private final Map<String, String> registered = new ConcurrentHashMap<>(Map.of("dev1", "gen-1", "dev2", "gen-2"));
 
     private CloudToDeviceService service() throws Exception {
         return new CloudToDeviceService(new FileC2dStore(dir), CloudToDeviceService.Settings.DEFAULTS,
-                Set.of("dev1", "dev2")::contains, Clock.systemUTC());
+                id -> Optional.ofNullable(registered.get(id)), Clock.systemUTC());
     }
 
     private static OutgoingMessage message(String id, byte[] body) {
@@ -122,6 +125,21 @@ class CloudToDeviceServiceTest {
             assertTrue(c2d.receiveFeedback().get(10, TimeUnit.SECONDS).isEmpty(), "a locked batch is not handed out twice");
             c2d.completeFeedback(batch.lockToken()).get(10, TimeUnit.SECONDS);
             assertEquals(HubErrorCode.DeviceMessageLockLost, failure(c2d.completeFeedback(batch.lockToken())));
+        }
+    }
+
+    @Test
+    void aDeviceCreatedAgainWithTheSameIdDoesNotInheritTheOldMessages() throws Exception {
+        try (CloudToDeviceService c2d = service()) {
+            c2d.send("dev1", message("old", new byte[1])).get(10, TimeUnit.SECONDS);
+            registered.put("dev1", "gen-new"); // deleted and registered again
+            c2d.send("dev1", message("new", new byte[1])).get(10, TimeUnit.SECONDS);
+            assertEquals(1, c2d.queueDepth("dev1").get());
+            registered.remove("dev1"); // deleted for good: the sweep drops its queue
+            assertTrue(waitForEmpty(c2d, "dev1"));
+        }
+        try (CloudToDeviceService c2d = service()) {
+            assertEquals(0, c2d.queueDepth("dev1").get(), "the dropped queue must stay dropped after a restart");
         }
     }
 
