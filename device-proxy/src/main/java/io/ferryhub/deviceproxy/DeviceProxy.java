@@ -21,6 +21,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +57,8 @@ public final class DeviceProxy implements AutoCloseable {
      */
     public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, InetSocketAddress> targets,
                        boolean echo, SslContext streamTls) {
-        this.group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("device-proxy"),
+                NioIoHandler.newFactory());
         this.targets = new LinkedHashMap<>(targets);
         this.echo = echo ? EchoServer.start(group) : null;
         if (this.echo != null) {
@@ -95,7 +97,10 @@ public final class DeviceProxy implements AutoCloseable {
                 return;
             }
             Channel local = connected.channel();
-            hub.respond(request, true);
+            if (!hub.respond(request, true)) {
+                local.close();
+                return;
+            }
             streams.connect(URI.create(request.url()), request.authToken()).whenComplete((ws, failure) -> {
                 if (failure != null) {
                     log.warn("{}: cannot open the stream: {}", request, failure.getMessage());

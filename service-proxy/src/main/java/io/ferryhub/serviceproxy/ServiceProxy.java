@@ -20,6 +20,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +60,8 @@ public final class ServiceProxy implements AutoCloseable {
      * @param listen where local clients connect, e.g. 127.0.0.1:2222 (port 0 for any free one)
      */
     public ServiceProxy(ConnectionString service, URI hub, SslContext tls, Target target, InetSocketAddress listen) {
-        this.group = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("service-proxy"),
+                NioIoHandler.newFactory());
         this.target = target;
         try {
             this.http = new HubHttpClient(hub, tls, group);

@@ -145,15 +145,19 @@ public final class DeviceMqttClient implements AutoCloseable {
         group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 
-    /** Answers a stream request: accept (200) or reject (400). Safe from any thread. */
-    public void respond(IncomingStreamRequest request, boolean accept) {
+    /**
+     * Answers a stream request: accept (200) or reject (400). Safe from any thread. False when the answer could not
+     * be sent because the hub connection is down (the hub then times the request out).
+     */
+    public boolean respond(IncomingStreamRequest request, boolean accept) {
         Channel ch = channel;
         if (ch == null || !ch.isActive()) {
             log.warn("cannot answer {}: not connected to the hub", request);
-            return;
+            return false;
         }
         ch.writeAndFlush(MqttMessageBuilders.publish().topicName(request.responseTopic(accept))
                 .qos(MqttQoS.AT_MOST_ONCE).retained(false).payload(Unpooled.EMPTY_BUFFER).build());
+        return true;
     }
 
     @Override
