@@ -266,4 +266,37 @@ class RegistryRestTest {
         }
         rest.owner("DELETE", "/devices/bulk-new", null);
     }
+
+    /** Raw HTTP/1.1 over TLS: what the JDK client can't send (absolute-form targets, stray upgrades). */
+    static String raw(String request) throws Exception {
+        javax.net.ssl.SSLSocketFactory f = RestClient.trusting(hub.caCertificatePath()).getSocketFactory();
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) f.createSocket("localhost", hub.httpsPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            for (int n; (n = socket.getInputStream().read(buf)) > 0; ) {
+                out.write(buf, 0, n);
+            }
+            return out.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void absoluteFormTargetsAndUnknownUpgrades() throws Exception {
+        String reply = raw("GET https://localhost:" + hub.httpsPort() + "/statistics/devices?api-version=2020-09-30"
+                + " HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + rest.ownerToken()
+                + "\r\nConnection: close\r\n\r\n");
+        assertTrue(reply.startsWith("HTTP/1.1 200 OK"), reply);
+        assertTrue(reply.contains("\"totalDeviceCount\""), reply);
+
+        String upgrade = raw("GET /nowhere HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
+                + "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+        assertTrue(upgrade.startsWith("HTTP/1.1 400 Bad Request"), upgrade);
+        assertTrue(upgrade.contains("iothub-errorcode: InvalidOperation"), upgrade);
+
+        String garbage = raw("THIS IS NOT HTTP\r\n\r\n");
+        assertTrue(garbage.isEmpty() || garbage.startsWith("HTTP/1.1 400"), garbage);
+    }
 }
