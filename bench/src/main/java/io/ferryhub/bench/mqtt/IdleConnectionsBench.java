@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.bench.BenchArgs;
 import io.ferryhub.bench.process.HubProcess;
+import io.ferryhub.bench.process.JvmDiagnostics;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.ProcessFacts;
 import io.ferryhub.bench.tls.BenchClientTls;
@@ -82,6 +83,27 @@ public final class IdleConnectionsBench {
         return report.write(resultsDir);
     }
 
+    /**
+     * The hub's live heap per connection after a full collection, and RSS once more: separates what connections
+     * hold from garbage the collector had not reclaimed yet.
+     */
+    private void heapFigures(TelemetryTarget target, int connections, JvmDiagnostics.Heap baseline,
+                             ObjectNode result) {
+        JvmDiagnostics.Heap heap = JvmDiagnostics.heapAfterFullGc(target.process().pid());
+        if (heap == null) {
+            result.put("heapAfterFullGc", "unavailable (jcmd)");
+            return;
+        }
+        result.put("heapUsedBytesAfterFullGc", heap.usedBytes());
+        result.put("heapCommittedBytesAfterFullGc", heap.committedBytes());
+        result.put("rssBytesAfterFullGc", target.process().rssBytes());
+        if (baseline != null && connections > 0) {
+            result.put("liveHeapBytesPerConnection", (heap.usedBytes() - baseline.usedBytes()) / connections);
+        }
+        log.info("hub after a full GC with {} connections: heap used {} MB of {} MB committed, RSS {} MB",
+                connections, heap.usedBytes() >> 20, heap.committedBytes() >> 20, target.process().rssBytes() >> 20);
+    }
+
     private TelemetryTarget open(String name, EventLoopGroup group) throws Exception {
         return switch (name) {
             case "mosquitto" -> new MosquittoTarget(runDir.resolve(name), group);
@@ -99,6 +121,14 @@ public final class IdleConnectionsBench {
             target.provision(max);
             Thread.sleep(settleSeconds * 1000L);
             long pid = target.process().pid();
+            JvmDiagnostics.Heap baselineHeap = null;
+            if (name.equals("hub")) {
+                // start from a collected heap: registration garbage must not look like free room for connections
+                baselineHeap = JvmDiagnostics.heapAfterFullGc(pid);
+                if (baselineHeap != null) {
+                    result.put("heapUsedBytesBeforeConnections", baselineHeap.usedBytes());
+                }
+            }
             long baseline = target.process().rssBytes();
             result.put("rssBytesBeforeConnections", baseline);
             log.info("== {}: RSS {} MB before any connection", name, baseline >> 20);
@@ -150,6 +180,9 @@ public final class IdleConnectionsBench {
                 result.put("lostConnectionsDuringHold", connector.lostConnections());
                 result.put("peakRssBytes", target.process().peakRssBytes());
                 result.put("tls", connected.isEmpty() ? "none" : MqttConnector.negotiatedTls(connected.get(0)));
+                if (name.equals("hub")) {
+                    heapFigures(target, connected.size(), baselineHeap, result);
+                }
             } finally {
                 connector.closeAll(connected);
             }
