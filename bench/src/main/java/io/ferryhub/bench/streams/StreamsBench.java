@@ -12,6 +12,7 @@ import io.ferryhub.bench.report.LatencyRecorder;
 import io.ferryhub.bench.report.LatencySummary;
 import io.ferryhub.bench.tls.BenchClientTls;
 import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.tls.ClientTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -19,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -110,6 +112,9 @@ public final class StreamsBench {
                         default -> List.of();
                     };
                     measure(probes, path, processes);
+                    if (path.name().equals("hub")) {
+                        measurePostToFirstByte(group, hub, report.result("hub"));
+                    }
                 }
             }
         } finally {
@@ -169,6 +174,21 @@ public final class StreamsBench {
         concurrent(probes, path, processes, result.putObject("concurrent"));
         for (ChildProcess process : processes) {
             result.put(process.name() + "PeakRssBytes", process.peakRssBytes());
+        }
+    }
+
+    private void measurePostToFirstByte(EventLoopGroup group, HubProcess hub, ObjectNode result) throws Exception {
+        URI base = URI.create("https://" + hub.hostName() + ":" + hub.httpsPort());
+        try (PostToFirstByte setup = new PostToFirstByte(group, ClientTls.trusting(hub.caCertificate()), base,
+                hub.ownerConnectionString(), DEVICE_ID, STREAM_NAME, setups)) {
+            for (int i = 0; i < 10; i++) {
+                setup.setUpOnce(false);
+            }
+            for (int i = 0; i < setups; i++) {
+                setup.setUpOnce(true);
+            }
+            setup.report(result);
+            log.info("hub: {}", setup.summary());
         }
     }
 
