@@ -15,8 +15,10 @@ import java.util.concurrent.CountDownLatch;
 public final class DeviceProxyMain {
     private static final String USAGE = """
             usage: device-proxy [--connection-string STRING] [--ca FILE] [--mqtt-port PORT]
-                                --map NAME=HOST:PORT [--map ...] [--echo]
+                                [--cert FILE --key FILE] --map NAME=HOST:PORT [--map ...] [--echo]
               --connection-string  the device's connection string (default: $FERRYHUB_DEVICE_CONNECTION_STRING)
+              --cert, --key        for an x509=true connection string: the device's certificate chain and
+                                   PKCS#8 private key (PEM)
               --ca                 PEM file of the CA that issued the hub's certificate (default: system trust)
               --mqtt-port          the hub's MQTT port (default 8883)
               --map                accept streams named NAME and connect them to HOST:PORT, e.g. ssh=localhost:22
@@ -29,16 +31,21 @@ public final class DeviceProxyMain {
     public static void main(String[] args) throws InterruptedException {
         String connectionString = System.getenv("FERRYHUB_DEVICE_CONNECTION_STRING");
         Path ca = null;
+        Path cert = null;
+        Path key = null;
         int mqttPort = HubEndpoint.DEFAULT_MQTT_PORT;
         Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
         boolean echo = false;
         ConnectionString device;
         SslContext tls;
+        SslContext mqttTls;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--connection-string" -> connectionString = value(args, ++i);
                     case "--ca" -> ca = Path.of(value(args, ++i));
+                    case "--cert" -> cert = Path.of(value(args, ++i));
+                    case "--key" -> key = Path.of(value(args, ++i));
                     case "--mqtt-port" -> mqttPort = port(value(args, ++i));
                     case "--map" -> {
                         String map = value(args, ++i);
@@ -67,14 +74,20 @@ public final class DeviceProxyMain {
             }
             device = ConnectionString.parse(connectionString);
             tls = ClientTls.trusting(ca);
+            if (device.isX509() != (cert != null && key != null)) {
+                throw new IllegalArgumentException(device.isX509()
+                        ? "an x509=true connection string needs --cert and --key"
+                        : "--cert and --key go with an x509=true connection string (and with each other)");
+            }
+            mqttTls = device.isX509() ? ClientTls.withClientCertificate(ca, cert, key) : tls;
         } catch (IllegalArgumentException e) {
             System.err.println("device-proxy: " + e.getMessage());
             System.err.print(USAGE);
             System.exit(2);
             return;
         }
-        DeviceProxy proxy = new DeviceProxy(device, new HubEndpoint(device.hostName(), mqttPort, tls), targets, echo,
-                tls);
+        DeviceProxy proxy = new DeviceProxy(device, new HubEndpoint(device.hostName(), mqttPort, mqttTls), targets,
+                echo, tls);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             proxy.close();

@@ -39,7 +39,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A device's MQTT connection to the hub, made with Netty's MQTT codec, for device streams: connects with a SAS
- * token from the device connection string, subscribes to stream requests, hands each request to a listener and
+ * token from the device connection string (or, for an {@code x509=true} identity, with the client certificate of
+ * the endpoint's TLS context and no password), subscribes to stream requests, hands each request to a listener and
  * publishes its answer. Keeps the connection alive with PINGREQ, renews the token by reconnecting before it
  * expires, and reconnects after any loss with jittered exponential backoff until closed.
  */
@@ -71,9 +72,6 @@ public final class DeviceMqttClient implements AutoCloseable {
                             StreamRequestListener listener, Duration keepAlive, Duration tokenLifetime) {
         if (!device.isDevice()) {
             throw new IllegalArgumentException("a device connection string is needed (it has no DeviceId)");
-        }
-        if (device.isX509()) {
-            throw new IllegalArgumentException("X.509 device identities are not supported by this client yet");
         }
         this.device = device;
         this.endpoint = endpoint;
@@ -177,21 +175,23 @@ public final class DeviceMqttClient implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             channel = ctx.channel();
-            Instant expiry = Instant.now().plus(tokenLifetime);
             String userName = device.hostName() + "/" + clientId() + "/?api-version=" + API_VERSION;
-            ctx.writeAndFlush(MqttMessageBuilders.connect()
+            MqttMessageBuilders.ConnectBuilder connect = MqttMessageBuilders.connect()
                     .protocolVersion(MqttVersion.MQTT_3_1_1)
                     .clientId(clientId())
                     .cleanSession(true)
                     .keepAlive((int) keepAlive.toSeconds())
-                    .username(userName)
-                    .password(device.sasToken(expiry).getBytes(StandardCharsets.UTF_8))
-                    .build());
-            // Reconnect with a fresh token before this one runs out; streams in flight are not affected.
-            ctx.executor().schedule(() -> {
-                log.info("renewing the SAS token: reconnecting");
-                ctx.close();
-            }, tokenLifetime.toMillis() * 4 / 5, TimeUnit.MILLISECONDS);
+                    .username(userName);
+            if (!device.isX509()) {
+                Instant expiry = Instant.now().plus(tokenLifetime);
+                connect.password(device.sasToken(expiry).getBytes(StandardCharsets.UTF_8));
+                // Reconnect with a fresh token before this one runs out; streams in flight are not affected.
+                ctx.executor().schedule(() -> {
+                    log.info("renewing the SAS token: reconnecting");
+                    ctx.close();
+                }, tokenLifetime.toMillis() * 4 / 5, TimeUnit.MILLISECONDS);
+            }
+            ctx.writeAndFlush(connect.build());
             ctx.fireChannelActive();
         }
 

@@ -18,10 +18,30 @@ public final class ClientTls {
 
     /** A client context trusting the PEM certificates in {@code caPem}, or the system trust store if null. */
     public static SslContext trusting(Path caPem) {
+        return build(caPem, SslContextBuilder.forClient());
+    }
+
+    /**
+     * Like {@link #trusting}, presenting a client certificate: an X.509 device's chain ({@code certificatePem}) and
+     * its PKCS#8 private key ({@code keyPem}).
+     */
+    public static SslContext withClientCertificate(Path caPem, Path certificatePem, Path keyPem) {
+        for (Path file : new Path[]{certificatePem, keyPem}) {
+            if (!Files.isReadable(file)) {
+                throw new IllegalArgumentException("client certificate file not readable: " + file);
+            }
+        }
         try {
-            SslContextBuilder builder = SslContextBuilder.forClient()
-                    .protocols("TLSv1.3", "TLSv1.2")
-                    .endpointIdentificationAlgorithm("HTTPS");
+            return build(caPem, SslContextBuilder.forClient().keyManager(certificatePem.toFile(), keyPem.toFile()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot use " + certificatePem + " / " + keyPem
+                    + " as a client certificate: " + e.getMessage(), e);
+        }
+    }
+
+    private static SslContext build(Path caPem, SslContextBuilder builder) {
+        try {
+            builder.protocols("TLSv1.3", "TLSv1.2").endpointIdentificationAlgorithm("HTTPS");
             if (caPem != null) {
                 if (!Files.isReadable(caPem)) {
                     throw new IllegalArgumentException("CA certificate file not readable: " + caPem);
