@@ -26,13 +26,19 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMessage> {
     private static final int MAX_PACKET_ID = 65_535;
+    private static final long FREE = Long.MIN_VALUE;
 
     private final DeviceCredentials credentials;
     private final int connectionIndex;
     private final int keepAliveSeconds;
     private final CompletableFuture<MqttDeviceHandler> connected = new CompletableFuture<>();
-    /** Publish time of each packet id in flight. */
-    private final long[] sentAt = new long[MAX_PACKET_ID + 1];
+    /**
+     * Publish time of each packet id in flight, in a ring of at least twice the window (a power of two) indexed by
+     * the id's low bits, so tens of thousands of idle connections cost no memory here. An id whose slot is still
+     * taken (a PUBACK overtaken by later ones) is skipped, so no slot is ever shared.
+     */
+    private long[] sentAt;
+    private int slotMask;
 
     private ChannelHandlerContext ctx;
     private TelemetryStats stats;
@@ -79,6 +85,10 @@ public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMes
             this.stats = stats;
             this.payloadBytes = payloadBytes;
             this.window = window;
+            int slots = Integer.highestOneBit(Math.max(1, window)) * 4;
+            this.sentAt = new long[slots];
+            java.util.Arrays.fill(sentAt, FREE);
+            this.slotMask = slots - 1;
             this.publishing = true;
             while (inFlight < window) {
                 publishOne();
@@ -96,11 +106,20 @@ public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMes
         return inFlight;
     }
 
+    private int nextFreePacketId() {
+        while (true) {
+            int id = nextPacketId;
+            nextPacketId = id == MAX_PACKET_ID ? 1 : id + 1;
+            if (sentAt[id & slotMask] == FREE) {
+                return id;
+            }
+        }
+    }
+
     private void publishOne() {
-        int packetId = nextPacketId;
-        nextPacketId = nextPacketId == MAX_PACKET_ID ? 1 : nextPacketId + 1;
+        int packetId = nextFreePacketId();
         long now = System.nanoTime();
-        sentAt[packetId] = now;
+        sentAt[packetId & slotMask] = now;
         inFlight++;
         stats.published.increment();
         // built directly: MqttMessageBuilders copies the payload into a new buffer and never releases the original
@@ -137,8 +156,13 @@ public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMes
 
     private void onPubAck(int packetId) {
         long now = System.nanoTime();
+        if (sentAt == null || sentAt[packetId & slotMask] == FREE) {
+            return; // not a PUBACK of ours: nothing to time
+        }
+        long sent = sentAt[packetId & slotMask];
+        sentAt[packetId & slotMask] = FREE;
         inFlight--;
-        stats.onAck(sentAt[packetId], now);
+        stats.onAck(sent, now);
         if (publishing && inFlight < window) {
             publishOne();
             pendingFlush = true;
