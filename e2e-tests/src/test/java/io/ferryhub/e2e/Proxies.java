@@ -55,7 +55,11 @@ final class Proxies implements AutoCloseable {
     }
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        for (int i = 0; i < 1000; i++) {
+        await(condition, what, Duration.ofSeconds(10));
+    }
+
+    static void await(BooleanSupplier condition, String what, Duration limit) throws InterruptedException {
+        for (long i = 0; i < limit.toMillis() / 10; i++) {
             if (condition.getAsBoolean()) {
                 return;
             }
