@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -105,7 +104,8 @@ public final class MqttTelemetryBench {
             TelemetryStats stats = new TelemetryStats();
             MqttConnector connector = new MqttConnector(group, BenchClientTls.trusting(target.caCertificate()),
                     target.tlsHost(), target.mqttAddress(), handshakes);
-            try (AutoCloseable reader = target.startReader(stats)) {
+            AutoCloseable reader = target.startReader(stats);
+            try {
                 long connectStart = System.nanoTime();
                 List<MqttDevice> connected = connector.connect(0, devices, target::device, List.of("127.0.0.1"), 60,
                         Duration.ofMinutes(3));
@@ -121,6 +121,8 @@ public final class MqttTelemetryBench {
                     connector.closeAll(connected);
                 }
                 result.put("lostConnections", connector.lostConnections());
+            } finally {
+                reader.close();
             }
             return summarize(target, stats, result);
         }
