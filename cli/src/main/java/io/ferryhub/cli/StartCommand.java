@@ -7,6 +7,7 @@ import io.ferryhub.hub.server.HubStartException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,10 +20,11 @@ final class StartCommand {
                          [--https-port N] [--mqtt-port N] [--amqp-port N] [--tls-cert PEM --tls-key PEM]
                          [--max-streams-per-device N] [--max-streams N]   (defaults 100 and 10000)
                          [--stream-gateway-url wss://HOST:PORT]   (a stand-alone streaming gateway)
+                         [--stream-handshake-timeout SECONDS] [--stream-idle-timeout SECONDS]   (60, 1800; 0 = never)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
-            "stream-gateway-url");
+            "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout");
 
     private StartCommand() {
     }
@@ -44,7 +46,12 @@ final class StartCommand {
                     .withEventLogFsync(!args.flag("no-fsync"))
                     .withStreamLimits(args.intOption("max-streams-per-device", defaults.maxStreamsPerDevice()),
                             args.intOption("max-streams", defaults.maxStreams()))
-                    .withStreamGatewayUrl(args.option("stream-gateway-url"));
+                    .withStreamGatewayUrl(args.option("stream-gateway-url"))
+                    .withStreamTimeouts(
+                            Duration.ofSeconds(args.intOption("stream-handshake-timeout",
+                                    (int) defaults.streamHandshakeTimeout().toSeconds())),
+                            Duration.ofSeconds(args.intOption("stream-idle-timeout",
+                                    (int) defaults.streamIdleTimeout().toSeconds())));
             if (args.option("tls-cert") != null || args.option("tls-key") != null) {
                 config = config.withTls(pathOrNull(args.option("tls-cert")), pathOrNull(args.option("tls-key")));
             }

@@ -1,6 +1,7 @@
 package io.ferryhub.hub.server;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -22,11 +23,14 @@ import java.util.List;
  * @param streamGatewayUrl    {@code wss://host:port} of a stand-alone streaming gateway that stream URLs point to
  *                            (it is given a copy of the data directory's stream token key), or null for the
  *                            gateway embedded on the HTTPS port
+ * @param streamHandshakeTimeout how long the embedded gateway keeps one end of a stream waiting for the other
+ * @param streamIdleTimeout   the embedded gateway closes streams that move no byte for this long; zero for never
  */
 public record HubConfig(String hostName, List<String> extraAliases, Path dataDir, String bindAddress, int httpsPort,
                         int mqttPort, int amqpPort, Path tlsCertificate, Path tlsKey, int maxBodyBytes,
                         int requestThreads, boolean eventLogFsync, int maxStreamsPerDevice,
-                        int maxStreams, String streamGatewayUrl) {
+                        int maxStreams, String streamGatewayUrl, Duration streamHandshakeTimeout,
+                        Duration streamIdleTimeout) {
     public static final int DEFAULT_HTTPS_PORT = 443;
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_AMQP_PORT = 5671;
@@ -41,6 +45,10 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
         checkPort(amqpPort, "amqp");
         if (maxStreamsPerDevice < 1 || maxStreams < 1) {
             throw new IllegalArgumentException("stream limits must be at least 1");
+        }
+        if (streamHandshakeTimeout.isZero() || streamHandshakeTimeout.isNegative() || streamIdleTimeout.isNegative()) {
+            throw new IllegalArgumentException("the stream handshake timeout must be positive and the idle timeout "
+                    + "not negative");
         }
         if (streamGatewayUrl != null && !streamGatewayUrl.startsWith("wss://")) {
             throw new IllegalArgumentException("the stream gateway URL must be wss://host:port, not "
@@ -59,7 +67,8 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
 
     public static HubConfig defaults() {
         return new HubConfig("127.0.0.1", List.of(), Path.of("data"), "0.0.0.0", DEFAULT_HTTPS_PORT,
-                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000, null);
+                DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000, null,
+                Duration.ofSeconds(60), Duration.ofMinutes(30));
     }
 
     /** Loopback only, every port ephemeral: for tests of any module. */
@@ -70,60 +79,74 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
     public HubConfig withHostName(String name) {
         return new HubConfig(name, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withExtraAliases(List<String> aliases) {
         return new HubConfig(hostName, aliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withDataDir(Path dir) {
         return new HubConfig(hostName, extraAliases, dir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withBindAddress(String address) {
         return new HubConfig(hostName, extraAliases, dataDir, address, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withPorts(int https, int mqtt, int amqp) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, https, mqtt, amqp, tlsCertificate, tlsKey,
                 maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withTls(Path certificateChain, Path key) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 certificateChain, key, maxBodyBytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withMaxBodyBytes(int bytes) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, bytes, requestThreads, eventLogFsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withEventLogFsync(boolean fsync) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, fsync,
-                maxStreamsPerDevice, maxStreams, streamGatewayUrl);
+                maxStreamsPerDevice, maxStreams, streamGatewayUrl,
+                streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withStreamLimits(int perDevice, int total) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, perDevice, total,
-                streamGatewayUrl);
+                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout);
     }
 
     public HubConfig withStreamGatewayUrl(String url) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
-                url);
+                url, streamHandshakeTimeout, streamIdleTimeout);
+    }
+
+    public HubConfig withStreamTimeouts(Duration handshake, Duration idle) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
+                streamGatewayUrl, handshake, idle);
     }
 }

@@ -193,7 +193,8 @@ public final class HubServer implements AutoCloseable {
 
         // Feature wiring (MQTT, device streams, telemetry, C2D) goes here: a few lines per feature.
         GatewayConfig gatewayConfig = GatewayConfig.defaults(StreamTokenKeyFile.loadOrCreate(
-                dataDir.resolve(STREAM_TOKEN_KEY_FILE))).withLimits(config.maxStreamsPerDevice(), config.maxStreams());
+                dataDir.resolve(STREAM_TOKEN_KEY_FILE))).withLimits(config.maxStreamsPerDevice(), config.maxStreams())
+                .withHandshakeTimeout(config.streamHandshakeTimeout()).withIdleTimeout(config.streamIdleTimeout());
         StreamGateway gateway = new StreamGateway(gatewayConfig, clock);
         addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));
         String streamGatewayUrl = config.streamGatewayUrl() != null ? config.streamGatewayUrl()
