@@ -296,6 +296,14 @@ class RegistryRestTest {
         assertTrue(upgrade.startsWith("HTTP/1.1 400 Bad Request"), upgrade);
         assertTrue(upgrade.contains("iothub-errorcode: InvalidOperation"), upgrade);
 
+        String badEscape = raw("GET /devices/bad%zzid?api-version=1 HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+                + rest.ownerToken() + "\r\nConnection: close\r\n\r\n");
+        assertTrue(badEscape.startsWith("HTTP/1.1 400 Bad Request"), badEscape);
+        assertTrue(badEscape.contains("iothub-errorcode: IotHubFormatError"), badEscape);
+        String badOverride = raw("POST /devices/x HTTP/1.1\r\nHost: localhost\r\nX-HTTP-Method-Override: A B\r\n"
+                + "Content-Length: 0\r\nConnection: close\r\n\r\n");
+        assertTrue(badOverride.startsWith("HTTP/1.1 400 Bad Request"), badOverride);
+
         String garbage = raw("THIS IS NOT HTTP\r\n\r\n");
         assertTrue(garbage.isEmpty() || garbage.startsWith("HTTP/1.1 400"), garbage);
     }

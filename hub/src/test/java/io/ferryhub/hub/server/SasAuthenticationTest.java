@@ -86,6 +86,10 @@ class SasAuthenticationTest {
                 inAnHour())).status());
         assertEquals(200, getDeviceWith(SasToken.create("LOCALHOST:443", policy("registryReadWrite").primaryKey(),
                 "registryReadWrite", inAnHour())).status());
+        assertEquals(200, getDeviceWith(SasToken.create("[::1]:443", policy("iothubowner").primaryKey(),
+                "iothubowner", inAnHour())).status());
+        assertEquals(200, getDeviceWith(SasToken.create("https://MyHub.Example.Test/", policy("iothubowner")
+                .primaryKey(), "iothubowner", inAnHour())).status());
         // the Java service SDK signs URLEncoder.encode(host.toLowerCase()) and lists fields sr, sig, se, skn
         String se = Long.toString(inAnHour().getEpochSecond());
         String sr = "myhub.example.test";

@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -67,24 +66,30 @@ public final class RestRouter implements RestRoutes {
     /** Serves one request; takes ownership of (releases) it. Called on the event loop; returns at once. */
     void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
-        QueryStringDecoder target = new QueryStringDecoder(RequestTarget.pathAndQuery(request.uri()));
-        HttpMethod method = effectiveMethod(request);
-        byte[] body = ByteBufUtil.getBytes(request.content());
-        HttpHeaders headers = request.headers().copy();
-        request.release();
-        String rawPath = target.rawPath();
-        List<String> segments = RouteTemplate.split(rawPath);
-        Match match;
+        RestRequest partial;
+        Route route;
         try {
-            match = find(method, segments, rawPath);
+            QueryStringDecoder target = new QueryStringDecoder(RequestTarget.pathAndQuery(request.uri()));
+            HttpMethod method = effectiveMethod(request);
+            String rawPath = target.rawPath();
+            Match match = find(method, RouteTemplate.split(rawPath), rawPath);
+            route = match.route();
+            partial = new RestRequest(method, rawPath, match.params(), target.parameters(),
+                    request.headers().copy(), ByteBufUtil.getBytes(request.content()), null,
+                    remote(ctx.channel().remoteAddress()));
         } catch (HubException e) {
             write(ctx, HubErrorResponse.of(e.errorCode(), e.getMessage()), keepAlive);
             return;
+        } catch (IllegalArgumentException e) {
+            // malformed percent-escapes in the path or query, or an unusable method override
+            write(ctx, HubErrorResponse.of(HubErrorCode.IotHubFormatError, "Malformed request: " + e.getMessage()),
+                    keepAlive);
+            return;
+        } finally {
+            request.release();
         }
-        RestRequest partial = new RestRequest(method, rawPath, match.params(), target.parameters(), headers, body,
-                null, remote(ctx.channel().remoteAddress()));
         try {
-            executor.execute(() -> run(ctx, match.route(), partial, keepAlive));
+            executor.execute(() -> run(ctx, route, partial, keepAlive));
         } catch (RejectedExecutionException e) {
             write(ctx, HubErrorResponse.of(HubErrorCode.ThrottlingException,
                     "The hub is busy; retry the request later"), keepAlive);

@@ -27,12 +27,15 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringWriter;
-import java.io.Writer;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -238,22 +241,32 @@ public final class HubPki {
     }
 
     private static void writePublic(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, content, StandardCharsets.US_ASCII);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        write(file, content, PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     /**
-     * Writes a secret file (key material, the owner's connection string) atomically, readable by its owner only
-     * from before its first byte.
+     * Writes a secret file (key material, the owner's connection string) durably, readable by its owner only from
+     * before its first byte.
      */
     public static void writeSecret(Path file, String content) throws IOException {
+        write(file, content, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    /** Written beside, fsynced, renamed over, directory fsynced: a crash leaves the old file or the new, whole. */
+    private static void write(Path file, String content, Set<PosixFilePermission> permissions) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.US_ASCII)) {
-            w.write(content);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(permissions));
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII));
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel dir = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        }
     }
 }

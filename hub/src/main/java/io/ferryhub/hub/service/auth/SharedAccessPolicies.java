@@ -1,5 +1,6 @@
 package io.ferryhub.hub.service.auth;
 
+import io.ferryhub.hub.service.StorageWrites;
 import io.ferryhub.hub.storage.registry.RegistryStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,9 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The hub's shared access policies. IoT Hub's five defaults (iothubowner, service, device, registryRead,
@@ -33,14 +31,7 @@ public final class SharedAccessPolicies {
         createdNow = stored.isEmpty();
         if (createdNow) {
             stored = defaults();
-            try {
-                store.putPolicies(stored).get(30, TimeUnit.SECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                throw new IllegalStateException("cannot store the shared access policies", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while storing the shared access policies", e);
-            }
+            StorageWrites.await(store.putPolicies(stored), "the shared access policies");
             log.info("created the default shared access policies with new keys");
         }
         stored.forEach(p -> byName.put(p.keyName(), p));
