@@ -10,6 +10,7 @@ import io.ferryhub.bench.process.StunnelChain;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencyRecorder;
 import io.ferryhub.bench.report.LatencySummary;
+import io.ferryhub.bench.report.ProcessFacts;
 import io.ferryhub.bench.tls.BenchClientTls;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
@@ -131,6 +132,10 @@ public final class StreamsBench {
         return report.write(resultsDir);
     }
 
+    private static double[] cpuSeconds(List<ChildProcess> processes) {
+        return processes.stream().mapToDouble(p -> ProcessFacts.cpuSeconds(p.pid())).toArray();
+    }
+
     private static InetSocketAddress loopback(int port) {
         return new InetSocketAddress("127.0.0.1", port);
     }
@@ -141,9 +146,19 @@ public final class StreamsBench {
         probes.transfer(path, Math.min(transferBytes, 20L << 20)).get(2, TimeUnit.MINUTES);
         probes.pingPong(path, 200, 0, pingBytes, new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
 
+        long self = ProcessHandle.current().pid();
+        double selfBefore = ProcessFacts.cpuSeconds(self);
+        double[] cpuBefore = cpuSeconds(processes);
         long nanos = probes.transfer(path, transferBytes).get(10, TimeUnit.MINUTES);
+        double[] cpuAfter = cpuSeconds(processes);
         double mbps = transferBytes / (nanos / 1e9) / (1024 * 1024);
         result.put("singleStreamMiBPerSecond", round(mbps));
+        // which process on the path is the bottleneck: its share of one core during the transfer
+        ObjectNode cpu = result.putObject("singleStreamCpuCoresUsed");
+        for (int i = 0; i < processes.size(); i++) {
+            cpu.put(processes.get(i).name(), round((cpuAfter[i] - cpuBefore[i]) / (nanos / 1e9)));
+        }
+        cpu.put("client-and-target", round((ProcessFacts.cpuSeconds(self) - selfBefore) / (nanos / 1e9)));
         log.info("{}: single stream {} MiB/s", path.name(), round(mbps));
 
         LatencyRecorder rtt = new LatencyRecorder(pings);
