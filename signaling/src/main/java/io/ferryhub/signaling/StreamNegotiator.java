@@ -61,9 +61,9 @@ public final class StreamNegotiator {
      */
     public CompletableFuture<StreamInitiation> initiate(Request request) {
         String who = request.moduleId() == null ? request.deviceId() : request.deviceId() + "/" + request.moduleId();
-        if (request.streamName().isEmpty() || request.streamName().indexOf('/') >= 0) {
+        if (!isValidStreamName(request.streamName())) {
             return CompletableFuture.failedFuture(new HubException(HubErrorCode.ArgumentInvalid,
-                    "stream name must be non-empty and contain no '/'"));
+                    "a stream name must be 1 to 128 characters without '/', '+', '#' or control characters"));
         }
         switch (directory.state(request.deviceId(), request.moduleId())) {
             case DEVICE_NOT_FOUND:
@@ -142,6 +142,20 @@ public final class StreamNegotiator {
         p.result().complete(accepted
                 ? new StreamInitiation(r.streamId(), true, r.url(), r.authToken())
                 : new StreamInitiation(r.streamId(), false, null, null));
+    }
+
+    /** The name becomes one level of an MQTT topic, so it cannot hold a level separator or a wildcard. */
+    private static boolean isValidStreamName(String name) {
+        if (name.isEmpty() || name.length() > 128) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '/' || c == '+' || c == '#' || Character.isISOControl(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Requests waiting for a device's answer. */

@@ -108,6 +108,16 @@ class StreamNegotiatorTest {
         assertTrue(delivered.isEmpty());
     }
 
+    @Test
+    void streamNamesThatCannotBeATopicLevelAreRefused() throws Exception {
+        for (String name : new String[]{"", "a/b", "ssh+", "#", "x\u0000", "n".repeat(129)}) {
+            StreamNegotiator.Request bad = new StreamNegotiator.Request("dev1", null, name, Duration.ZERO,
+                    Duration.ofSeconds(1), "service");
+            assertEquals(HubErrorCode.ArgumentInvalid, failure(negotiator.initiate(bad)).errorCode(), name);
+        }
+        assertTrue(delivered.isEmpty());
+    }
+
     private static HubException failure(CompletableFuture<?> future) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(5, TimeUnit.SECONDS));
         return (HubException) e.getCause();

@@ -8,6 +8,7 @@ import io.ferryhub.signaling.BridgePath;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -78,8 +79,14 @@ public final class StreamGateway {
     }
 
     private void accept(ChannelHandlerContext ctx, FullHttpRequest request) {
-        String path = pathOf(request.uri());
         String remote = String.valueOf(ctx.channel().remoteAddress());
+        String path;
+        try {
+            path = pathOf(request.uri());
+        } catch (IllegalArgumentException e) {
+            refuse(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request target", "?", remote);
+            return;
+        }
         StreamToken token;
         try {
             token = StreamToken.verify(bearer(request), config.tokenKey(), clock.instant());
@@ -145,7 +152,17 @@ public final class StreamGateway {
         ch.pipeline().addLast("ws-control", new WebSocketControlHandler());
         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
         ch.pipeline().remove(ctx.handler());
-        handshaker.handshake(ch, request).addListener((ChannelFutureListener) done -> {
+        ChannelFuture handshake;
+        try {
+            handshake = handshaker.handshake(ch, request);
+        } catch (RuntimeException e) {
+            // e.g. no Sec-WebSocket-Key: not a WebSocket request after all
+            release(token.streamId());
+            refuse(ch, HttpResponseStatus.BAD_REQUEST, "malformed WebSocket upgrade: " + e.getMessage(), path,
+                    String.valueOf(ch.remoteAddress()));
+            return;
+        }
+        handshake.addListener((ChannelFutureListener) done -> {
             if (!done.isSuccess()) {
                 log.info("stream {}: WebSocket handshake with {} failed: {}", token.streamId(), ch.remoteAddress(),
                         done.cause().toString());
@@ -325,12 +342,16 @@ public final class StreamGateway {
 
     private static void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String reason, String path,
                                String remote) {
+        refuse(ctx.channel(), status, reason, path, remote);
+    }
+
+    private static void refuse(Channel ch, HttpResponseStatus status, String reason, String path, String remote) {
         log.info("stream connection from {} to {} refused ({}): {}", remote, path, status.code(), reason);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.copiedBuffer(reason + "\n", StandardCharsets.UTF_8));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
         response.headers().set(HttpHeaderNames.CONNECTION, "close");
-        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        ch.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 }

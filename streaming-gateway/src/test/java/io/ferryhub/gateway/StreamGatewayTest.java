@@ -117,6 +117,14 @@ class StreamGatewayTest {
     }
 
     @Test
+    void refusesAnUpgradeWithoutAWebSocketKeyAndKeepsNoReservation() throws Exception {
+        StreamToken token = GatewayFixture.newStream("dev1");
+        Upgrade answer = rawUpgrade(token.sign(GatewayFixture.KEY), fixture.url(token).getPath(), null, false);
+        assertEquals(400, answer.status);
+        assertEquals(0, fixture.gateway().openCount());
+    }
+
+    @Test
     void refusesAWrongSignature() throws Exception {
         StreamToken token = GatewayFixture.newStream("dev1");
         String forged = token.sign("another key, another key, 123456".getBytes(StandardCharsets.US_ASCII));
@@ -241,12 +249,19 @@ class StreamGatewayTest {
 
     /** A hand-written upgrade request, to see the gateway's exact answer (status line and headers). */
     private Upgrade rawUpgradeStatus(String bearer, String path, String subProtocol) throws Exception {
+        return rawUpgrade(bearer, path, subProtocol, true);
+    }
+
+    private Upgrade rawUpgrade(String bearer, String path, String subProtocol, boolean withKey) throws Exception {
         try (SSLSocket socket = (SSLSocket) fixture.clientTls.getSocketFactory()
                 .createSocket("localhost", fixture.server.port())) {
             socket.setSoTimeout(10_000);
             StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\n")
                     .append("Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
-                    .append("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n");
+                    .append("Sec-WebSocket-Version: 13\r\n");
+            if (withKey) {
+                request.append("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
+            }
             if (bearer != null) {
                 request.append("Authorization: Bearer ").append(bearer).append("\r\n");
             }
