@@ -23,6 +23,7 @@ final class JournalCodec {
     private static final int RECORD_HEADER = 8;
     /** A sanity bound that stops a corrupt length field from allocating gigabytes during recovery. */
     static final int MAX_RECORD_BYTES = 256 * 1024 * 1024;
+    private static final int READ_CHUNK = 8 * 1024 * 1024;
 
     private JournalCodec() {
     }
@@ -71,34 +72,72 @@ final class JournalCodec {
     }
 
     /**
-     * Reads records from {@code channel} (positioned after the magic) and hands each record's mutations to
-     * {@code apply}. Stops at the end or at the first torn or corrupt record.
+     * Reads records from {@code channel} (after the magic) and hands each record's mutations to {@code apply}.
+     * Stops at the end or at the first torn or corrupt record. Reads in large chunks: a registry of a million
+     * devices is a million records, and a system call per record would dominate the start-up time.
      *
      * @return the file offset after the last good record: where the journal continues
      */
     static long replay(FileChannel channel, Consumer<List<Mutation>> apply) throws IOException {
-        long position = MAGIC.length;
         long size = channel.size();
-        ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
-        while (position + RECORD_HEADER <= size) {
-            header.clear();
-            readFully(channel, header, position);
-            int length = header.getInt(0);
-            int expectedCrc = header.getInt(4);
+        long position = MAGIC.length;
+        ByteBuffer window = ByteBuffer.allocate(READ_CHUNK);
+        window.flip();
+        long windowStart = position; // file offset of window.position()
+        while (true) {
+            if (window.remaining() < RECORD_HEADER) {
+                if (!refill(channel, window, windowStart, size, RECORD_HEADER)) {
+                    return position;
+                }
+            }
+            int length = window.getInt(window.position());
+            int expectedCrc = window.getInt(window.position() + 4);
             if (length < 4 || length > MAX_RECORD_BYTES || position + RECORD_HEADER + length > size) {
-                break;
+                return position;
             }
-            ByteBuffer payload = ByteBuffer.allocate(length);
-            readFully(channel, payload, position + RECORD_HEADER);
+            if (window.remaining() < RECORD_HEADER + length) {
+                if (window.capacity() < RECORD_HEADER + length) {
+                    ByteBuffer bigger = ByteBuffer.allocate(RECORD_HEADER + length);
+                    bigger.put(window).flip();
+                    window = bigger;
+                }
+                if (!refill(channel, window, windowStart, size, RECORD_HEADER + length)) {
+                    return position;
+                }
+            }
+            int payloadStart = window.position() + RECORD_HEADER;
             CRC32C crc = new CRC32C();
-            crc.update(payload.array(), 0, length);
+            crc.update(window.array(), window.arrayOffset() + payloadStart, length);
             if ((int) crc.getValue() != expectedCrc) {
+                return position;
+            }
+            ByteBuffer payload = window.duplicate();
+            payload.position(payloadStart).limit(payloadStart + length);
+            apply.accept(decode(payload.slice()));
+            window.position(payloadStart + length);
+            position += RECORD_HEADER + length;
+            windowStart = position;
+        }
+    }
+
+    /**
+     * Moves the unread bytes to the front of {@code window} and reads more after them, until at least {@code needed}
+     * bytes are available; false at the end of the file.
+     */
+    private static boolean refill(FileChannel channel, ByteBuffer window, long unreadStart, long size, int needed)
+            throws IOException {
+        int unread = window.remaining();
+        window.compact();
+        long readFrom = unreadStart + unread;
+        while (window.position() < needed && readFrom < size) {
+            int n = channel.read(window, readFrom);
+            if (n < 0) {
                 break;
             }
-            apply.accept(decode(payload));
-            position += RECORD_HEADER + length;
+            readFrom += n;
         }
-        return position;
+        window.flip();
+        return window.remaining() >= needed;
     }
 
     static boolean hasMagic(FileChannel channel) throws IOException {
@@ -111,7 +150,6 @@ final class JournalCodec {
     }
 
     private static List<Mutation> decode(ByteBuffer payload) {
-        payload.flip();
         int count = payload.getInt();
         List<Mutation> mutations = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
