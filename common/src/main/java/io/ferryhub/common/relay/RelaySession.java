@@ -44,29 +44,13 @@ public final class RelaySession {
         return bytesBtoA.get();
     }
 
-    public Instant started() {
-        return started;
-    }
-
     public Duration age() {
         return Duration.between(started, Instant.now());
-    }
-
-    public String nameA() {
-        return nameA;
-    }
-
-    public String nameB() {
-        return nameB;
     }
 
     /** Completes once with why the session ended, e.g. {@code "device closed"} or {@code "idle"}. */
     public CompletableFuture<String> closed() {
         return closed;
-    }
-
-    public boolean isOpen() {
-        return reason.get() == null;
     }
 
     void count(Channel from, int bytes) {
