@@ -16,6 +16,7 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The service side of cloud-to-device messaging over REST (ServiceConnect).
@@ -62,7 +63,7 @@ public final class CloudToDeviceRoutes {
                 r -> c2d.abandonFeedback(unquote(r.pathParam("lockToken"))).thenApply(v -> RestResponse.noContent()));
     }
 
-    private java.util.concurrent.CompletableFuture<RestResponse> send(RestRequest request) {
+    private CompletableFuture<RestResponse> send(RestRequest request) {
         Map<String, String> properties = new LinkedHashMap<>();
         for (Map.Entry<String, String> header : request.headers()) {
             String name = header.getKey().toLowerCase(Locale.ROOT);

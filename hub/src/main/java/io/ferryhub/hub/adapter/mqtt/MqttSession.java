@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -191,7 +192,7 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     }
 
     private void closeForFailedPublish(String topic, Throwable cause) {
-        Throwable root = cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null
+        Throwable root = cause instanceof CompletionException && cause.getCause() != null
                 ? cause.getCause() : cause;
         if (root instanceof HubException hub) {
             log.warn("{} {}: PUBLISH to '{}' refused ({} {}); closing the connection, as IoT Hub does",
