@@ -15,6 +15,10 @@ import io.ferryhub.hub.adapter.mqtt.MqttTopicHandlers;
 import io.ferryhub.hub.adapter.mqtt.MqttWebSocketEndpoint;
 import io.ferryhub.hub.adapter.mqtt.StreamTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.TelemetryTopicHandler;
+import io.ferryhub.hub.adapter.mqtt.TwinTopicHandler;
+import io.ferryhub.hub.adapter.http.TwinRoutes;
+import io.ferryhub.hub.service.twin.TwinService;
+import io.ferryhub.hub.storage.twin.KeyValueTwinStore;
 import io.ferryhub.hub.adapter.http.RestRouter;
 import io.ferryhub.hub.adapter.http.RestRoutes;
 import io.ferryhub.hub.adapter.http.StreamRoutes;
@@ -128,6 +132,7 @@ public final class HubServer implements AutoCloseable {
     private final MqttTopicHandlers mqttTopicHandlers = new MqttTopicHandlers();
     private EventStreamService eventStream;
     private CloudToDeviceService cloudToDevice;
+    private TwinService twins;
     private volatile boolean closed;
 
     private HubServer(HubConfig config) {
@@ -217,6 +222,9 @@ public final class HubServer implements AutoCloseable {
         mqttTopicHandlers.add(new TelemetryTopicHandler(new TelemetryService(eventLog)));
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
         mqttTopicHandlers.add(new StreamTopicHandler(streams));
+        twins = new TwinService(new KeyValueTwinStore(store), registry, clock);
+        new TwinRoutes(twins).register(router);
+        mqttTopicHandlers.add(new TwinTopicHandler(twins, requestExecutor));
         MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, mqttTopicHandlers,
                 requestExecutor, MqttSettings.DEFAULTS);
         mqttPort = bindListener("mqtt", config.mqttPort(), new MqttTlsChannelInitializer(sslContext, mqtt));
@@ -332,6 +340,10 @@ public final class HubServer implements AutoCloseable {
     /** The built-in event stream's read side (consumer groups, readers). */
     public EventStreamService eventStream() {
         return eventStream;
+    }
+
+    public TwinService twins() {
+        return twins;
     }
 
     public CloudToDeviceService cloudToDevice() {

@@ -35,6 +35,7 @@ public final class RegistryService {
     private final DeviceConnections connections;
     private final ConnectionStates states;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+    private final List<IdentityLifecycleListener> lifecycleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public RegistryService(RegistryStore store, DeviceConnections connections, ConnectionStates states) {
         this.store = store;
@@ -43,6 +44,15 @@ public final class RegistryService {
         for (int i = 0; i < LOCK_STRIPES; i++) {
             locks[i] = new ReentrantLock();
         }
+    }
+
+    /** Features whose state belongs to identities (twins) follow deletions through this. */
+    public void addLifecycleListener(IdentityLifecycleListener listener) {
+        lifecycleListeners.add(listener);
+    }
+
+    private void deviceDeleted(String deviceId) {
+        lifecycleListeners.forEach(l -> l.deviceDeleted(deviceId));
     }
 
     public ConnectionStates connectionStates() {
@@ -117,6 +127,7 @@ public final class RegistryService {
             connections.disconnectDevice(deviceId, HubErrorCode.DeviceNotFound);
             states.forget(deviceId, null);
             modules.forEach(m -> states.forget(deviceId, m.moduleId()));
+            deviceDeleted(deviceId);
         } finally {
             lock.unlock();
         }
@@ -171,6 +182,7 @@ public final class RegistryService {
             for (String deviceId : deletes) {
                 connections.disconnectDevice(deviceId, HubErrorCode.DeviceNotFound);
                 states.forget(deviceId, null);
+                deviceDeleted(deviceId);
             }
             cut.forEach(id -> connections.disconnectDevice(id, HubErrorCode.IotHubUnauthorizedAccess));
             return failures;
@@ -324,6 +336,7 @@ public final class RegistryService {
             log.info("module {}/{} deleted; cutting its connection", deviceId, moduleId);
             connections.disconnectModule(deviceId, moduleId, HubErrorCode.ModuleNotFound);
             states.forget(deviceId, moduleId);
+            lifecycleListeners.forEach(l -> l.moduleDeleted(deviceId, moduleId));
         } finally {
             lock.unlock();
         }

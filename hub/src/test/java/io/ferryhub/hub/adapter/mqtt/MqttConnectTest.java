@@ -313,7 +313,7 @@ class MqttConnectTest {
     void unsupportedIotHubTopicsAreRefusedWithoutClosingAndQos2IsGrantedAsQos1() throws Exception {
         MqttClient client = connected("twin-dev");
         IMqttToken token = client.subscribeWithResponse(
-                new String[]{"$iothub/twin/res/#", "devices/twin-dev/messages/devicebound/#"}, new int[]{1, 2});
+                new String[]{"$iothub/nosuchfeature/res/#", "devices/twin-dev/messages/devicebound/#"}, new int[]{1, 2});
         assertEquals(0x80, token.getGrantedQos()[0]);
         assertEquals(1, token.getGrantedQos()[1], "QoS 2 is granted as QoS 1, as IoT Hub does");
         assertTrue(client.isConnected());

@@ -1,0 +1,75 @@
+package io.ferryhub.hub.storage.twin;
+
+import io.ferryhub.common.json.Json;
+import io.ferryhub.hub.service.twin.TwinRecord;
+import io.ferryhub.hub.storage.KeyValueStore;
+import io.ferryhub.hub.storage.KeyValueStore.Mutation;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Twins on a {@link KeyValueStore}, as JSON: a device twin under its device id, a module twin under
+ * {@code deviceId + '\0' + moduleId}, so a device's module twins follow it in key order and go with it in one scan.
+ */
+public final class KeyValueTwinStore implements TwinStore {
+    static final String TWINS = "twins";
+    private static final char SEPARATOR = '\0';
+
+    private final KeyValueStore store;
+
+    public KeyValueTwinStore(KeyValueStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public Optional<TwinRecord> get(String deviceId, String moduleId) {
+        return store.get(TWINS, key(deviceId, moduleId)).map(KeyValueTwinStore::read);
+    }
+
+    @Override
+    public CompletableFuture<Void> put(String deviceId, String moduleId, TwinRecord twin) {
+        return store.commit(List.of(Mutation.put(TWINS, key(deviceId, moduleId), Json.toBytes(twin))));
+    }
+
+    @Override
+    public CompletableFuture<Void> delete(String deviceId, String moduleId) {
+        List<Mutation> mutations = new ArrayList<>();
+        mutations.add(Mutation.delete(TWINS, key(deviceId, moduleId)));
+        if (moduleId == null) {
+            for (KeyValueStore.Entry e : store.scanPrefix(TWINS, deviceId + SEPARATOR, Integer.MAX_VALUE)) {
+                mutations.add(Mutation.delete(TWINS, e.key()));
+            }
+        }
+        return store.commit(mutations);
+    }
+
+    @Override
+    public List<StoredTwin> scan(String afterDeviceId, String afterModuleId, int limit) {
+        List<StoredTwin> out = new ArrayList<>();
+        String after = afterDeviceId == null ? null : key(afterDeviceId, afterModuleId);
+        for (KeyValueStore.Entry e : store.scan(TWINS, after, limit)) {
+            int sep = e.key().indexOf(SEPARATOR);
+            String deviceId = sep < 0 ? e.key() : e.key().substring(0, sep);
+            String moduleId = sep < 0 ? null : e.key().substring(sep + 1);
+            out.add(new StoredTwin(deviceId, moduleId, read(e.value())));
+        }
+        return out;
+    }
+
+    private static String key(String deviceId, String moduleId) {
+        return moduleId == null ? deviceId : deviceId + SEPARATOR + moduleId;
+    }
+
+    private static TwinRecord read(byte[] bytes) {
+        try {
+            return Json.MAPPER.readValue(bytes, TwinRecord.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("a stored twin is unreadable", e);
+        }
+    }
+}
