@@ -195,12 +195,14 @@ class SasAuthenticationTest {
         hub.deviceConnections().register(link);
         RestClient.Reply shown = rest.owner("GET", "/devices/cut-dev", null);
         assertEquals("Connected", shown.json().get("connectionState").asText());
+        assertEquals(1, rest.owner("GET", "/statistics/service", null).json().get("connectedDeviceCount").asInt());
 
         assertEquals(200, rest.owner("PUT", "/devices/cut-dev", "{\"status\":\"disabled\"}",
                 Map.of("If-Match", "*")).status());
         assertEquals(List.of(HubErrorCode.IotHubUnauthorizedAccess), closes);
         assertEquals("Disconnected", rest.owner("GET", "/devices/cut-dev", null).json().get("connectionState")
                 .asText());
+        assertEquals(0, rest.owner("GET", "/statistics/service", null).json().get("connectedDeviceCount").asInt());
         HubException e = assertThrows(HubException.class,
                 () -> hub.deviceAuthenticator().authenticate("cut-dev", null, token, null));
         assertTrue(e.getMessage().contains("disabled"), e.getMessage());

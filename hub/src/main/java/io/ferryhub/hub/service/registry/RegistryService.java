@@ -138,6 +138,11 @@ public final class RegistryService {
         return store.devices(afterDeviceId, limit);
     }
 
+    /** IoT Hub's service statistics: how many identities are connected right now. */
+    public int connectedDeviceCount() {
+        return connections.connectedCount();
+    }
+
     public RegistryStatistics statistics() {
         long total = store.deviceCount();
         long disabled = store.disabledDeviceCount();

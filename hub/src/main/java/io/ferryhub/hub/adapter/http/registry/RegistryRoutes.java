@@ -46,6 +46,7 @@ public final class RegistryRoutes {
         routes.add(HttpMethod.GET, "/devices", Permission.RegistryRead, r::listDevices);
         routes.add(HttpMethod.POST, "/devices", Permission.RegistryWrite, r::bulk);
         routes.add(HttpMethod.GET, "/statistics/devices", Permission.RegistryRead, r::statistics);
+        routes.add(HttpMethod.GET, "/statistics/service", Permission.RegistryRead, r::serviceStatistics);
         routes.add(HttpMethod.PUT, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryWrite, r::putModule);
         routes.add(HttpMethod.GET, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryRead, r::getModule);
         routes.add(HttpMethod.DELETE, "/devices/{deviceId}/modules/{moduleId}", Permission.RegistryWrite,
@@ -123,6 +124,10 @@ public final class RegistryRoutes {
                 .put("totalDeviceCount", s.totalDeviceCount())
                 .put("enabledDeviceCount", s.enabledDeviceCount())
                 .put("disabledDeviceCount", s.disabledDeviceCount())));
+    }
+
+    private CompletableFuture<RestResponse> serviceStatistics(RestRequest request) {
+        return done(RestResponse.ok(Json.object().put("connectedDeviceCount", registry.connectedDeviceCount())));
     }
 
     private CompletableFuture<RestResponse> putModule(RestRequest request) {
