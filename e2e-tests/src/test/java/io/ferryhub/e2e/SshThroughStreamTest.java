@@ -99,7 +99,8 @@ class SshThroughStreamTest {
 
     @Test
     void transfers100MegabytesOverSftpIntact() throws Exception {
-        try (ClientSession session = login(); SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
+        try (ClientSession session = login();
+             SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
             String sent = upload(sftp, "big.bin", 100L * 1024 * 1024, 1);
             assertEquals(sent, sha256(Files.newInputStream(sftpRoot.resolve("big.bin"))));
             assertEquals(sent, sha256(sftp.read("/big.bin")));

@@ -106,7 +106,8 @@ final class StreamTestHub implements AutoCloseable {
         HttpResponse<String> created = owner("PUT", "/devices/" + deviceId, "{\"deviceId\":\"" + deviceId + "\"}",
                 Map.of());
         if (created.statusCode() != 200) {
-            throw new IllegalStateException("creating " + deviceId + ": " + created.statusCode() + " " + created.body());
+            throw new IllegalStateException("creating " + deviceId + ": " + created.statusCode() + " "
+                    + created.body());
         }
         String key = Json.parse(created.body()).at("/authentication/symmetricKey/primaryKey").asText();
         return ConnectionString.forDevice(host(), deviceId, null, key);

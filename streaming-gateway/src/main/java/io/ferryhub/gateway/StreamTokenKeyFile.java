@@ -43,7 +43,8 @@ public final class StreamTokenKeyFile {
             byte[] key = new byte[KEY_BYTES];
             new SecureRandom().nextBytes(key);
             try {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(file,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             } catch (UnsupportedOperationException notPosix) {
                 Files.createFile(file);
             } catch (FileAlreadyExistsException raced) {
