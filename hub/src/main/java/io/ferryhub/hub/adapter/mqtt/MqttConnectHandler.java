@@ -171,9 +171,10 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
                     "its Will topic '" + will.topic() + "' is not its own telemetry topic");
             return;
         }
-        int idleSeconds = keepAlive == 0 ? MAX_IDLE_SECONDS : Math.min(MAX_IDLE_SECONDS, (keepAlive * 3 + 1) / 2);
+        long idleMillis = keepAlive == 0 ? MAX_IDLE_SECONDS * 1000L
+                : Math.min(MAX_IDLE_SECONDS * 1000L, keepAlive * 1500L);
         ctx.pipeline().replace(MqttDeviceEndpoint.IDLE_HANDLER, MqttDeviceEndpoint.IDLE_HANDLER,
-                new IdleStateHandler(idleSeconds, 0, 0, TimeUnit.SECONDS));
+                new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         ctx.pipeline().replace(this, MqttDeviceEndpoint.SESSION_HANDLER, session);
         MqttConnAckMessage connAck = MqttMessageBuilders.connAck()
                 .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(false).build();

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.KeyStore;
 import java.security.MessageDigest;
@@ -219,6 +222,54 @@ class MqttConnectTest {
                 null, null, null, new Authentication("selfSigned", null,
                 new Authentication.X509Thumbprint(thumbprint, null)), false, null,
                 null), null);
+    }
+
+    @Test
+    void aSilentClientIsDisconnectedAfterOneAndAHalfKeepAlivePeriods() throws Exception {
+        String key = hub.register("silent-dev");
+        try (SSLSocket socket = (SSLSocket) hub.clientTls().getSocketFactory().createSocket(MqttTestHub.HOST,
+                hub.port())) {
+            socket.setSoTimeout(15_000);
+            socket.getOutputStream().write(connectPacket("silent-dev", userName("silent-dev"),
+                    hub.token("silent-dev", key), 1));
+            socket.getOutputStream().flush();
+            byte[] connAck = socket.getInputStream().readNBytes(4);
+            assertArrayEquals(new byte[]{0x20, 0x02, 0x00, 0x00}, connAck, "CONNACK accepted");
+            assertTrue(waitFor(() -> hub.connections.isConnected("silent-dev", null)));
+            // no PINGREQ: the hub must close the connection (1.5 s here), long before the socket timeout
+            assertEquals(-1, socket.getInputStream().read());
+        }
+        assertTrue(waitFor(() -> !hub.connections.isConnected("silent-dev", null)));
+    }
+
+    /** An MQTT 3.1.1 CONNECT with clean session, user name and password, as any client library would send it. */
+    private static byte[] connectPacket(String clientId, String userName, String password, int keepAliveSeconds) {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        writeString(body, "MQTT");
+        body.write(4); // protocol level 3.1.1
+        body.write(0xC2); // user name, password, clean session
+        body.write(keepAliveSeconds >> 8);
+        body.write(keepAliveSeconds & 0xff);
+        writeString(body, clientId);
+        writeString(body, userName);
+        writeString(body, password);
+        ByteArrayOutputStream packet = new ByteArrayOutputStream();
+        packet.write(0x10);
+        int remaining = body.size();
+        do { // MQTT's variable-length remaining length
+            int digit = remaining % 128;
+            remaining /= 128;
+            packet.write(remaining > 0 ? digit | 0x80 : digit);
+        } while (remaining > 0);
+        packet.writeBytes(body.toByteArray());
+        return packet.toByteArray();
+    }
+
+    private static void writeString(ByteArrayOutputStream out, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        out.write(bytes.length >> 8);
+        out.write(bytes.length & 0xff);
+        out.writeBytes(bytes);
     }
 
     @Test
