@@ -16,6 +16,9 @@ import io.ferryhub.hub.adapter.mqtt.MqttWebSocketEndpoint;
 import io.ferryhub.hub.adapter.mqtt.StreamTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.TelemetryTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.TwinTopicHandler;
+import io.ferryhub.hub.adapter.mqtt.MethodTopicHandler;
+import io.ferryhub.hub.adapter.http.MethodRoutes;
+import io.ferryhub.hub.service.methods.DirectMethodService;
 import io.ferryhub.hub.adapter.http.TwinRoutes;
 import io.ferryhub.hub.service.twin.TwinService;
 import io.ferryhub.hub.storage.twin.KeyValueTwinStore;
@@ -225,6 +228,9 @@ public final class HubServer implements AutoCloseable {
         twins = new TwinService(new KeyValueTwinStore(store), registry, clock);
         new TwinRoutes(twins).register(router);
         mqttTopicHandlers.add(new TwinTopicHandler(twins, requestExecutor));
+        DirectMethodService methods = new DirectMethodService(registry, connections, scheduler, requestExecutor);
+        new MethodRoutes(methods).register(router);
+        mqttTopicHandlers.add(new MethodTopicHandler(methods));
         MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, mqttTopicHandlers,
                 requestExecutor, MqttSettings.DEFAULTS);
         mqttPort = bindListener("mqtt", config.mqttPort(), new MqttTlsChannelInitializer(sslContext, mqtt));
