@@ -36,13 +36,8 @@ public final class ConnectionStates implements DeviceConnections.ConnectionListe
 
     @Override
     public void activity(DeviceLink link) {
-        activity(link.identity().deviceId(), link.identity().moduleId());
-    }
-
-    /** Transports call this on device activity (telemetry, twin updates) to move lastActivityTime forward. */
-    public void activity(String deviceId, String moduleId) {
         String now = Instant.now().toString();
-        states.compute(key(deviceId, moduleId), (k, old) -> old == null ? new State(false, NEVER, now)
+        states.compute(key(link), (k, old) -> old == null ? new State(true, now, now)
                 : new State(old.connected(), old.connectionStateUpdatedTime(), now));
     }
 
