@@ -41,10 +41,15 @@ final class RestClient {
     private final HubServer hub;
 
     RestClient(HubServer hub) throws Exception {
+        this(hub, hub.caCertificatePath());
+    }
+
+    /** @param trusted the CA (or self-signed certificate) the hub's certificate chains to */
+    RestClient(HubServer hub, Path trusted) throws Exception {
         this.hub = hub;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .sslContext(trusting(hub.caCertificatePath()))
+                .sslContext(trusting(trusted))
                 .connectTimeout(Duration.ofSeconds(10))
                 .build();
         this.base = URI.create("https://localhost:" + hub.httpsPort());

@@ -91,4 +91,26 @@ class RestartTest {
             assertEquals(200, new RestClient(hub).owner("GET", "/statistics/devices", null).status());
         }
     }
+
+    /** The operator's own certificate (here made with openssl) replaces the generated PKI. */
+    @Test
+    void operatorSuppliedCertificateIsServed(@TempDir Path certDir) throws Exception {
+        Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+                .directory(certDir.toFile()).redirectErrorStream(true).start();
+        String output = new String(openssl.getInputStream().readAllBytes());
+        assertEquals(0, openssl.waitFor(), output);
+        HubConfig config = HubConfig.ephemeral(dataDir).withTls(certDir.resolve("cert.pem"), certDir.resolve("key.pem"));
+        try (HubServer hub = HubServer.start(config)) {
+            org.junit.jupiter.api.Assertions.assertNull(hub.caCertificatePath());
+            assertFalse(Files.exists(dataDir.resolve("ca.pem")), "no CA generated when the operator brings one");
+            assertEquals(200, new RestClient(hub, certDir.resolve("cert.pem")).owner("GET", "/statistics/devices",
+                    null).status());
+        }
+        HubStartException e = org.junit.jupiter.api.Assertions.assertThrows(HubStartException.class,
+                () -> HubServer.start(HubConfig.ephemeral(dataDir).withTls(certDir.resolve("cert.pem"),
+                        certDir.resolve("missing.pem"))));
+        assertTrue(e.getMessage().contains("missing.pem") || e.getMessage().contains("key"), e.getMessage());
+    }
 }
