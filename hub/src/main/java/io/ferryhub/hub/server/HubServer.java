@@ -190,7 +190,6 @@ public final class HubServer implements AutoCloseable {
         deviceAuthenticator = new RegistryDeviceAuthenticator(registry, policies, certificateAuthorities, aliases,
                 clock);
         router = new RestRouter(serviceAuthenticator, requestExecutor);
-        RegistryRoutes.register(router, registry);
         SharedAccessPolicyRoutes.register(router, policies);
         CertificateRoutes.register(router, certificateAuthorities);
 
@@ -222,6 +221,7 @@ public final class HubServer implements AutoCloseable {
                 CloudToDeviceService.Settings.DEFAULTS, id -> registry.findDevice(id).map(Device::generationId), clock);
         closeOnStop(cloudToDevice);
         new CloudToDeviceRoutes(cloudToDevice).register(router);
+        RegistryRoutes.register(router, registry, deviceId -> cloudToDevice.queueDepth(deviceId).join());
         mqttTopicHandlers.add(new TelemetryTopicHandler(new TelemetryService(eventLog)));
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
         mqttTopicHandlers.add(new StreamTopicHandler(streams));

@@ -307,4 +307,16 @@ class RegistryRestTest {
         String garbage = raw("THIS IS NOT HTTP\r\n\r\n");
         assertTrue(garbage.isEmpty() || garbage.startsWith("HTTP/1.1 400"), garbage);
     }
+
+    @Test
+    void cloudToDeviceMessageCountShowsTheQueue() throws Exception {
+        assertEquals(200, rest.owner("PUT", "/devices/c2d-count", "{}").status());
+        assertEquals(0, rest.owner("GET", "/devices/c2d-count", null).json().get("cloudToDeviceMessageCount").asInt());
+        for (int i = 0; i < 2; i++) {
+            RestClient.Reply sent = rest.owner("POST", "/devices/c2d-count/messages/deviceBound", "{\"n\":" + i + "}");
+            assertTrue(sent.status() / 100 == 2, sent.status() + " " + sent.body());
+        }
+        assertEquals(2, rest.owner("GET", "/devices/c2d-count", null).json().get("cloudToDeviceMessageCount").asInt());
+        assertEquals(204, rest.owner("DELETE", "/devices/c2d-count", null).status());
+    }
 }

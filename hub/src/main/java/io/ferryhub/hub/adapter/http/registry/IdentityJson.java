@@ -87,7 +87,7 @@ final class IdentityJson {
         return value.asText();
     }
 
-    static ObjectNode write(Device d, ConnectionStates.State state) {
+    static ObjectNode write(Device d, ConnectionStates.State state, int queuedMessages) {
         ObjectNode out = Json.object();
         out.put("deviceId", d.deviceId());
         out.put("generationId", d.generationId());
@@ -98,7 +98,7 @@ final class IdentityJson {
         out.put("connectionStateUpdatedTime", state.connectionStateUpdatedTime());
         out.put("statusUpdatedTime", d.statusUpdatedTime());
         out.put("lastActivityTime", state.lastActivityTime());
-        out.put("cloudToDeviceMessageCount", 0);
+        out.put("cloudToDeviceMessageCount", queuedMessages);
         out.set("authentication", writeAuthentication(d.authentication()));
         out.putObject("capabilities").put("iotEdge", d.iotEdge());
         if (d.deviceScope() != null) {
@@ -121,6 +121,7 @@ final class IdentityJson {
         out.put("connectionState", state.connected() ? "Connected" : "Disconnected");
         out.put("connectionStateUpdatedTime", state.connectionStateUpdatedTime());
         out.put("lastActivityTime", state.lastActivityTime());
+        // cloud-to-device queues are per device; modules receive none through them
         out.put("cloudToDeviceMessageCount", 0);
         out.set("authentication", writeAuthentication(m.authentication()));
         return out;

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.ToIntFunction;
 
 /** IoT Hub's identity registry REST API: devices, modules, listing and statistics. */
 public final class RegistryRoutes {
@@ -33,13 +34,19 @@ public final class RegistryRoutes {
     static final String CONTINUATION = "x-ms-continuation";
 
     private final RegistryService registry;
+    private final ToIntFunction<String> queuedMessages;
 
-    private RegistryRoutes(RegistryService registry) {
+    private RegistryRoutes(RegistryService registry, ToIntFunction<String> queuedMessages) {
         this.registry = registry;
+        this.queuedMessages = queuedMessages;
     }
 
-    public static void register(RestRoutes routes, RegistryService registry) {
-        RegistryRoutes r = new RegistryRoutes(registry);
+    /**
+     * @param queuedMessages how many cloud-to-device messages wait for a device: its
+     *                       {@code cloudToDeviceMessageCount}
+     */
+    public static void register(RestRoutes routes, RegistryService registry, ToIntFunction<String> queuedMessages) {
+        RegistryRoutes r = new RegistryRoutes(registry, queuedMessages);
         routes.add(HttpMethod.PUT, "/devices/{deviceId}", Permission.RegistryWrite, r::putDevice);
         routes.add(HttpMethod.GET, "/devices/{deviceId}", Permission.RegistryRead, r::getDevice);
         routes.add(HttpMethod.DELETE, "/devices/{deviceId}", Permission.RegistryWrite, r::deleteDevice);
@@ -76,7 +83,7 @@ public final class RegistryRoutes {
         ConnectionStates states = registry.connectionStates();
         ArrayNode out = Json.MAPPER.createArrayNode();
         for (Device d : page.subList(0, Math.min(top, page.size()))) {
-            out.add(IdentityJson.write(d, states.of(d.deviceId(), null)));
+            out.add(IdentityJson.write(d, states.of(d.deviceId(), null), queuedMessages.applyAsInt(d.deviceId())));
         }
         RestResponse response = RestResponse.ok(out);
         if (page.size() > top) {
@@ -157,7 +164,8 @@ public final class RegistryRoutes {
     }
 
     private RestResponse deviceResponse(Device d) {
-        return RestResponse.ok(IdentityJson.write(d, registry.connectionStates().of(d.deviceId(), null)))
+        return RestResponse.ok(IdentityJson.write(d, registry.connectionStates().of(d.deviceId(), null),
+                        queuedMessages.applyAsInt(d.deviceId())))
                 .withHeader(HttpHeaderNames.ETAG.toString(), "\"" + d.etag() + "\"");
     }
 
