@@ -28,6 +28,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -126,6 +127,7 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
             will = new WillMessage(connect.payload().willTopic(), connect.payload().willMessageInBytes());
         }
         int keepAlive = connect.variableHeader().keepAliveTimeSeconds();
+        boolean cleanSession = connect.variableHeader().isCleanSession();
         ctx.channel().config().setAutoRead(false);
         WillMessage acceptedWill = will;
         try {
@@ -141,7 +143,7 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
                 AuthenticatedDevice authenticated = device;
                 Throwable error = failure;
                 ctx.executor().execute(() -> afterAuthentication(ctx, claimed, authenticated, error, acceptedWill,
-                        keepAlive));
+                        keepAlive, cleanSession));
             });
         } catch (RejectedExecutionException e) {
             refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, clientId, "the hub is stopping");
@@ -149,7 +151,7 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void afterAuthentication(ChannelHandlerContext ctx, ClientIdentity claimed, AuthenticatedDevice device,
-                                     Throwable failure, WillMessage will, int keepAlive) {
+                                     Throwable failure, WillMessage will, int keepAlive, boolean cleanSession) {
         String clientId = claimed.clientId();
         if (!ctx.channel().isActive()) {
             releaseHeldBack();
@@ -165,7 +167,7 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        MqttSession session = new MqttSession(ctx.channel(), device, transport, endpoint, will);
+        MqttSession session = new MqttSession(ctx.channel(), device, transport, endpoint, will, !cleanSession);
         if (will != null && !session.acceptsWill()) {
             refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, clientId,
                     "its Will topic '" + will.topic() + "' is not its own telemetry topic");
@@ -176,12 +178,13 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         ctx.pipeline().replace(MqttDeviceEndpoint.IDLE_HANDLER, MqttDeviceEndpoint.IDLE_HANDLER,
                 new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         ctx.pipeline().replace(this, MqttDeviceEndpoint.SESSION_HANDLER, session);
+        Set<String> restored = endpoint.sessions().resume(device.clientId(), cleanSession);
         MqttConnAckMessage connAck = MqttMessageBuilders.connAck()
-                .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(false).build();
+                .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(restored != null).build();
         ctx.writeAndFlush(connAck);
-        log.info("{} {} connected from {} ({}, keep-alive {} s)", transport, clientId, remote(ctx),
-                device.authMethod(), keepAlive);
-        session.start();
+        log.info("{} {} connected from {} ({}, keep-alive {} s{})", transport, clientId, remote(ctx),
+                device.authMethod(), keepAlive, restored == null ? "" : ", session resumed");
+        session.start(restored == null ? Set.of() : restored);
         // fired from the handler in front of the session, so that the session reads them next
         ChannelHandlerContext beforeSession = ctx.pipeline().context(MqttDeviceEndpoint.IDLE_HANDLER);
         Object held;

@@ -25,6 +25,7 @@ public final class MqttDeviceEndpoint {
     private final MqttTopicHandlers topicHandlers;
     private final Executor blockingExecutor;
     private final MqttSettings settings;
+    private final SessionStore sessions = new SessionStore();
 
     /**
      * @param blockingExecutor runs credential checks, which may touch the registry, off the event loop
@@ -69,5 +70,9 @@ public final class MqttDeviceEndpoint {
 
     MqttSettings settings() {
         return settings;
+    }
+
+    SessionStore sessions() {
+        return sessions;
     }
 }

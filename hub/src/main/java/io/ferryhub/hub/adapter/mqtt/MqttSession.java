@@ -26,6 +26,7 @@ import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +53,8 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private final MqttDeviceEndpoint endpoint;
     private final TopicAcl acl;
     private final WillMessage will;
+    /** {@code cleanSession=false}: the subscriptions outlive the connection. */
+    private final boolean persistentSession;
     private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
     private final ArrayDeque<PendingAck> pendingAcks = new ArrayDeque<>();
     private final Map<Integer, CompletableFuture<Void>> awaitingPubAck = new HashMap<>();
@@ -67,8 +70,9 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     }
 
     MqttSession(Channel channel, AuthenticatedDevice identity, String transport, MqttDeviceEndpoint endpoint,
-                WillMessage will) {
+                WillMessage will, boolean persistentSession) {
         this.channel = channel;
+        this.persistentSession = persistentSession;
         this.identity = identity;
         this.transport = transport;
         this.endpoint = endpoint;
@@ -88,9 +92,17 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
                 && endpoint.topicHandlers().forPublish(will.topic()).isPresent();
     }
 
-    /** Called on the event loop once CONNACK is written: joins the connection registry. */
-    void start() {
+    /**
+     * Called on the event loop once CONNACK is written: joins the connection registry, and restores a resumed
+     * session's subscriptions as if the device had just made them.
+     */
+    void start(Set<String> restoredSubscriptions) {
         endpoint.connections().register(this);
+        if (!restoredSubscriptions.isEmpty()) {
+            subscriptions.addAll(restoredSubscriptions);
+            subscribed(restoredSubscriptions);
+        }
+        saveSession();
         long secondsLeft = identity.credentialExpiry() - Instant.now().getEpochSecond();
         if (identity.credentialExpiry() != Long.MAX_VALUE) {
             credentialExpiry = channel.eventLoop().schedule(() -> {
@@ -228,16 +240,28 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
         }
         channel.writeAndFlush(MqttMessageBuilders.subAck().packetId(message.variableHeader().messageId())
                 .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build());
-        for (String filter : added) {
+        if (!added.isEmpty()) {
+            saveSession();
+            subscribed(added);
+        }
+    }
+
+    private void subscribed(Collection<String> filters) {
+        for (String filter : filters) {
             endpoint.topicHandlers().forSubscription(filter).ifPresent(h -> h.onSubscribed(this, filter));
         }
-        if (!added.isEmpty()) {
-            subscriptionsChanged();
+        subscriptionsChanged();
+    }
+
+    private void saveSession() {
+        if (persistentSession) {
+            endpoint.sessions().save(identity.clientId(), subscriptions);
         }
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage message) {
         message.payload().topics().forEach(subscriptions::remove);
+        saveSession();
         channel.writeAndFlush(MqttMessageBuilders.unsubAck().packetId(message.variableHeader().messageId()).build());
         subscriptionsChanged();
     }

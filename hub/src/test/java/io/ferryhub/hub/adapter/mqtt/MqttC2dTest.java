@@ -4,6 +4,7 @@ import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
 import io.ferryhub.hub.storage.c2d.FeedbackRecord;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -62,13 +63,16 @@ class MqttC2dTest {
     private record Received(String topic, byte[] payload, int qos) {
     }
 
-    /** A device that subscribes to its C2D topic and, if {@code acknowledge} is false, never PUBACKs. */
+    /**
+     * A device on a clean session that subscribes to its C2D topic and, if {@code acknowledge} is false, never
+     * PUBACKs.
+     */
     private MqttClient device(String deviceId, LinkedBlockingQueue<Received> inbox, boolean acknowledge)
             throws Exception {
         String key = hub.keys.containsKey(deviceId) ? hub.keys.get(deviceId) : hub.register(deviceId);
         MqttConnectOptions options = new MqttConnectOptions();
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        options.setCleanSession(false);
+        options.setCleanSession(true);
         options.setSocketFactory(hub.clientTls().getSocketFactory());
         options.setUserName(MqttTestHub.HOST + "/" + deviceId + "/?api-version=2020-09-30");
         options.setPassword(hub.token(deviceId, key).toCharArray());
@@ -150,6 +154,59 @@ class MqttC2dTest {
         assertEquals("c2d-dev", feedback.deviceId());
         assertEquals(hub.server.registry().device("c2d-dev").generationId(), feedback.deviceGenerationId());
         assertTrue(MqttConnectTest.waitFor(() -> hub.c2d.queueDepth("c2d-dev").join() == 0));
+    }
+
+    @Test
+    void aPersistentSessionKeepsItsSubscriptionSoQueuedMessagesArriveWithoutSubscribing() throws Exception {
+        hub.register("session-dev");
+        MqttClient first = connectOnly("session-dev", new LinkedBlockingQueue<>(), false, false);
+        first.subscribe("devices/session-dev/messages/devicebound/#", 1);
+        first.disconnect();
+        hub.c2d.send("session-dev", message("msg-s", null, null, "while away")).get(10, TimeUnit.SECONDS);
+
+        LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
+        MqttClient resumed = connectOnly("session-dev", inbox, false, true);
+        Received got = inbox.poll(10, TimeUnit.SECONDS);
+        assertNotNull(got, "the resumed session's subscription must deliver the queued message");
+        assertEquals("while away", new String(got.payload(), StandardCharsets.UTF_8));
+        resumed.disconnect();
+
+        // a clean session ends it: nothing is delivered until the device subscribes again
+        hub.c2d.send("session-dev", message("msg-s2", null, null, "later")).get(10, TimeUnit.SECONDS);
+        LinkedBlockingQueue<Received> cleanInbox = new LinkedBlockingQueue<>();
+        connectOnly("session-dev", cleanInbox, true, false);
+        assertNull(cleanInbox.poll(300, TimeUnit.MILLISECONDS));
+        assertEquals(1, hub.c2d.queueDepth("session-dev").get());
+    }
+
+    /** Connects without subscribing; {@code clean} chooses the session kind. */
+    private MqttClient connectOnly(String deviceId, LinkedBlockingQueue<Received> inbox, boolean clean,
+                                   boolean expectSessionPresent) throws Exception {
+        MqttConnectOptions options = new MqttConnectOptions();
+        options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        options.setCleanSession(clean);
+        options.setSocketFactory(hub.clientTls().getSocketFactory());
+        options.setUserName(MqttTestHub.HOST + "/" + deviceId + "/?api-version=2020-09-30");
+        options.setPassword(hub.token(deviceId, hub.keys.get(deviceId)).toCharArray());
+        MqttClient client = new MqttClient(hub.uri(), deviceId, new MemoryPersistence());
+        clients.add(client);
+        client.setCallback(new MqttCallback() {
+            @Override
+            public void connectionLost(Throwable cause) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                inbox.add(new Received(topic, message.getPayload(), message.getQos()));
+            }
+
+            @Override
+            public void deliveryComplete(IMqttDeliveryToken token) {
+            }
+        });
+        IMqttToken connected = client.connectWithResult(options);
+        assertEquals(expectSessionPresent, connected.getSessionPresent(), "CONNACK session present");
+        return client;
     }
 
     @Test
