@@ -16,6 +16,8 @@ import io.ferryhub.hub.adapter.mqtt.MqttWebSocketEndpoint;
 import io.ferryhub.hub.adapter.mqtt.StreamTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.TelemetryTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.TwinTopicHandler;
+import io.ferryhub.hub.adapter.http.QueryRoutes;
+import io.ferryhub.hub.service.query.QueryService;
 import io.ferryhub.hub.adapter.mqtt.MethodTopicHandler;
 import io.ferryhub.hub.adapter.http.MethodRoutes;
 import io.ferryhub.hub.service.methods.DirectMethodService;
@@ -228,6 +230,7 @@ public final class HubServer implements AutoCloseable {
         twins = new TwinService(new KeyValueTwinStore(store), registry, clock);
         new TwinRoutes(twins).register(router);
         mqttTopicHandlers.add(new TwinTopicHandler(twins, requestExecutor));
+        new QueryRoutes(new QueryService(twins, registry)).register(router);
         DirectMethodService methods = new DirectMethodService(registry, connections, scheduler, requestExecutor);
         new MethodRoutes(methods).register(router);
         mqttTopicHandlers.add(new MethodTopicHandler(methods));

@@ -273,6 +273,40 @@ public final class TwinService implements IdentityLifecycleListener {
         return out;
     }
 
+    /** The twin of an identity if it exists, for the query engine (no 404: a vanished identity just has none). */
+    public java.util.Optional<ObjectNode> find(String deviceId, String moduleId) {
+        java.util.Optional<Device> device = registry.findDevice(deviceId);
+        if (device.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        if (moduleId == null) {
+            return java.util.Optional.of(twinOf(device.get(), null));
+        }
+        return registry.findModule(deviceId, moduleId).map(m -> twinOf(device.get(), m));
+    }
+
+    /** The twin of an identity the caller already read from the registry. */
+    public ObjectNode twinOf(Device device, Module module) {
+        Identity identity = new Identity(device, module);
+        return render(identity, current(identity));
+    }
+
+    /** Every stored twin record in key order, e.g. to build an index at start-up. */
+    public void forEachStored(java.util.function.Consumer<TwinStore.StoredTwin> action) {
+        String afterDevice = null;
+        String afterModule = null;
+        while (true) {
+            List<TwinStore.StoredTwin> page = store.scan(afterDevice, afterModule, 1000);
+            page.forEach(action);
+            if (page.size() < 1000) {
+                return;
+            }
+            TwinStore.StoredTwin last = page.get(page.size() - 1);
+            afterDevice = last.deviceId();
+            afterModule = last.moduleId();
+        }
+    }
+
     /** The twin of this identity as stored (or initial), for the query engine. */
     public TwinRecord stored(Identity identity) {
         return current(identity);
