@@ -28,7 +28,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Queue;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -178,13 +178,13 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         ctx.pipeline().replace(MqttDeviceEndpoint.IDLE_HANDLER, MqttDeviceEndpoint.IDLE_HANDLER,
                 new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         ctx.pipeline().replace(this, MqttDeviceEndpoint.SESSION_HANDLER, session);
-        Set<String> restored = endpoint.sessions().resume(device.clientId(), cleanSession);
+        Map<String, Integer> restored = endpoint.sessions().resume(device.clientId(), cleanSession);
         MqttConnAckMessage connAck = MqttMessageBuilders.connAck()
                 .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(restored != null).build();
         ctx.writeAndFlush(connAck);
         log.info("{} {} connected from {} ({}, keep-alive {} s{})", transport, clientId, remote(ctx),
                 device.authMethod(), keepAlive, restored == null ? "" : ", session resumed");
-        session.start(restored == null ? Set.of() : restored);
+        session.start(restored == null ? Map.of() : restored);
         // fired from the handler in front of the session, so that the session reads them next
         ChannelHandlerContext beforeSession = ctx.pipeline().context(MqttDeviceEndpoint.IDLE_HANDLER);
         Object held;

@@ -31,7 +31,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +54,8 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private final WillMessage will;
     /** {@code cleanSession=false}: the subscriptions outlive the connection. */
     private final boolean persistentSession;
-    private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
+    /** Topic filter to the QoS it was granted. */
+    private final Map<String, Integer> subscriptions = new ConcurrentHashMap<>();
     private final ArrayDeque<PendingAck> pendingAcks = new ArrayDeque<>();
     private final Map<Integer, CompletableFuture<Void>> awaitingPubAck = new HashMap<>();
     private final StreamRequestSink streamSink;
@@ -96,11 +96,11 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
      * Called on the event loop once CONNACK is written: joins the connection registry, and restores a resumed
      * session's subscriptions as if the device had just made them.
      */
-    void start(Set<String> restoredSubscriptions) {
+    void start(Map<String, Integer> restoredSubscriptions) {
         endpoint.connections().register(this);
         if (!restoredSubscriptions.isEmpty()) {
-            subscriptions.addAll(restoredSubscriptions);
-            subscribed(restoredSubscriptions);
+            subscriptions.putAll(restoredSubscriptions);
+            subscribed(restoredSubscriptions.keySet());
         }
         saveSession();
         long secondsLeft = identity.credentialExpiry() - Instant.now().getEpochSecond();
@@ -228,9 +228,10 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
             }
             if (endpoint.topicHandlers().forSubscription(filter).isPresent()) {
                 // IoT Hub never grants QoS 2
-                granted.add(subscription.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE
-                        : MqttQoS.AT_LEAST_ONCE);
-                subscriptions.add(filter);
+                MqttQoS qos = subscription.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE
+                        : MqttQoS.AT_LEAST_ONCE;
+                granted.add(qos);
+                subscriptions.put(filter, qos.value());
                 added.add(filter);
             } else {
                 log.info("{} {}: subscription to '{}' refused: this hub serves no such topic", transport,
@@ -283,11 +284,14 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
         return result;
     }
 
-    private void publishOnLoop(String topic, byte[] payload, int qos, CompletableFuture<Void> result) {
+    private void publishOnLoop(String topic, byte[] payload, int requestedQos, CompletableFuture<Void> result) {
         if (!channel.isActive()) {
             result.completeExceptionally(closedException());
             return;
         }
+        // MQTT delivers at the lower of the message's QoS and the one the subscription was granted
+        int granted = grantedQos(topic);
+        int qos = granted < 0 ? requestedQos : Math.min(requestedQos, granted);
         int packetId = 0;
         if (qos == 1) {
             packetId = nextPacketId();
@@ -327,12 +331,18 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
 
     @Override
     public boolean isSubscribed(String topic) {
-        for (String filter : subscriptions) {
-            if (TopicFilter.matches(filter, topic)) {
-                return true;
+        return grantedQos(topic) >= 0;
+    }
+
+    /** The highest QoS granted to a subscription matching the topic, or -1 when none matches. */
+    private int grantedQos(String topic) {
+        int best = -1;
+        for (Map.Entry<String, Integer> subscription : subscriptions.entrySet()) {
+            if (subscription.getValue() > best && TopicFilter.matches(subscription.getKey(), topic)) {
+                best = subscription.getValue();
             }
         }
-        return false;
+        return best;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package io.ferryhub.hub.adapter.mqtt;
 
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -10,13 +9,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * does. Kept in memory: after a hub restart the session is absent, which tells clients to subscribe again.
  */
 final class SessionStore {
-    private final Map<String, Set<String>> subscriptions = new ConcurrentHashMap<>();
+    /** Client id to its topic filters and their granted QoS. */
+    private final Map<String, Map<String, Integer>> subscriptions = new ConcurrentHashMap<>();
 
     /**
      * The subscriptions to restore for a new connection, or null when there is no session: a clean session ends
      * the stored one.
      */
-    Set<String> resume(String clientId, boolean cleanSession) {
+    Map<String, Integer> resume(String clientId, boolean cleanSession) {
         if (cleanSession) {
             subscriptions.remove(clientId);
             return null;
@@ -25,7 +25,7 @@ final class SessionStore {
     }
 
     /** Records a persistent session's current subscriptions (also when empty: the session exists). */
-    void save(String clientId, Set<String> filters) {
-        subscriptions.put(clientId, Set.copyOf(filters));
+    void save(String clientId, Map<String, Integer> filters) {
+        subscriptions.put(clientId, Map.copyOf(filters));
     }
 }

@@ -210,6 +210,20 @@ class MqttC2dTest {
     }
 
     @Test
+    void aQos0SubscriptionGetsMessagesAtQos0AndTheyCompleteWhenWritten() throws Exception {
+        hub.register("qos0-c2d-dev");
+        LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
+        MqttClient client = connectOnly("qos0-c2d-dev", inbox, true, false);
+        client.subscribe("devices/qos0-c2d-dev/messages/devicebound/#", 0);
+        hub.c2d.send("qos0-c2d-dev", message("msg-q0", null, null, "fire and forget")).get(10, TimeUnit.SECONDS);
+        Received got = inbox.poll(10, TimeUnit.SECONDS);
+        assertNotNull(got);
+        assertEquals(0, got.qos());
+        assertEquals("fire and forget", new String(got.payload(), StandardCharsets.UTF_8));
+        assertTrue(MqttConnectTest.waitFor(() -> hub.c2d.queueDepth("qos0-c2d-dev").join() == 0));
+    }
+
+    @Test
     void unacknowledgedMessageIsRedeliveredAfterReconnect() throws Exception {
         hub.register("redeliver-dev");
         LinkedBlockingQueue<Received> first = new LinkedBlockingQueue<>();
