@@ -1,9 +1,8 @@
 package io.ferryhub.gateway;
 
-import io.netty.handler.ssl.OpenSsl;
+import io.ferryhub.common.tls.TlsEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 
 import javax.net.ssl.SSLException;
 import java.io.IOException;
@@ -84,7 +83,7 @@ public final class GatewayMain {
     private static SslContext serverTls(Path cert, Path key) throws IOException {
         try {
             return SslContextBuilder.forServer(cert.toFile(), key.toFile())
-                    .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
+                    .sslProvider(TlsEngine.preferred())
                     .protocols("TLSv1.3", "TLSv1.2")
                     .build();
         } catch (SSLException | IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package io.ferryhub.bench.tls;
 
+import io.ferryhub.common.tls.TlsEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 
@@ -23,6 +24,7 @@ public final class BenchClientTls {
     public static SslContext trusting(Path caPem) {
         try {
             return SslContextBuilder.forClient()
+                    .sslProvider(TlsEngine.preferred())
                     .protocols(PROTOCOL)
                     .ciphers(List.of(CIPHER_SUITE))
                     .trustManager(caPem.toFile())

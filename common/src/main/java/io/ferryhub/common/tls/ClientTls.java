@@ -41,7 +41,7 @@ public final class ClientTls {
 
     private static SslContext build(Path caPem, SslContextBuilder builder) {
         try {
-            builder.protocols("TLSv1.3", "TLSv1.2").endpointIdentificationAlgorithm("HTTPS");
+            builder.sslProvider(TlsEngine.preferred()).protocols("TLSv1.3", "TLSv1.2").endpointIdentificationAlgorithm("HTTPS");
             if (caPem != null) {
                 if (!Files.isReadable(caPem)) {
                     throw new IllegalArgumentException("CA certificate file not readable: " + caPem);

@@ -1,18 +1,16 @@
 package io.ferryhub.hub.server.tls;
 
 import io.netty.handler.ssl.ClientAuth;
-import io.netty.handler.ssl.OpenSsl;
+import io.ferryhub.common.tls.TlsEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 
 import javax.net.ssl.SSLException;
 import java.nio.file.Path;
 
 /**
- * The server TLS context shared by every hub listener: TLS 1.2 and 1.3 only, the OpenSSL engine when its native
- * library is on the class path (faster handshakes), the JDK's otherwise.
+ * The server TLS context shared by every hub listener: TLS 1.2 and 1.3 only, the engine {@link TlsEngine} prefers.
  *
  * <p>Client certificates are requested but optional and not verified here: X.509 devices present certificates
  * signed by CAs the hub learns at run time (or self-signed ones known by thumbprint), so the device authenticator
@@ -23,9 +21,8 @@ public final class ServerTls {
     }
 
     public static SslContext serverContext(Path certificateChain, Path privateKey) throws SSLException {
-        SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         return SslContextBuilder.forServer(certificateChain.toFile(), privateKey.toFile())
-                .sslProvider(provider)
+                .sslProvider(TlsEngine.preferred())
                 .protocols("TLSv1.3", "TLSv1.2")
                 .clientAuth(ClientAuth.OPTIONAL)
                 .trustManager(InsecureTrustManagerFactory.INSTANCE)
