@@ -194,6 +194,14 @@ class MessagingCliTest {
         assertEquals(0, purged.status(), purged.err());
         assertEquals("purged 2 messages queued for cli-c2d", purged.out().trim());
 
+        for (int i = 0; i < 50; i++) {
+            assertEquals(0, iothub("c2d", "send", "cli-c2d", "m" + i).status());
+        }
+        Result full = iothub("c2d", "send", "cli-c2d", "one too many");
+        assertEquals(1, full.status());
+        assertTrue(full.err().contains("403004"), full.err());
+        assertEquals("purged 50 messages queued for cli-c2d", iothub("c2d", "purge", "cli-c2d").out().trim());
+
         Result unknown = iothub("c2d", "send", "nobody", "x");
         assertEquals(1, unknown.status());
         assertTrue(unknown.err().contains("404001") || unknown.err().contains("not registered"), unknown.err());
