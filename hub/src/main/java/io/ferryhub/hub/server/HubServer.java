@@ -72,6 +72,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
@@ -87,6 +88,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -163,17 +166,19 @@ public final class HubServer implements AutoCloseable {
     private void assemble() throws IOException, HubStartException {
         Path dataDir = config.dataDir().toAbsolutePath();
         Files.createDirectories(dataDir);
+        // TLS set-up (JDK TLS initialisation, certificates) runs beside the journal replay: both take seconds.
+        CompletableFuture<Void> tls = CompletableFuture.runAsync(() -> prepareTls(dataDir),
+                task -> daemonThreads("hub-tls-setup").newThread(task).start());
         store = JournalStore.open(dataDir.resolve("registry"));
         KeyValueRegistryStore registryStore = new KeyValueRegistryStore(store);
         policies = new SharedAccessPolicies(registryStore);
-
-        if (config.tlsCertificate() != null) {
-            sslContext = ServerTls.serverContext(config.tlsCertificate(), config.tlsKey());
-            caCertificate = null;
-        } else {
-            HubPki.CertificateFiles files = HubPki.ensure(dataDir, aliases.all());
-            sslContext = ServerTls.serverContext(files.serverChain(), files.serverKey());
-            caCertificate = files.caCertificate();
+        try {
+            tls.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException io) {
+                throw io.getCause();
+            }
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
         if (policies.createdNow()) {
             HubPki.writeSecret(dataDir.resolve(OWNER_CONNECTION_STRING_FILE), ownerConnectionString() + "\n");
@@ -241,6 +246,21 @@ public final class HubServer implements AutoCloseable {
 
         log.info("hub {} started: https {}, mqtt {}, CA {}", aliases.hostName(), httpsPort, mqttPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
+    }
+
+    private void prepareTls(Path dataDir) {
+        try {
+            if (config.tlsCertificate() != null) {
+                sslContext = ServerTls.serverContext(config.tlsCertificate(), config.tlsKey());
+                caCertificate = null;
+            } else {
+                HubPki.CertificateFiles files = HubPki.ensure(dataDir, aliases.all());
+                sslContext = ServerTls.serverContext(files.serverChain(), files.serverKey());
+                caCertificate = files.caCertificate();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**

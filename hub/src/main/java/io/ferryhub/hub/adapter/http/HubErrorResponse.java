@@ -18,7 +18,8 @@ import java.util.UUID;
 
 /**
  * IoT Hub's error response: the status of the error code, header {@code iothub-errorcode: {Name}} and the body
- * {@code {"Message":"{\"errorCode\":...,\"trackingId\":...,\"message\":...,\"timestampUtc\":...}","ExceptionMessage":""}}.
+ * {@code {"Message":"{\"errorCode\":...,\"trackingId\":...,\"message\":...,\"timestampUtc\":...}",
+ * "ExceptionMessage":""}}.
  * The inner JSON stays flat (strings and numbers only): the C# SDK parses it as a string dictionary.
  */
 public final class HubErrorResponse {

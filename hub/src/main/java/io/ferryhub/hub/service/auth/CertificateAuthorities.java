@@ -102,7 +102,8 @@ public final class CertificateAuthorities {
             byte[] code = new byte[16];
             RANDOM.nextBytes(code);
             CaCertificate updated = new CaCertificate(name, current.pem(), current.subject(), current.thumbprint(),
-                    current.expiry(), current.verified(), HexFormat.of().withUpperCase().formatHex(code), Etags.newEtag(),
+                    current.expiry(), current.verified(), HexFormat.of().withUpperCase().formatHex(code),
+                    Etags.newEtag(),
                     current.created(), clock.instant().toString());
             StorageWrites.await(store.put(updated), "the CA certificate");
             return updated;
@@ -190,7 +191,8 @@ public final class CertificateAuthorities {
         if (text == null || text.isBlank()) {
             throw new HubException(HubErrorCode.ArgumentNull, "the " + what + " is missing");
         }
-        byte[] bytes = text.contains("-----BEGIN") ? text.getBytes(StandardCharsets.US_ASCII) : decodeBase64(text, what);
+        byte[] bytes = text.contains("-----BEGIN") ? text.getBytes(StandardCharsets.US_ASCII)
+                : decodeBase64(text, what);
         try {
             return (X509Certificate) CertificateFactory.getInstance("X.509")
                     .generateCertificate(new ByteArrayInputStream(bytes));
@@ -210,7 +212,8 @@ public final class CertificateAuthorities {
     static String pem(X509Certificate cert) {
         try {
             return "-----BEGIN CERTIFICATE-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(cert.getEncoded())
+                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                    .encodeToString(cert.getEncoded())
                     + "\n-----END CERTIFICATE-----\n";
         } catch (CertificateException e) {
             throw new IllegalStateException("cannot encode a parsed certificate", e);

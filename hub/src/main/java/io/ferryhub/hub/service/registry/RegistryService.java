@@ -17,6 +17,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -35,7 +36,7 @@ public final class RegistryService {
     private final DeviceConnections connections;
     private final ConnectionStates states;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
-    private final List<IdentityLifecycleListener> lifecycleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<IdentityLifecycleListener> lifecycleListeners = new CopyOnWriteArrayList<>();
 
     public RegistryService(RegistryStore store, DeviceConnections connections, ConnectionStates states) {
         this.store = store;
@@ -301,7 +302,8 @@ public final class RegistryService {
                     request.managedBy(), checkAuthentication(request.authentication(), current.authentication()));
             StorageWrites.await(store.putModule(updated), "the registry change");
             boolean rekeyed = !Objects.equals(current.authentication(), updated.authentication());
-            log.info("module {}/{} updated{}", deviceId, moduleId, rekeyed ? "; credentials changed: cutting its connection" : "");
+            log.info("module {}/{} updated{}", deviceId, moduleId,
+                    rekeyed ? "; credentials changed: cutting its connection" : "");
             if (rekeyed) {
                 connections.disconnectModule(deviceId, moduleId, HubErrorCode.IotHubUnauthorizedAccess);
             }

@@ -15,7 +15,8 @@ import java.util.zip.CRC32C;
 /**
  * The journal's file format. A file starts with an 8-byte magic; then records
  * {@code [int payloadLength][int crc32c(payload)][payload]}, one per commit, where the payload is
- * {@code [int count]} then per mutation {@code [byte put?][short nsLength][ns][int keyLength][key][int valueLength][value]}.
+ * {@code [int count]} then per mutation
+ * {@code [byte put?][short nsLength][ns][int keyLength][key][int valueLength][value]}.
  * A record is the unit of atomicity: a torn or corrupt record at the tail is a commit that was never acknowledged.
  */
 final class JournalCodec {

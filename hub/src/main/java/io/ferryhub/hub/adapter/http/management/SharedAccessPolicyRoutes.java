@@ -28,7 +28,8 @@ public final class SharedAccessPolicyRoutes {
     }
 
     public static void register(RestRoutes routes, SharedAccessPolicies policies) {
-        routes.add(HttpMethod.GET, "/sharedAccessPolicies", Permission.RegistryRead, request -> list(request, policies));
+        routes.add(HttpMethod.GET, "/sharedAccessPolicies", Permission.RegistryRead,
+                request -> list(request, policies));
     }
 
     private static CompletableFuture<RestResponse> list(RestRequest request, SharedAccessPolicies policies) {
