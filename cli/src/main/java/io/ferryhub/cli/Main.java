@@ -13,6 +13,7 @@ public final class Main {
     static final String USAGE = "usage:\n" + StartCommand.USAGE + "\n" + DeviceCommands.USAGE + "\n"
             + PolicyCommands.USAGE + "\n" + CaCommands.USAGE + "\n" + C2dCommands.USAGE + "\n"
             + MonitorEventsCommand.USAGE + "\n" + SasTokenCommand.USAGE + "\n" + StreamCommands.USAGE + "\n"
+            + TwinCommands.USAGE + "\n"
             + "options of the commands that talk to a running hub: --json, --data-dir DIR (default ./data),\n"
             + "  --connection-string CS (or IOTHUB_CONNECTION_STRING), --ca PEM, --url https://HOST:PORT";
 
@@ -42,6 +43,9 @@ public final class Main {
                 case "ca" -> CaCommands.run(rest, out);
                 case "c2d" -> C2dCommands.run(rest, out);
                 case "stream" -> StreamCommands.run(rest, out);
+                case "twin" -> TwinCommands.twin(rest, out);
+                case "method" -> TwinCommands.method(rest, out);
+                case "query" -> TwinCommands.query(rest, out);
                 case "monitor-events" -> MonitorEventsCommand.run(rest, out);
                 case "generate-sas-token" -> SasTokenCommand.run(rest, out);
                 default -> throw CliException.usage("unknown command '" + argv.get(0) + "'");
