@@ -138,6 +138,9 @@ class CliTest {
         Result port = iothub("start", "--https-port", "70000");
         assertEquals(2, port.status());
         assertTrue(port.err().startsWith("iothub: the https port must be between 0 and 65535"), port.err());
+        Result name = iothub("start", "--host-name", "my hub:443");
+        assertEquals(2, name.status());
+        assertTrue(name.err().startsWith("iothub: the host name 'my hub:443' is not a host name"), name.err());
     }
 
     /** The documented CA flow with openssl as the user's tool: add, sign the code, verify. */

@@ -3,6 +3,7 @@ package io.ferryhub.hub.server;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * How a hub is started. The defaults are IoT Hub's ports (the official SDKs hard-code them); any port may be 0 for
@@ -35,11 +36,13 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_AMQP_PORT = 5671;
 
+    /** What the SDKs accept in a connection string's HostName (the Java service SDK checks exactly this). */
+    private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_.\\-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+
     public HubConfig {
-        if (hostName == null || hostName.isBlank()) {
-            throw new IllegalArgumentException("the host name must not be empty");
-        }
+        checkHostName(hostName, "host name");
         extraAliases = List.copyOf(extraAliases);
+        extraAliases.forEach(alias -> checkHostName(alias, "alias"));
         checkPort(httpsPort, "https");
         checkPort(mqttPort, "mqtt");
         checkPort(amqpPort, "amqp");
@@ -56,6 +59,13 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
         }
         if ((tlsCertificate == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("a TLS certificate needs its key, and a key its certificate");
+        }
+    }
+
+    private static void checkHostName(String name, String what) {
+        if (name == null || !HOST_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("the " + what + " '" + name + "' is not a host name or IP address "
+                    + "(letters, digits, '.', '-', '_'; no port)");
         }
     }
 
