@@ -27,7 +27,7 @@ public final class BenchMain {
 
     public static void main(String[] argv) throws Exception {
         if (argv.length == 0) {
-            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams [--option value]");
+            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|twins [--option value]");
             System.exit(2);
         }
         String benchmark = argv[0];
@@ -44,6 +44,7 @@ public final class BenchMain {
             case "idle-connections" -> new IdleConnectionsBench(args, command, runDir, resultsDir).run();
             case "streams" -> new StreamsBench(args, command, runDir, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
+            case "twins" -> new io.ferryhub.bench.twins.TwinsBench(args, command, runDir, resultsDir).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark + "'");
         };
         if (!args.unknown().isEmpty()) {

@@ -51,6 +51,17 @@ public final class HubRestClient implements AutoCloseable {
         return http.send(method, pathAndQuery, headers, body, timeout);
     }
 
+    /** A call with headers of its own (e.g. the query's paging headers) besides authorization and content type. */
+    public CompletableFuture<HttpResult> send(String method, String pathAndQuery, byte[] body,
+                                              Map<String, String> extraHeaders, Duration timeout) {
+        Map<String, String> headers = new java.util.HashMap<>(extraHeaders);
+        headers.put("Authorization", token());
+        if (body != null) {
+            headers.put("Content-Type", "application/json; charset=utf-8");
+        }
+        return http.send(method, pathAndQuery, headers, body, timeout);
+    }
+
     /** {@code PUT /devices/{id}} of a new device with hub-generated SAS keys; completes with its primary key. */
     public CompletableFuture<String> createDevice(String deviceId) {
         ObjectNode body = Json.object();

@@ -8,6 +8,11 @@ public record MqttDevice(Channel channel, MqttDeviceHandler handler) {
         handler.startPublishing(stats, payloadBytes, window);
     }
 
+    /** Answers every direct method at once with status 200 and the request's payload. */
+    public void answerMethods() {
+        handler.answerMethods();
+    }
+
     public void stopPublishing() {
         handler.stopPublishing();
     }

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMessage> {
     private static final int MAX_PACKET_ID = 65_535;
     private static final long FREE = Long.MIN_VALUE;
+    private static final String METHOD_REQUESTS = "$iothub/methods/POST/";
 
     private final DeviceCredentials credentials;
     private final int connectionIndex;
@@ -138,10 +139,32 @@ public final class MqttDeviceHandler extends SimpleChannelInboundHandler<MqttMes
             case PUBACK -> onPubAck(((MqttMessageIdVariableHeader) msg.variableHeader()).messageId());
             case PINGRESP, SUBACK -> {
             }
+            case PUBLISH -> onPublish((MqttPublishMessage) msg);
             default -> {
-                // C2D or anything else the broker sends is not part of this benchmark
+                // anything else the broker sends is not part of the benchmarks
             }
         }
+    }
+
+    /**
+     * Subscribes to direct method requests; each is answered at once with status 200 and the request's payload
+     * (the twins benchmark's method round trips). Not combined with telemetry: it uses its own packet id.
+     */
+    void answerMethods() {
+        ctx.executor().execute(() -> ctx.writeAndFlush(MqttMessageBuilders.subscribe().messageId(MAX_PACKET_ID)
+                .addSubscription(MqttQoS.AT_MOST_ONCE, METHOD_REQUESTS + "#").build()));
+    }
+
+    private void onPublish(MqttPublishMessage publish) {
+        String topic = publish.variableHeader().topicName();
+        int rid = topic.indexOf("?$rid=");
+        if (!topic.startsWith(METHOD_REQUESTS) || rid < 0) {
+            return; // C2D or anything else: not part of the benchmarks
+        }
+        ctx.writeAndFlush(new MqttPublishMessage(
+                new MqttFixedHeader(MqttMessageType.PUBLISH, false, MqttQoS.AT_MOST_ONCE, false, 0),
+                new MqttPublishVariableHeader("$iothub/methods/res/200/" + topic.substring(rid), 0),
+                publish.payload().retainedDuplicate()));
     }
 
     private void onConnAck(MqttConnAckMessage ack) {
