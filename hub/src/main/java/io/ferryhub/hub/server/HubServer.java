@@ -22,7 +22,9 @@ import io.ferryhub.hub.adapter.mqtt.MethodTopicHandler;
 import io.ferryhub.hub.adapter.http.MethodRoutes;
 import io.ferryhub.hub.service.methods.DirectMethodService;
 import io.ferryhub.hub.adapter.http.TwinRoutes;
+import io.ferryhub.hub.service.twin.TwinChangeEventLog;
 import io.ferryhub.hub.service.twin.TwinService;
+import io.ferryhub.hub.storage.eventlog.EventLog;
 import io.ferryhub.hub.storage.twin.KeyValueTwinStore;
 import io.ferryhub.hub.adapter.http.RestRouter;
 import io.ferryhub.hub.adapter.http.RestRoutes;
@@ -141,6 +143,7 @@ public final class HubServer implements AutoCloseable {
     private EventStreamService eventStream;
     private CloudToDeviceService cloudToDevice;
     private TwinService twins;
+    private SegmentedEventLog twinChangeEvents;
     private volatile boolean closed;
 
     private HubServer(HubConfig config) {
@@ -234,6 +237,10 @@ public final class HubServer implements AutoCloseable {
         mqttTopicHandlers.add(new StreamTopicHandler(streams));
         twins = new TwinService(new KeyValueTwinStore(store), registry, clock);
         new TwinRoutes(twins).register(router);
+        twinChangeEvents = new SegmentedEventLog(dataDir.resolve("twin-change-events"),
+                SegmentedEventLog.Options.defaults().withPartitions(1).withFsync(config.eventLogFsync()));
+        closeOnStop(twinChangeEvents);
+        twins.addListener(new TwinChangeEventLog(twinChangeEvents, aliases.hostName()));
         mqttTopicHandlers.add(new TwinTopicHandler(twins, requestExecutor));
         new QueryRoutes(new QueryService(twins, registry)).register(router);
         DirectMethodService methods = new DirectMethodService(registry, connections, scheduler, requestExecutor);
@@ -373,6 +380,11 @@ public final class HubServer implements AutoCloseable {
 
     public TwinService twins() {
         return twins;
+    }
+
+    /** Twin changes in IoT Hub's twinChangeEvents shape, kept for routing. */
+    public EventLog twinChangeEvents() {
+        return twinChangeEvents;
     }
 
     public CloudToDeviceService cloudToDevice() {

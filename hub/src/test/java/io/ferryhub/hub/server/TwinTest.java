@@ -7,7 +7,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.ferryhub.hub.storage.eventlog.EventData;
+import io.ferryhub.hub.storage.eventlog.EventReader;
+import io.ferryhub.hub.storage.eventlog.StartPosition;
+import io.ferryhub.hub.storage.eventlog.StoredEvent;
+
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -219,6 +225,42 @@ class TwinTest {
         JsonNode reborn = rest.owner("GET", "/twins/gw/modules/sensor", null).json();
         assertEquals(1, reborn.get("version").asLong());
         assertFalse(reborn.at("/properties/desired").has("rate"));
+    }
+
+    @Test
+    void everyChangeIsKeptAsATwinChangeEvent() throws Exception {
+        createDevice("evented");
+        rest.owner("PATCH", "/twins/evented", "{\"tags\":{\"a\":1},\"properties\":{\"desired\":{\"d\":2}}}");
+        rest.owner("PUT", "/twins/evented", "{\"tags\":{\"b\":3}}");
+        hub.twins().reportProperties("evented", null, Json.parse("{\"r\":4}"));
+        List<StoredEvent> mine = new ArrayList<>();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (mine.size() < 3 && System.nanoTime() < deadline) {
+            mine.clear();
+            try (EventReader reader = hub.twinChangeEvents().openReader(0, StartPosition.earliest())) {
+                for (List<StoredEvent> batch = reader.poll(1000, Duration.ofMillis(200)); !batch.isEmpty();
+                     batch = reader.poll(1000, Duration.ofMillis(50))) {
+                    batch.stream().filter(e -> "evented".equals(e.data().applicationProperties().get("deviceId")))
+                            .forEach(mine::add);
+                }
+            }
+        }
+        assertEquals(3, mine.size());
+        EventData update = mine.get(0).data();
+        assertEquals("twinChangeEvents", update.systemProperties().get("iothub-message-source"));
+        assertEquals("updateTwin", update.applicationProperties().get("opType"));
+        assertEquals("twinChangeNotification", update.applicationProperties().get("iothub-message-schema"));
+        assertEquals(hub.hostName(), update.applicationProperties().get("hubName"));
+        JsonNode body = Json.parse(update.body());
+        assertEquals(2, body.get("version").asInt());
+        assertEquals(1, body.at("/tags/a").asInt());
+        assertEquals(2, body.at("/properties/desired/d").asInt());
+        assertEquals(2, body.at("/properties/desired/$version").asInt());
+        assertEquals("replaceTwin", mine.get(1).data().applicationProperties().get("opType"));
+        assertEquals(Json.parse("{\"b\":3}"), Json.parse(mine.get(1).data().body()).get("tags"));
+        JsonNode reported = Json.parse(mine.get(2).data().body());
+        assertEquals(4, reported.at("/properties/reported/r").asInt());
+        assertEquals(2, reported.at("/properties/reported/$version").asInt());
     }
 
     @Test

@@ -14,6 +14,10 @@ public interface TwinChangeListener {
     default void desiredChanged(String deviceId, String moduleId, ObjectNode patch) {
     }
 
+    /** A change as IoT Hub reports it to routing ({@code twinChangeEvents}). */
+    default void changeEvent(TwinChangeEvent event) {
+    }
+
     /** The twin's stored content changed; {@code twin} is null when the twin was deleted. */
     default void twinChanged(String deviceId, String moduleId, TwinRecord twin) {
     }

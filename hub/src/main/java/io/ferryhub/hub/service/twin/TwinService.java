@@ -141,6 +141,19 @@ public final class TwinService implements IdentityLifecycleListener {
                 listeners.forEach(l -> l.desiredChanged(deviceId, moduleId, notification));
             }
             listeners.forEach(l -> l.twinChanged(deviceId, moduleId, stored));
+            ObjectNode change = Json.object().put("version", stored.version());
+            if (tags != null) {
+                change.set("tags", replace ? stored.tags().deepCopy() : tags.deepCopy());
+            }
+            if (desired != null) {
+                ObjectNode section = replace ? stored.desired().deepCopy() : desired.deepCopy();
+                section.set(TwinDocuments.METADATA, stored.desiredMetadata().deepCopy());
+                section.put(TwinDocuments.VERSION, desiredVersion);
+                change.putObject("properties").set("desired", section);
+            }
+            TwinChangeEvent event = new TwinChangeEvent(deviceId, moduleId, replace ? "replaceTwin" : "updateTwin",
+                    now, change);
+            listeners.forEach(l -> l.changeEvent(event));
             return render(identity, stored);
         } finally {
             lock.unlock();
@@ -173,6 +186,14 @@ public final class TwinService implements IdentityLifecycleListener {
             log.debug("twin {}: reported properties updated (version {}, reported version {})",
                     name(deviceId, moduleId), stored.version(), reportedVersion);
             listeners.forEach(l -> l.twinChanged(deviceId, moduleId, stored));
+            ObjectNode section = clean.deepCopy();
+            section.set(TwinDocuments.METADATA, stored.reportedMetadata().deepCopy());
+            section.put(TwinDocuments.VERSION, reportedVersion);
+            ObjectNode change = Json.object().put("version", stored.version());
+            change.putObject("properties").set("reported", section);
+            TwinChangeEvent event = new TwinChangeEvent(deviceId, moduleId, "updateTwin", stored.reportedMetadata()
+                    .path(TwinDocuments.LAST_UPDATED).asText(), change);
+            listeners.forEach(l -> l.changeEvent(event));
             return reportedVersion;
         } finally {
             lock.unlock();
