@@ -7,6 +7,7 @@ import io.ferryhub.gateway.StreamTokenKeyFile;
 import io.ferryhub.hub.adapter.http.CloudToDeviceRoutes;
 import io.ferryhub.hub.adapter.http.EventStreamRoutes;
 import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
+import io.ferryhub.hub.adapter.http.device.DeviceMessagingRoutes;
 import io.ferryhub.hub.adapter.mqtt.C2dTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.MqttDeviceEndpoint;
 import io.ferryhub.hub.adapter.mqtt.MqttSettings;
@@ -232,7 +233,9 @@ public final class HubServer implements AutoCloseable {
         closeOnStop(cloudToDevice);
         new CloudToDeviceRoutes(cloudToDevice).register(router);
         RegistryRoutes.register(router, registry, deviceId -> cloudToDevice.queueDepth(deviceId).join());
-        mqttTopicHandlers.add(new TelemetryTopicHandler(new TelemetryService(eventLog)));
+        TelemetryService telemetry = new TelemetryService(eventLog);
+        mqttTopicHandlers.add(new TelemetryTopicHandler(telemetry));
+        new DeviceMessagingRoutes(deviceAuthenticator, telemetry, cloudToDevice).register(router);
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
         mqttTopicHandlers.add(new StreamTopicHandler(streams));
         twins = new TwinService(new KeyValueTwinStore(store), registry, clock);

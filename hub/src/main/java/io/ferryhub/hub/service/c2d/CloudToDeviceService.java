@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -66,10 +67,27 @@ public final class CloudToDeviceService implements AutoCloseable {
     public record FeedbackBatch(String lockToken, List<FeedbackRecord> records) {
     }
 
+    /** A message handed to a polling device (HTTPS) under a lock token it completes, rejects or abandons with. */
+    public record LockedMessage(String lockToken, C2dMessage message) {
+    }
+
+    /**
+     * The lock holder of a message a device polled for: no connection stays open, so the lock is all there is.
+     * Feedback records stamp its generation id.
+     */
+    private record PollingInbox(String deviceId, String generationId) implements DeviceInbox {
+        @Override
+        public CompletableFuture<Void> deliver(C2dMessage message) {
+            throw new IllegalStateException("polled messages are not pushed");
+        }
+    }
+
     private static final class Entry {
         C2dMessage message;
         DeviceInbox lockedBy;
         long lockedUntil;
+        /** Set while a polling device holds the lock; null for messages pushed to a connection. */
+        String lockToken;
 
         Entry(C2dMessage message) {
             this.message = message;
@@ -344,8 +362,24 @@ public final class CloudToDeviceService implements AutoCloseable {
             return; // purged, expired, or already delivered again
         }
         if (error != null) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (cause instanceof DeviceDisposition disposition && disposition.rejected()) {
+                queue.entries.remove(entry);
+                recordFeedback(entry.message, FeedbackStatus.Rejected, inbox);
+                saveQuietly(queue);
+                saveFeedbackQuietly();
+                log.info("c2d message {} rejected by {}", entry.message.messageId(), queue.deviceId);
+                return;
+            }
             if (entry.lockedBy == inbox) {
                 entry.lockedBy = null;
+            }
+            if (cause instanceof DeviceDisposition) {
+                // abandoned by a live connection: offer it again at once (a dropped connection is not re-pumped,
+                // it would fail again straight away)
+                log.info("c2d message {} abandoned by {}", entry.message.messageId(), queue.deviceId);
+                pump(queue);
             }
             return;
         }
@@ -354,6 +388,93 @@ public final class CloudToDeviceService implements AutoCloseable {
         saveQuietly(queue);
         saveFeedbackQuietly();
         log.info("c2d message {} completed by {}", entry.message.messageId(), queue.deviceId);
+    }
+
+    /**
+     * A polling device (HTTPS) takes the oldest deliverable message under a new lock; empty when none is
+     * deliverable. Messages past the maximum delivery count are dead-lettered on the way, as for pushed ones.
+     */
+    public CompletableFuture<Optional<LockedMessage>> receive(String deviceId, String generationId) {
+        return onWorker(() -> {
+            Queue queue = queueOf(deviceId, generationId);
+            long now = clock.millis();
+            PollingInbox poller = new PollingInbox(deviceId, generationId);
+            LockedMessage taken = null;
+            boolean changed = false;
+            for (Entry entry : List.copyOf(queue.entries)) {
+                if (entry.lockedBy != null || entry.message.expiryMillis() <= now) {
+                    continue;
+                }
+                if (entry.message.deliveryCount() >= settings.maxDeliveryCount()) {
+                    queue.entries.remove(entry);
+                    recordFeedback(entry.message, FeedbackStatus.DeliveryCountExceeded, poller);
+                    changed = true;
+                    continue;
+                }
+                entry.message = entry.message.withDeliveryCount(entry.message.deliveryCount() + 1);
+                entry.lockedBy = poller;
+                entry.lockedUntil = now + settings.lockTimeout().toMillis();
+                entry.lockToken = UUID.randomUUID().toString();
+                taken = new LockedMessage(entry.lockToken, entry.message);
+                changed = true;
+                break;
+            }
+            if (changed) {
+                saveQuietly(queue);
+                saveFeedbackQuietly();
+            }
+            return Optional.ofNullable(taken);
+        });
+    }
+
+    /** Completes a polled message: it is gone, and a positive feedback record is written if asked for. */
+    public CompletableFuture<Void> complete(String deviceId, String lockToken) {
+        return settle(deviceId, lockToken, FeedbackStatus.Success);
+    }
+
+    /** Rejects a polled message: it is gone, and a negative feedback record is written if asked for. */
+    public CompletableFuture<Void> reject(String deviceId, String lockToken) {
+        return settle(deviceId, lockToken, FeedbackStatus.Rejected);
+    }
+
+    /** Abandons a polled message: it goes back to the queue and is deliverable again. */
+    public CompletableFuture<Void> abandon(String deviceId, String lockToken) {
+        return onWorker(() -> {
+            Queue queue = queues.get(deviceId);
+            Entry entry = lockedEntry(queue, lockToken);
+            entry.lockedBy = null;
+            entry.lockToken = null;
+            log.info("c2d message {} abandoned by {}", entry.message.messageId(), deviceId);
+            pump(queue);
+            return null;
+        });
+    }
+
+    private CompletableFuture<Void> settle(String deviceId, String lockToken, FeedbackStatus status) {
+        return onWorker(() -> {
+            Queue queue = queues.get(deviceId);
+            Entry entry = lockedEntry(queue, lockToken);
+            queue.entries.remove(entry);
+            recordFeedback(entry.message, status, entry.lockedBy);
+            save(queue);
+            saveFeedbackQuietly();
+            log.info("c2d message {} {} by {}", entry.message.messageId(),
+                    status == FeedbackStatus.Success ? "completed" : "rejected", deviceId);
+            return null;
+        });
+    }
+
+    private Entry lockedEntry(Queue queue, String lockToken) {
+        long now = clock.millis();
+        if (queue != null && lockToken != null) {
+            for (Entry entry : queue.entries) {
+                if (lockToken.equals(entry.lockToken) && entry.lockedUntil > now) {
+                    return entry;
+                }
+            }
+        }
+        throw new HubException(HubErrorCode.DeviceMessageLockLost,
+                "no message of this device is locked with that token (settled already, or its lock expired)");
     }
 
     /** Expires messages past their time to live and returns timed-out locks to the queue. */
@@ -375,6 +496,7 @@ public final class CloudToDeviceService implements AutoCloseable {
                     changed = true;
                 } else if (entry.lockedBy != null && entry.lockedUntil <= now) {
                     entry.lockedBy = null;
+                    entry.lockToken = null;
                     unlocked = true;
                 }
             }
