@@ -208,6 +208,32 @@ class TwinTest {
     }
 
     @Test
+    void concurrentPatchesReachTheDeviceInVersionOrder() throws Exception {
+        try (PahoDevice device = PahoDevice.connect(hub, "racer")) {
+            device.subscribe("$iothub/twin/PATCH/properties/desired/#");
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<RestClient.Reply>> replies = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                int n = i;
+                replies.add(pool.submit(() -> rest.owner("PATCH", "/twins/racer",
+                        "{\"properties\":{\"desired\":{\"k" + n % 5 + "\":" + n + "}}}")));
+            }
+            for (var reply : replies) {
+                assertEquals(200, reply.get().status());
+            }
+            pool.shutdown();
+            int last = 1;
+            for (int i = 0; i < 40; i++) {
+                PahoDevice.Received n = device.next();
+                int version = Json.parse(n.payload()).get("$version").asInt();
+                assertEquals(last + 1, version, "notifications out of order");
+                assertEquals("$iothub/twin/PATCH/properties/desired/?$version=" + version, n.topic());
+                last = version;
+            }
+        }
+    }
+
+    @Test
     void moduleTwinsAreSeparateAndGoWithTheirIdentity() throws Exception {
         try (PahoDevice module = PahoDevice.connect(hub, "gw/sensor")) {
             module.subscribe("$iothub/twin/res/#", "$iothub/twin/PATCH/properties/desired/#");
