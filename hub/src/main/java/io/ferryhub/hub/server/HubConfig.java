@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * @param hostName       the name in connection strings and the certificate; must contain a dot for the Java device
  *                       SDK, so the default is {@code 127.0.0.1}
  * @param extraAliases   further names the hub answers to (besides localhost, 127.0.0.1, ::1 and the machine's name)
- * @param bindAddress    the address every listener binds
+ * @param bindAddress    the address every listener binds; null for every interface, IPv4 and IPv6 (the default)
  * @param tlsCertificate the operator's PEM certificate chain, or null to use the hub's own CA
  * @param tlsKey         the operator's PEM private key (with {@code tlsCertificate})
  * @param maxBodyBytes   the largest REST request body accepted
@@ -76,7 +76,7 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
     }
 
     public static HubConfig defaults() {
-        return new HubConfig("127.0.0.1", List.of(), Path.of("data"), "0.0.0.0", DEFAULT_HTTPS_PORT,
+        return new HubConfig("127.0.0.1", List.of(), Path.of("data"), null, DEFAULT_HTTPS_PORT,
                 DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000, null,
                 Duration.ofSeconds(60), Duration.ofMinutes(30));
     }

@@ -288,7 +288,9 @@ public final class HubServer implements AutoCloseable {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(initializer);
         try {
-            Channel channel = bootstrap.bind(config.bindAddress(), port).sync().channel();
+            // no address: the JDK's wildcard, which on a dual-stack machine takes IPv4 and IPv6 connections
+            Channel channel = (config.bindAddress() == null ? bootstrap.bind(port)
+                    : bootstrap.bind(config.bindAddress(), port)).sync().channel();
             int bound = ((InetSocketAddress) channel.localAddress()).getPort();
             synchronized (listeners) {
                 listeners.add(channel);
@@ -309,7 +311,8 @@ public final class HubServer implements AutoCloseable {
                     + "the official SDKs hard-code 443/8883/5671 and then need a port forward)", e);
         }
         if (e instanceof SocketException || reason.contains("in use")) {
-            return new HubStartException("cannot bind the " + name + " port " + port + " on " + config.bindAddress()
+            return new HubStartException("cannot bind the " + name + " port " + port + " on "
+                    + (config.bindAddress() == null ? "every interface" : config.bindAddress())
                     + ": " + e.getMessage() + " (another process holds it? pass another port)", e);
         }
         return new HubStartException("cannot bind the " + name + " port " + port + ": " + e, e);
