@@ -4,6 +4,9 @@ import io.ferryhub.client.mqtt.DeviceMqttClient;
 import io.ferryhub.client.mqtt.HubEndpoint;
 import io.ferryhub.client.mqtt.IncomingStreamRequest;
 import io.ferryhub.client.stream.StreamConnector;
+import io.ferryhub.client.tunnel.TunnelAcceptor;
+import io.ferryhub.client.tunnel.TunnelConfig;
+import io.ferryhub.client.tunnel.TunnelFrame;
 import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
@@ -15,6 +18,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -40,6 +44,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection, so a refusing target turns into a rejected stream rather than one that opens and dies.
  */
 public final class DeviceProxy implements AutoCloseable {
+    /** Tunnel sessions served at once; each carries up to {@link TunnelConfig#maxChannels()} connections. */
+    public static final int MAX_TUNNEL_SESSIONS = 16;
     private static final Logger log = LoggerFactory.getLogger(DeviceProxy.class);
     private static final int TARGET_CONNECT_TIMEOUT_MILLIS = 5_000;
 
@@ -49,6 +55,7 @@ public final class DeviceProxy implements AutoCloseable {
     private final StreamConnector streams;
     private final AtomicInteger active = new AtomicInteger();
     private final EchoServer echo;
+    private final TunnelAcceptor tunnels;
 
     /**
      * @param targets   stream name to local address
@@ -57,6 +64,16 @@ public final class DeviceProxy implements AutoCloseable {
      */
     public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, InetSocketAddress> targets,
                        boolean echo, SslContext streamTls) {
+        this(device, endpoint, targets, echo, streamTls, TunnelConfig.defaults());
+    }
+
+    /**
+     * @param tunnel limits of the tunnel sessions a service proxy opens with stream name
+     *               {@value TunnelFrame#SUBPROTOCOL}: each channel of such a session is connected to the target
+     *               mapped to the name it asks for, as a stream of that name would be
+     */
+    public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, InetSocketAddress> targets,
+                       boolean echo, SslContext streamTls, TunnelConfig tunnel) {
         this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("device-proxy"),
                 NioIoHandler.newFactory());
         this.targets = new LinkedHashMap<>(targets);
@@ -65,6 +82,7 @@ public final class DeviceProxy implements AutoCloseable {
             this.targets.put("echo", this.echo.address());
         }
         this.streams = new StreamConnector(group, streamTls);
+        this.tunnels = new TunnelAcceptor(tunnel, MAX_TUNNEL_SESSIONS, this::connectChannel);
         this.hub = new DeviceMqttClient(device, endpoint, group, this::onStreamRequest);
     }
 
@@ -74,9 +92,18 @@ public final class DeviceProxy implements AutoCloseable {
         return hub.start();
     }
 
-    /** Streams currently relayed. */
+    /** Connections currently relayed: streams of their own, and channels of tunnel sessions. */
     public int activeStreams() {
-        return active.get();
+        return active.get() + tunnels.channelCount();
+    }
+
+    public int tunnelSessions() {
+        return tunnels.sessionCount();
+    }
+
+    /** Cuts every tunnel session's connection to the gateway, as a network failure would (fault drills, tests). */
+    public void dropTunnelLinks() {
+        tunnels.dropLinks();
     }
 
     public boolean isConnectedToHub() {
@@ -84,6 +111,10 @@ public final class DeviceProxy implements AutoCloseable {
     }
 
     private void onStreamRequest(IncomingStreamRequest request) {
+        if (TunnelFrame.SUBPROTOCOL.equals(request.streamName())) {
+            onTunnelRequest(request);
+            return;
+        }
         InetSocketAddress target = targets.get(request.streamName());
         if (target == null) {
             log.info("{} rejected: no target is mapped to '{}'", request, request.streamName());
@@ -110,6 +141,52 @@ public final class DeviceProxy implements AutoCloseable {
                 relay(request, target, local, ws);
             });
         });
+    }
+
+    /** A tunnel session's link (new or resuming): the HELLO on it says which. */
+    private void onTunnelRequest(IncomingStreamRequest request) {
+        // Accepted even at the session limit: only the HELLO tells a resume (always let in) from a new session.
+        if (!hub.respond(request, true)) {
+            return;
+        }
+        streams.connect(URI.create(request.url()), request.authToken(), TunnelFrame.SUBPROTOCOL, group)
+                .whenComplete((ws, failure) -> {
+                    if (failure != null) {
+                        log.warn("{}: cannot open the tunnel link: {}", request, failure.getMessage());
+                        return;
+                    }
+                    tunnels.accept(ws);
+                });
+    }
+
+    /** Connects a tunnel channel to the target mapped to its name, on the session's loop, not reading yet. */
+    private CompletableFuture<Channel> connectChannel(String name, EventLoop loop) {
+        InetSocketAddress target = targets.get(name);
+        if (target == null) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("no target is mapped to '" + name
+                    + "'"));
+        }
+        CompletableFuture<Channel> result = new CompletableFuture<>();
+        new Bootstrap().group(loop)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, TARGET_CONNECT_TIMEOUT_MILLIS)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                    }
+                })
+                .connect(target)
+                .addListener((ChannelFutureListener) f -> {
+                    if (f.isSuccess()) {
+                        result.complete(f.channel());
+                    } else {
+                        result.completeExceptionally(new java.io.IOException("target " + target + " refused: "
+                                + f.cause().getMessage()));
+                    }
+                });
+        return result;
     }
 
     private ChannelFuture connectTarget(InetSocketAddress target) {
@@ -140,6 +217,7 @@ public final class DeviceProxy implements AutoCloseable {
 
     @Override
     public void close() {
+        tunnels.close();
         hub.close();
         if (echo != null) {
             echo.close();

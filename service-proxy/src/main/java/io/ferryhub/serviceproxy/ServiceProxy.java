@@ -3,6 +3,8 @@ package io.ferryhub.serviceproxy;
 import io.ferryhub.client.http.HubHttpClient;
 import io.ferryhub.client.stream.ServiceStreamClient;
 import io.ferryhub.client.stream.StreamConnector;
+import io.ferryhub.client.tunnel.TunnelConfig;
+import io.ferryhub.client.tunnel.TunnelDialer;
 import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
@@ -46,7 +48,20 @@ public final class ServiceProxy implements AutoCloseable {
         }
     }
 
+    /** How local connections reach the device. */
+    public enum Mode {
+        /** One IoT Hub device stream per connection (every connection costs a stream negotiation). */
+        STREAM_PER_CONNECTION,
+        /**
+         * Connections share one multiplexed, resumable tunnel session when the device proxy and the gateway speak
+         * {@code ferryhub.tunnel.v1}; otherwise one stream per connection.
+         */
+        TUNNEL
+    }
+
     private final EventLoopGroup group;
+    private final Mode mode;
+    private final TunnelSessions tunnels;
     private final HubHttpClient http;
     private final ServiceStreamClient initiator;
     private final StreamConnector streams;
@@ -60,6 +75,12 @@ public final class ServiceProxy implements AutoCloseable {
      * @param listen where local clients connect, e.g. 127.0.0.1:2222 (port 0 for any free one)
      */
     public ServiceProxy(ConnectionString service, URI hub, SslContext tls, Target target, InetSocketAddress listen) {
+        this(service, hub, tls, target, listen, Mode.STREAM_PER_CONNECTION, TunnelConfig.defaults());
+    }
+
+    public ServiceProxy(ConnectionString service, URI hub, SslContext tls, Target target, InetSocketAddress listen,
+                        Mode mode, TunnelConfig tunnel) {
+        this.mode = mode;
         this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("service-proxy"),
                 NioIoHandler.newFactory());
         this.target = target;
@@ -67,14 +88,22 @@ public final class ServiceProxy implements AutoCloseable {
             this.http = new HubHttpClient(hub, tls, group);
             this.initiator = new ServiceStreamClient(http, service);
             this.streams = new StreamConnector(group, tls);
+            this.tunnels = new TunnelSessions(new TunnelDialer(initiator, streams, group, target.deviceId(),
+                    target.moduleId(), target.connectTimeout(), target.responseTimeout(), tunnel));
             this.server = new ServerBootstrap().group(group)
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast("open-stream", new OpenStreamOnConnect());
-                            ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
+                            if (mode == Mode.TUNNEL) {
+                                // Not read until the tunnel channel is open: the session's credit decides.
+                                ch.config().setAutoRead(false);
+                                ch.pipeline().addLast("open-channel", new OpenChannelOnConnect());
+                            } else {
+                                ch.pipeline().addLast("open-stream", new OpenStreamOnConnect());
+                                ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
+                            }
                         }
                     })
                     .bind(listen).syncUninterruptibly().channel();
@@ -82,22 +111,24 @@ public final class ServiceProxy implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
         }
-        log.info("service proxy listening on {}: each connection opens stream {}", server.localAddress(),
-                target.describe());
+        log.info("service proxy listening on {}: {}", server.localAddress(), mode == Mode.TUNNEL
+                ? "connections share a tunnel session to " + target.describe()
+                : "each connection opens stream " + target.describe());
     }
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) server.localAddress();
     }
 
-    /** Streams currently relayed. */
+    /** Connections currently relayed: streams of their own, and channels of the tunnel session. */
     public int activeStreams() {
-        return active.get();
+        return active.get() + tunnels.channelCount();
     }
 
     @Override
     public void close() {
         server.close().syncUninterruptibly();
+        tunnels.close();
         http.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
@@ -127,6 +158,24 @@ public final class ServiceProxy implements AutoCloseable {
         });
     }
 
+    private void openChannel(Channel local) {
+        tunnels.session().whenComplete((session, failure) -> {
+            if (failure == null) {
+                session.openChannel(local, target.streamName());
+            } else if (TunnelSessions.unwrap(failure) instanceof TunnelDialer.TunnelUnsupported) {
+                local.eventLoop().execute(() -> {
+                    local.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
+                    local.config().setAutoRead(true);
+                    open(local);
+                });
+            } else {
+                log.warn("connection from {}: no tunnel session to {}: {}", local.remoteAddress(),
+                        target.describe(), rootMessage(failure));
+                local.close();
+            }
+        });
+    }
+
     private void relay(Channel local, Channel ws) {
         active.incrementAndGet();
         RelaySession session = Relay.join("client", local, RelayEnd.TCP, "stream", ws, RelayEnd.WEBSOCKET,
@@ -145,6 +194,16 @@ public final class ServiceProxy implements AutoCloseable {
             t = t.getCause();
         }
         return t.getMessage();
+    }
+
+    /** Opens a tunnel channel as soon as a local client connects; the client is not read until it is open. */
+    private final class OpenChannelOnConnect extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ctx.pipeline().remove(this);
+            openChannel(ctx.channel());
+            ctx.fireChannelActive();
+        }
     }
 
     /** Starts the stream as soon as a local client connects; what the client sends meanwhile is held. */

@@ -12,6 +12,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
+import io.ferryhub.client.tunnel.TunnelConfig;
+
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
@@ -21,14 +23,18 @@ public final class ServiceProxyMain {
             usage: service-proxy [--connection-string STRING] [--ca FILE] [--hub-port PORT]
                                  --device ID [--module ID] [--stream NAME] [--listen [HOST:]PORT]
                                  [--connect-timeout SECONDS] [--response-timeout SECONDS]
-                                 [--echo [--pings N] [--bytes N]]
+                                 [--no-tunnel] [--tunnel-grace SECONDS] [--echo [--pings N] [--bytes N]]
               --connection-string  a service connection string with ServiceConnect
                                    (default: $FERRYHUB_SERVICE_CONNECTION_STRING)
               --ca                 PEM file of the CA that issued the hub's certificate (default: system trust)
               --hub-port           the hub's HTTPS port (default 443)
               --device, --module   the device (and module) to reach
               --stream             the stream name the device proxy maps to a target (default ssh)
-              --listen             local address for clients, one stream per connection (default 127.0.0.1:2222)
+              --listen             local address for clients (default 127.0.0.1:2222)
+              --no-tunnel          one device stream per connection, as with IoT Hub; by default connections
+                                   share one multiplexed, resumable tunnel session (ferryhub.tunnel.v1) when the
+                                   device proxy and the gateway speak it, and fall back to this otherwise
+              --tunnel-grace       how long a tunnel session waits for its dropped link to come back (default 30)
               --connect-timeout    how long the hub waits for the device to be online (default 0)
               --response-timeout   how long the hub waits for the device to answer (default 30, at most 60)
               --echo               measure a stream to the device's echo target and print JSON:
@@ -50,6 +56,8 @@ public final class ServiceProxyMain {
         Duration connectTimeout = Duration.ZERO;
         Duration responseTimeout = Duration.ofSeconds(30);
         boolean echo = false;
+        ServiceProxy.Mode mode = ServiceProxy.Mode.TUNNEL;
+        TunnelConfig tunnel = TunnelConfig.defaults();
         int pings = 100;
         long bytes = 10_000_000;
         ConnectionString service;
@@ -67,6 +75,8 @@ public final class ServiceProxyMain {
                     case "--connect-timeout" -> connectTimeout = seconds(args[i], value(args, ++i));
                     case "--response-timeout" -> responseTimeout = seconds(args[i], value(args, ++i));
                     case "--echo" -> echo = true;
+                    case "--no-tunnel" -> mode = ServiceProxy.Mode.STREAM_PER_CONNECTION;
+                    case "--tunnel-grace" -> tunnel = tunnel.withGrace(seconds(args[i], value(args, ++i)));
                     case "--pings" -> pings = (int) count(args[i], value(args, ++i));
                     case "--bytes" -> bytes = count(args[i], value(args, ++i));
                     case "-h", "--help" -> {
@@ -100,7 +110,7 @@ public final class ServiceProxyMain {
         URI hub = URI.create("https://" + service.hostName() + ":" + hubPort);
         ServiceProxy.Target target = new ServiceProxy.Target(device, module, stream, connectTimeout,
                 responseTimeout);
-        ServiceProxy proxy = new ServiceProxy(service, hub, tls, target, listen);
+        ServiceProxy proxy = new ServiceProxy(service, hub, tls, target, listen, mode, tunnel);
         if (echo) {
             int status = 0;
             try {

@@ -17,6 +17,8 @@ final class Bridge {
     /** Connections admitted for this stream so far (handshaking or connected): never more than two. */
     int ends = 1;
     Channel first;
+    /** The first end chose the tunnel sub-protocol; the second must have chosen the same. */
+    boolean tunnel;
     ScheduledFuture<?> handshakeTimer;
     RelaySession session;
 

@@ -31,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,8 +47,12 @@ import java.util.concurrent.TimeUnit;
 public final class StreamGateway {
     private static final Logger log = LoggerFactory.getLogger(StreamGateway.class);
 
-    /** Reserved for the multiplexed tunnel mode (many connections over one stream); not spoken yet. */
-    public static final String RESERVED_TUNNEL_SUBPROTOCOL = "ferryhub.tunnel.v1";
+    /**
+     * The multiplexed tunnel mode (many connections over one stream). The gateway only selects it for an end that
+     * offers it and pairs such an end only with another that did: the tunnel frames pass through unchanged, since
+     * the protocol is spoken end to end by the proxies.
+     */
+    public static final String TUNNEL_SUBPROTOCOL = "ferryhub.tunnel.v1";
 
     private final GatewayConfig config;
     private final Clock clock;
@@ -99,18 +104,15 @@ public final class StreamGateway {
             return;
         }
         String offered = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
-        if (offered != null && offered.contains(RESERVED_TUNNEL_SUBPROTOCOL)) {
-            refuse(ctx, HttpResponseStatus.BAD_REQUEST, "sub-protocol " + RESERVED_TUNNEL_SUBPROTOCOL
-                    + " (multiplexed tunnels) is not supported by this gateway", path, remote);
-            return;
-        }
+        boolean tunnel = offered != null && Arrays.stream(offered.split(",")).map(String::trim)
+                .anyMatch(TUNNEL_SUBPROTOCOL::equals);
         String refusal = admit(token);
         if (refusal != null) {
             refuse(ctx, refusal.startsWith("too many") ? HttpResponseStatus.TOO_MANY_REQUESTS
                     : HttpResponseStatus.CONFLICT, refusal, path, remote);
             return;
         }
-        handshake(ctx, request, token, path);
+        handshake(ctx, request, token, path, tunnel);
     }
 
     /** Reserves a place for this connection, or says why there is none. */
@@ -136,10 +138,12 @@ public final class StreamGateway {
         return null;
     }
 
-    private void handshake(ChannelHandlerContext ctx, FullHttpRequest request, StreamToken token, String path) {
+    private void handshake(ChannelHandlerContext ctx, FullHttpRequest request, StreamToken token, String path,
+                           boolean tunnel) {
         Channel ch = ctx.channel();
         WebSocketServerHandshakerFactory factory = new WebSocketServerHandshakerFactory(
-                "wss://" + request.headers().get(HttpHeaderNames.HOST, "gateway") + path, null,
+                "wss://" + request.headers().get(HttpHeaderNames.HOST, "gateway") + path,
+                tunnel ? TUNNEL_SUBPROTOCOL : null,
                 WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(config.maxFramePayload())
                         .allowExtensions(false).build());
         WebSocketServerHandshaker handshaker = factory.newHandshaker(request);
@@ -170,19 +174,21 @@ public final class StreamGateway {
                 ch.close();
                 return;
             }
-            pair(token, ch);
+            pair(token, ch, tunnel);
         });
     }
 
-    private void pair(StreamToken token, Channel ch) {
+    private void pair(StreamToken token, Channel ch, boolean tunnel) {
         Bridge bridge;
         Channel first;
+        boolean mismatch = false;
         synchronized (this) {
             bridge = bridges.get(token.streamId());
             if (bridge == null || bridge.state != Bridge.State.WAITING) {
                 first = null;
             } else if (bridge.first == null) {
                 bridge.first = ch;
+                bridge.tunnel = tunnel;
                 bridge.handshakeTimer = ch.eventLoop().schedule(() -> handshakeExpired(bridge),
                         config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 ch.closeFuture().addListener(f -> firstLeftEarly(bridge));
@@ -192,17 +198,25 @@ public final class StreamGateway {
                 first = bridge.first;
                 bridge.state = Bridge.State.RELAYING;
                 bridge.handshakeTimer.cancel(false);
+                mismatch = bridge.tunnel != tunnel;
             }
         }
         if (first == null) {
             closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "stream already ended");
             return;
         }
+        if (mismatch) {
+            // One end would read tunnel frames as raw bytes: refuse rather than corrupt.
+            ended(bridge, "only one end speaks " + TUNNEL_SUBPROTOCOL);
+            closeWebSocket(first, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
+            closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
+            return;
+        }
         RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
                 config.idleTimeout());
         bridge.session = session;
-        log.info("stream {} '{}' of {} open (initiated by {})", token.streamId(), token.streamName(),
-                bridge.identity(), token.initiator());
+        log.info("stream {} '{}' of {} open (initiated by {}){}", token.streamId(), token.streamName(),
+                bridge.identity(), token.initiator(), tunnel ? ", tunnel session" : "");
         session.closed().thenAccept(reason -> ended(bridge, reason));
     }
 

@@ -160,16 +160,18 @@ class StreamGatewayTest {
     }
 
     @Test
-    void neverEchoesASubProtocolAndRefusesTheReservedOne() throws Exception {
+    void echoesOnlyTheTunnelSubProtocol() throws Exception {
         StreamToken token = GatewayFixture.newStream("dev1");
         Upgrade answer = rawUpgradeStatus(token.sign(GatewayFixture.KEY), fixture.url(token).getPath(), "MQTT");
         assertEquals(101, answer.status);
         assertFalse(answer.text.toLowerCase().contains("sec-websocket-protocol"), answer.text);
 
         StreamToken other = GatewayFixture.newStream("dev1");
-        Upgrade reserved = rawUpgradeStatus(other.sign(GatewayFixture.KEY), fixture.url(other).getPath(),
-                StreamGateway.RESERVED_TUNNEL_SUBPROTOCOL);
-        assertEquals(400, reserved.status);
+        Upgrade tunnel = rawUpgradeStatus(other.sign(GatewayFixture.KEY), fixture.url(other).getPath(),
+                "MQTT, " + StreamGateway.TUNNEL_SUBPROTOCOL);
+        assertEquals(101, tunnel.status);
+        assertTrue(tunnel.text.toLowerCase().contains("sec-websocket-protocol: " + StreamGateway.TUNNEL_SUBPROTOCOL),
+                tunnel.text);
     }
 
     @Test

@@ -27,7 +27,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Opens one end of a device stream: a WebSocket to the stream URL the hub handed out, with
- * {@code Authorization: Bearer {token}} and no sub-protocol. The channel it yields holds (does not lose) what
+ * {@code Authorization: Bearer {token}} and (for IoT Hub's streams) no sub-protocol. The channel it yields holds (does not lose) what
  * arrives until it is joined to its local TCP connection with {@link io.ferryhub.common.relay.Relay}.
  */
 public final class StreamConnector {
@@ -46,6 +46,15 @@ public final class StreamConnector {
 
     /** Fails with an {@link IOException} naming the cause (refused connection, HTTP status of a refused upgrade). */
     public CompletableFuture<Channel> connect(URI url, String bearerToken) {
+        return connect(url, bearerToken, null, group);
+    }
+
+    /**
+     * Like {@link #connect(URI, String)}, offering a WebSocket sub-protocol (the gateway must select it, or the
+     * connection fails), on a chosen event loop.
+     */
+    public CompletableFuture<Channel> connect(URI url, String bearerToken, String subprotocol,
+                                              EventLoopGroup loop) {
         boolean secure = "wss".equalsIgnoreCase(url.getScheme());
         if (!secure && !"ws".equalsIgnoreCase(url.getScheme())) {
             return CompletableFuture.failedFuture(new IOException("not a WebSocket URL: " + url));
@@ -59,14 +68,14 @@ public final class StreamConnector {
         WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
                 .webSocketUri(url)
                 .version(WebSocketVersion.V13)
-                .subprotocol(null)
+                .subprotocol(subprotocol)
                 .customHeaders(new DefaultHttpHeaders().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + bearerToken))
                 .maxFramePayloadLength(MAX_FRAME)
                 .handshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS)
                 .dropPongFrames(true)
                 .handleCloseFrames(true)
                 .build();
-        new Bootstrap().group(group)
+        new Bootstrap().group(loop)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -93,6 +102,20 @@ public final class StreamConnector {
         return result;
     }
 
+    /** The gateway answered the upgrade with an HTTP status other than 101. */
+    public static final class UpgradeRefused extends IOException {
+        private final int status;
+
+        UpgradeRefused(int status, String message, Throwable cause) {
+            super(message, cause);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
     /** Completes the connect future with the handshake's outcome, then steps aside. */
     private static final class HandshakeOutcome extends ChannelInboundHandlerAdapter {
         private final CompletableFuture<Channel> result;
@@ -116,6 +139,12 @@ public final class StreamConnector {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof WebSocketClientHandshakeException refused && refused.response() != null) {
+                result.completeExceptionally(new UpgradeRefused(refused.response().status().code(),
+                        "the stream gateway refused the connection: " + refused.response().status(), cause));
+                ctx.close();
+                return;
+            }
             String reason = cause instanceof WebSocketClientHandshakeException refused
                     ? "the stream gateway refused the connection: " + refused.response().status()
                     : "stream connection failed: " + cause.getMessage();

@@ -38,7 +38,7 @@ public final class HoldingHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Hands the held messages over (in order) and forgets them. */
-    Queue<Object> drain() {
+    public Queue<Object> drain() {
         Queue<Object> out = new ArrayDeque<>(held);
         held.clear();
         heldBytes = 0;

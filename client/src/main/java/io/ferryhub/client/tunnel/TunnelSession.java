@@ -1,0 +1,652 @@
+package io.ferryhub.client.tunnel;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+
+/**
+ * One tunnel session: many local TCP connections carried as logical channels over one WebSocket (the link).
+ *
+ * <p>All state is confined to one event loop; callbacks from other threads hop onto it. Every frame but HELLO and
+ * ACK is numbered and kept in a {@link ReplayBuffer} until the peer acknowledges it, so when the link drops the
+ * session waits (for the grace period) for a new link and sends again exactly what the peer did not process.
+ * Each channel has its own credit window, so a bulk channel cannot take the memory or the turn of the others.
+ */
+public final class TunnelSession implements TunnelLink.Sink {
+    private static final Logger log = LoggerFactory.getLogger(TunnelSession.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Acknowledge after this many numbered frames or bytes, so the peer's replay buffer stays small. */
+    private static final int ACK_EVERY_FRAMES = 32;
+    private static final int ACK_EVERY_BYTES = 128 * 1024;
+
+    private static final WriteBufferWaterMark LINK_WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
+
+    public enum Role { INITIATOR, ACCEPTOR }
+
+    private final EventLoop loop;
+    private final TunnelConfig config;
+    private final Role role;
+    private final byte[] id;
+    private final String name;
+    /** Acceptor: connects a channel's target; the channel it yields must not be reading yet. */
+    private final BiFunction<String, EventLoop, CompletableFuture<Channel>> connector;
+    private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+    private final ReplayBuffer replay = new ReplayBuffer();
+    private final Map<Integer, TunnelChannel> channels = new HashMap<>();
+    private final CompletableFuture<String> ended = new CompletableFuture<>();
+    private volatile int channelCount;
+    private volatile Runnable onDetached = () -> { };
+
+    private Channel link;
+    private long sent;
+    private long received;
+    private long acknowledged;
+    private long bytesSinceAck;
+    private long lastLinkRead = System.nanoTime();
+    private int nextChannel = 1;
+    private boolean blocked;
+    private boolean ending;
+    private io.netty.util.concurrent.ScheduledFuture<?> graceTimer;
+    private io.netty.util.concurrent.ScheduledFuture<?> idleTimer;
+    private final io.netty.util.concurrent.ScheduledFuture<?> heartbeat;
+
+    TunnelSession(Role role, byte[] id, EventLoop loop, TunnelConfig config,
+                  BiFunction<String, EventLoop, CompletableFuture<Channel>> connector) {
+        this.role = role;
+        this.id = id.clone();
+        this.loop = loop;
+        this.config = config;
+        this.connector = connector;
+        this.name = "tunnel " + HexFormat.of().formatHex(id, 0, 4);
+        long beat = config.heartbeat().toMillis();
+        this.heartbeat = loop.scheduleAtFixedRate(this::beat, beat, beat, TimeUnit.MILLISECONDS);
+    }
+
+    static byte[] newId() {
+        byte[] id = new byte[16];
+        RANDOM.nextBytes(id);
+        return id;
+    }
+
+    byte[] id() {
+        return id.clone();
+    }
+
+    String idHex() {
+        return HexFormat.of().formatHex(id);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    /** Channels open now (any thread). */
+    public int channelCount() {
+        return channelCount;
+    }
+
+    /** Completes once, with the reason, when the session is over. */
+    public CompletableFuture<String> ended() {
+        return ended;
+    }
+
+    public boolean isEnded() {
+        return ended.isDone() || ending;
+    }
+
+    /** Called on the session's loop each time the link drops (the initiator reconnects from there). */
+    void onDetached(Runnable hook) {
+        this.onDetached = hook;
+    }
+
+    void execute(Runnable task) {
+        if (loop.inEventLoop()) {
+            task.run();
+        } else {
+            loop.execute(task);
+        }
+    }
+
+    /** Numbered frames processed so far; what a HELLO carries. Session loop only. */
+    long received() {
+        return received;
+    }
+
+    // ---- links ------------------------------------------------------------------------------------------------
+
+    /**
+     * Makes {@code ws} the session's link: the peer processed {@code peerReceived} of our numbered frames, so the
+     * rest are sent again, in order. The acceptor answers the initiator's HELLO first. Session loop only.
+     */
+    void attach(Channel ws, long peerReceived, boolean answerHello) {
+        if (ending) {
+            ws.close();
+            return;
+        }
+        if (peerReceived > sent) {
+            log.warn("{}: the peer claims {} frames, only {} were sent; ending", name, peerReceived, sent);
+            ws.close();
+            endNow("protocol error: bad resume point");
+            return;
+        }
+        boolean resumed = sent > 0 || received > 0;
+        if (link != null && link != ws) {
+            Channel old = link;
+            link = null;
+            old.close();
+        }
+        link = ws;
+        // Little queued on the link, so an interactive channel's frames wait behind little bulk data.
+        ws.config().setWriteBufferWaterMark(LINK_WATER_MARK);
+        lastLinkRead = System.nanoTime();
+        if (graceTimer != null) {
+            graceTimer.cancel(false);
+            graceTimer = null;
+        }
+        if (answerHello) {
+            ws.write(new BinaryWebSocketFrame(TunnelFrame.hello(alloc, 0, id, received)));
+        }
+        replay.acknowledge(peerReceived);
+        long[] resent = new long[2];
+        replay.forEach(frame -> {
+            resent[0]++;
+            resent[1] += frame.readableBytes();
+            ws.write(new BinaryWebSocketFrame(frame));
+        });
+        ws.flush();
+        if (resumed) {
+            log.info("{} resumed over {}: {} frames ({} bytes) sent again, {} channels", name, ws.remoteAddress(),
+                    resent[0], resent[1], channels.size());
+        } else {
+            log.info("{} open over {}", name, ws.remoteAddress());
+        }
+        resumeAll();
+        armIdleTimer();
+    }
+
+    /** Closes the link abruptly, as a network failure would; the session then waits to be resumed. */
+    void dropLink() {
+        if (link != null) {
+            link.close();
+        }
+    }
+
+    private void detached(Channel ws, String why) {
+        if (ws != link) {
+            return;
+        }
+        link = null;
+        if (ending) {
+            return;
+        }
+        log.info("{}: link to the gateway lost ({}); waiting up to {} s for it to be resumed", name, why,
+                config.grace().toSeconds());
+        graceTimer = loop.schedule(() -> endNow("not resumed within " + config.grace().toMillis() + " ms"),
+                config.grace().toMillis(), TimeUnit.MILLISECONDS);
+        onDetached.run();
+    }
+
+    @Override
+    public void frame(Channel ws, ByteBuf frame) {
+        execute(() -> onFrame(ws, frame));
+    }
+
+    @Override
+    public void closed(Channel ws) {
+        execute(() -> detached(ws, "closed"));
+    }
+
+    @Override
+    public void writable(Channel ws) {
+        execute(() -> {
+            if (ws == link && blocked) {
+                resumeAll();
+            }
+        });
+    }
+
+    private void beat() {
+        if (link == null) {
+            return;
+        }
+        if (System.nanoTime() - lastLinkRead > 3 * config.heartbeat().toNanos()) {
+            log.info("{}: link silent for {} heartbeats; dropping it", name, 3);
+            Channel dead = link;
+            dead.close();
+            detached(dead, "silent");
+            return;
+        }
+        sendAck();
+    }
+
+    private void sendAck() {
+        acknowledged = received;
+        bytesSinceAck = 0;
+        link.writeAndFlush(new BinaryWebSocketFrame(TunnelFrame.ack(alloc, received)), link.voidPromise());
+    }
+
+    // ---- sending ----------------------------------------------------------------------------------------------
+
+    /** Sends a frame (takes ownership); a numbered one is also kept until acknowledged. */
+    private void send(ByteBuf frame) {
+        if (TunnelFrame.sequenced(TunnelFrame.type(frame))) {
+            sent++;
+            replay.add(sent, frame);
+            if (link != null) {
+                link.writeAndFlush(new BinaryWebSocketFrame(frame.retainedDuplicate()), link.voidPromise());
+            }
+        } else if (link != null) {
+            link.writeAndFlush(new BinaryWebSocketFrame(frame), link.voidPromise());
+        } else {
+            frame.release();
+        }
+    }
+
+    private boolean canSend() {
+        return link != null && link.isWritable() && replay.bytes() < config.maxReplayBytes();
+    }
+
+    private void resumeAll() {
+        blocked = false;
+        for (TunnelChannel c : new ArrayList<>(channels.values())) {
+            pump(c);
+        }
+    }
+
+    /** Sends what the channel's credit and the link allow, then reads the local connection only if more fits. */
+    private void pump(TunnelChannel c) {
+        while (!c.pending.isEmpty() && c.open && c.credit > 0 && canSend()) {
+            ByteBuf head = c.pending.peekFirst();
+            int n = (int) Math.min(Math.min(head.readableBytes(), c.credit), TunnelFrame.MAX_DATA);
+            ByteBuf payload = head.readRetainedSlice(n);
+            if (!head.isReadable()) {
+                c.pending.pollFirst().release();
+            }
+            c.credit -= n;
+            c.bytesOut += n;
+            send(TunnelFrame.data(alloc, c.id, payload));
+        }
+        if (c.localClosed && !c.closeSent && (c.pending.isEmpty() || c.closeReceived)) {
+            c.closeSent = true;
+            send(TunnelFrame.withReason(alloc, TunnelFrame.CLOSE, c.id, "closed"));
+            forgetIfDone(c);
+        }
+        boolean sendable = canSend();
+        if (!sendable) {
+            blocked = true;
+        }
+        if (c.local != null && !c.localClosed) {
+            c.local.config().setAutoRead(c.open && c.pending.isEmpty() && c.credit > 0 && sendable);
+        }
+    }
+
+    // ---- channels ---------------------------------------------------------------------------------------------
+
+    /** Initiator: carries {@code local} (connected, not reading yet) to the device's target named {@code target}. */
+    public void openChannel(Channel local, String target) {
+        execute(() -> {
+            if (ending) {
+                local.close();
+                return;
+            }
+            if (channels.size() >= config.maxChannels()) {
+                log.warn("{}: refusing a connection from {}: {} channels open", name, local.remoteAddress(),
+                        channels.size());
+                local.close();
+                return;
+            }
+            TunnelChannel c = new TunnelChannel(nextChannel++, target);
+            c.local = local;
+            c.allowance = config.channelWindow();
+            register(c);
+            adopt(c);
+            send(TunnelFrame.open(alloc, c.id, config.channelWindow(), target));
+        });
+    }
+
+    private void register(TunnelChannel c) {
+        channels.put(c.id, c);
+        channelCount = channels.size();
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+            idleTimer = null;
+        }
+    }
+
+    private void forgetIfDone(TunnelChannel c) {
+        if (c.closeSent && c.closeReceived && channels.remove(c.id, c)) {
+            c.dropPending();
+            channelCount = channels.size();
+            log.debug("{}: channel {} to '{}' closed; {} bytes out, {} in", name, c.id, c.target, c.bytesOut,
+                    c.bytesIn);
+            armIdleTimer();
+        }
+    }
+
+    private void armIdleTimer() {
+        if (role != Role.INITIATOR || !channels.isEmpty() || config.sessionIdle().isZero() || idleTimer != null
+                || ending) {
+            return;
+        }
+        idleTimer = loop.schedule(() -> {
+            idleTimer = null;
+            if (channels.isEmpty()) {
+                end("idle for " + config.sessionIdle().toSeconds() + " s");
+            }
+        }, config.sessionIdle().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Reads the local connection into the session; its reads stay small, so a paused channel holds little. */
+    private void adopt(TunnelChannel c) {
+        Channel local = c.local;
+        local.config().setRecvByteBufAllocator(new AdaptiveRecvByteBufAllocator(512, 16 * 1024, 64 * 1024)
+                .maxMessagesPerRead(1));
+        if (!config.channelIdle().isZero()) {
+            local.pipeline().addLast("tunnel-idle", new IdleStateHandler(0, 0, config.channelIdle().toMillis(),
+                    TimeUnit.MILLISECONDS));
+        }
+        local.pipeline().addLast("tunnel-channel", new LocalHandler(c));
+        if (!local.isActive()) {
+            localClosed(c);
+        }
+    }
+
+    private void fromLocal(TunnelChannel c, ByteBuf data) {
+        if (c.closeReceived || c.localClosed || ending) {
+            data.release();
+            return;
+        }
+        c.pending.addLast(data);
+        pump(c);
+    }
+
+    private void localClosed(TunnelChannel c) {
+        if (c.localClosed) {
+            return;
+        }
+        c.localClosed = true;
+        if (!ending && channels.get(c.id) == c) {
+            pump(c);
+        }
+    }
+
+    private void closeLocal(TunnelChannel c) {
+        c.localClosed = true;
+        if (c.local != null) {
+            c.local.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    // ---- receiving --------------------------------------------------------------------------------------------
+
+    private void onFrame(Channel ws, ByteBuf frame) {
+        try {
+            if (ws != link || ending) {
+                return; // a replaced link: the new link's HELLO said what counts
+            }
+            lastLinkRead = System.nanoTime();
+            byte type = TunnelFrame.type(frame);
+            if (TunnelFrame.sequenced(type)) {
+                received++;
+                bytesSinceAck += frame.readableBytes();
+            }
+            dispatch(type, TunnelFrame.channel(frame), TunnelFrame.body(frame));
+            if (link != null && (received - acknowledged >= ACK_EVERY_FRAMES || bytesSinceAck >= ACK_EVERY_BYTES)) {
+                sendAck();
+            }
+        } catch (IndexOutOfBoundsException e) {
+            log.warn("{}: malformed frame {}; ending", name, TunnelFrame.describe(frame));
+            endNow("protocol error: malformed frame");
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void dispatch(byte type, int channelId, ByteBuf body) {
+        switch (type) {
+            case TunnelFrame.DATA -> onData(channelId, body);
+            case TunnelFrame.WINDOW -> {
+                TunnelChannel c = channels.get(channelId);
+                if (c != null) {
+                    c.credit += body.readUnsignedInt();
+                    pump(c);
+                }
+            }
+            case TunnelFrame.ACK -> {
+                replay.acknowledge(body.readLong());
+                if (blocked) {
+                    resumeAll();
+                }
+            }
+            case TunnelFrame.OPEN -> onOpen(channelId, body.readInt(), TunnelFrame.text(body));
+            case TunnelFrame.OPEN_OK -> {
+                TunnelChannel c = channels.get(channelId);
+                if (c != null && !c.open) {
+                    c.open = true;
+                    c.credit = body.readUnsignedInt();
+                    pump(c);
+                }
+            }
+            case TunnelFrame.OPEN_FAIL -> {
+                TunnelChannel c = channels.remove(channelId);
+                if (c != null) {
+                    channelCount = channels.size();
+                    log.info("{}: the device refused channel {} to '{}': {}", name, channelId, c.target,
+                            TunnelFrame.text(body));
+                    c.dropPending();
+                    closeLocal(c);
+                    armIdleTimer();
+                }
+            }
+            case TunnelFrame.CLOSE -> onClose(channelId);
+            case TunnelFrame.END -> {
+                String why = TunnelFrame.text(body);
+                log.info("{}: ended by the peer: {}", name, why);
+                endNow("ended by the peer: " + why);
+            }
+            case TunnelFrame.HELLO -> log.debug("{}: HELLO on an attached link ignored", name);
+            default -> log.debug("{}: frame type {} ignored", name, type);
+        }
+    }
+
+    private void onData(int channelId, ByteBuf body) {
+        TunnelChannel c = channels.get(channelId);
+        int n = body.readableBytes();
+        if (c == null || c.local == null || c.localClosed || c.closeReceived) {
+            return; // the channel is closing: its last bytes have nowhere to go
+        }
+        c.allowance -= n;
+        if (c.allowance < 0) {
+            log.warn("{}: channel {} sent beyond its window; closing it", name, channelId);
+            c.dropPending();
+            closeLocal(c);
+            pump(c);
+            return;
+        }
+        c.bytesIn += n;
+        c.local.writeAndFlush(body.retain()).addListener(f -> {
+            if (f.isSuccess()) {
+                execute(() -> consumed(c, n));
+            }
+        });
+    }
+
+    /** The local connection took {@code n} bytes: give the window back in batches, not per write. */
+    private void consumed(TunnelChannel c, int n) {
+        if (c.closeSent || c.closeReceived || ending) {
+            return;
+        }
+        c.consumed += n;
+        if (c.consumed >= config.channelWindow() / 4) {
+            c.allowance += c.consumed;
+            send(TunnelFrame.window(alloc, c.id, c.consumed));
+            c.consumed = 0;
+        }
+    }
+
+    private void onOpen(int channelId, int window, String target) {
+        if (role != Role.ACCEPTOR || channels.containsKey(channelId)) {
+            send(TunnelFrame.withReason(alloc, TunnelFrame.OPEN_FAIL, channelId, "unexpected OPEN"));
+            return;
+        }
+        if (channels.size() >= config.maxChannels()) {
+            send(TunnelFrame.withReason(alloc, TunnelFrame.OPEN_FAIL, channelId,
+                    "too many channels (" + config.maxChannels() + ")"));
+            return;
+        }
+        TunnelChannel c = new TunnelChannel(channelId, target);
+        c.credit = Integer.toUnsignedLong(window);
+        c.allowance = config.channelWindow();
+        register(c);
+        connector.apply(target, loop).whenComplete((local, failure) -> execute(() -> {
+            if (failure != null || ending || c.closeReceived) {
+                if (local != null) {
+                    local.close();
+                }
+                if (channels.remove(channelId, c)) {
+                    channelCount = channels.size();
+                }
+                if (!ending) {
+                    send(TunnelFrame.withReason(alloc, TunnelFrame.OPEN_FAIL, channelId,
+                            failure != null ? rootMessage(failure) : "closed before it opened"));
+                }
+                return;
+            }
+            c.local = local;
+            c.open = true;
+            adopt(c);
+            send(TunnelFrame.openOk(alloc, channelId, config.channelWindow()));
+            pump(c);
+        }));
+    }
+
+    private void onClose(int channelId) {
+        TunnelChannel c = channels.get(channelId);
+        if (c == null) {
+            return;
+        }
+        c.closeReceived = true;
+        if (c.local == null) {
+            return; // still connecting: OPEN_FAIL answers once the attempt is over
+        }
+        c.dropPending();
+        closeLocal(c);
+        if (!c.closeSent) {
+            c.closeSent = true;
+            send(TunnelFrame.withReason(alloc, TunnelFrame.CLOSE, c.id, "closed"));
+        }
+        forgetIfDone(c);
+    }
+
+    // ---- ending -----------------------------------------------------------------------------------------------
+
+    /** Ends the session: tells the peer, closes every channel (after the bytes already written). Any thread. */
+    public void end(String reason) {
+        execute(() -> {
+            if (ending) {
+                return;
+            }
+            send(TunnelFrame.withReason(alloc, TunnelFrame.END, 0, reason));
+            endNow(reason);
+        });
+    }
+
+    /** Ends the session without telling the peer (it is gone, or broke the protocol). Session loop only. */
+    void endNow(String reason) {
+        if (ended.isDone()) {
+            return;
+        }
+        ending = true;
+        heartbeat.cancel(false);
+        if (graceTimer != null) {
+            graceTimer.cancel(false);
+        }
+        if (idleTimer != null) {
+            idleTimer.cancel(false);
+        }
+        for (TunnelChannel c : channels.values()) {
+            c.dropPending();
+            closeLocal(c);
+        }
+        channels.clear();
+        channelCount = 0;
+        replay.clear();
+        if (link != null) {
+            link.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE))
+                    .addListener(ChannelFutureListener.CLOSE);
+            link = null;
+        }
+        log.info("{} ended: {}", name, reason);
+        ended.complete(reason);
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException)) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage());
+    }
+
+    /** The session's end of one local connection. */
+    private final class LocalHandler extends ChannelInboundHandlerAdapter {
+        private final TunnelChannel c;
+
+        LocalHandler(TunnelChannel c) {
+            this.c = c;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf data = (ByteBuf) msg;
+            execute(() -> fromLocal(c, data));
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            execute(() -> localClosed(c));
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                log.info("{}: channel {} idle for {} s; closing it", name, c.id, config.channelIdle().toSeconds());
+                ctx.close();
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("{}: channel {} failed", name, c.id, cause);
+            ctx.close();
+        }
+    }
+}
