@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The service proxy's one tunnel session to its device, opened on demand and shared by every local connection.
@@ -56,9 +57,19 @@ final class TunnelSessions {
                 ? current.join().channelCount() : 0;
     }
 
-    synchronized void close() {
-        if (current != null) {
-            current.thenAccept(s -> s.end("service proxy stopping"));
+    /** Ends the session, waiting (a little) until the device was told. */
+    void close() {
+        CompletableFuture<TunnelSession> last;
+        synchronized (this) {
+            last = current;
+        }
+        if (last == null || !last.isDone() || last.isCompletedExceptionally()) {
+            return;
+        }
+        try {
+            last.join().end("service proxy stopping").get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("the tunnel session did not close in time", e);
         }
     }
 

@@ -125,6 +125,12 @@ public final class TunnelAcceptor implements AutoCloseable {
 
     @Override
     public void close() {
-        List.copyOf(sessions.values()).forEach(s -> s.end("device proxy stopping"));
+        CompletableFuture<?>[] ends = List.copyOf(sessions.values()).stream()
+                .map(s -> s.end("device proxy stopping")).toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(ends).get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.debug("tunnel sessions did not all close in time", e);
+        }
     }
 }

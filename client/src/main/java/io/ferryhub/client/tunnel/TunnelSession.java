@@ -44,6 +44,8 @@ public final class TunnelSession implements TunnelLink.Sink {
 
     private static final WriteBufferWaterMark LINK_WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
 
+    private static final long CLOSE_HANDSHAKE_MILLIS = 2_000;
+
     public enum Role { INITIATOR, ACCEPTOR }
 
     private final EventLoop loop;
@@ -567,15 +569,25 @@ public final class TunnelSession implements TunnelLink.Sink {
 
     // ---- ending -----------------------------------------------------------------------------------------------
 
-    /** Ends the session: tells the peer, closes every channel (after the bytes already written). Any thread. */
-    public void end(String reason) {
+    /**
+     * Ends the session: tells the peer, closes every channel (after the bytes already written). Any thread. The
+     * future completes once the link is closed, so a caller that stops its event loops does not cut the END off.
+     */
+    public CompletableFuture<Void> end(String reason) {
+        CompletableFuture<Void> closed = new CompletableFuture<>();
         execute(() -> {
-            if (ending) {
-                return;
+            Channel last = link;
+            if (!ending) {
+                send(TunnelFrame.withReason(alloc, TunnelFrame.END, 0, reason));
+                endNow(reason);
             }
-            send(TunnelFrame.withReason(alloc, TunnelFrame.END, 0, reason));
-            endNow(reason);
+            if (last == null) {
+                closed.complete(null);
+            } else {
+                last.closeFuture().addListener(f -> closed.complete(null));
+            }
         });
+        return closed;
     }
 
     /** Ends the session without telling the peer (it is gone, or broke the protocol). Session loop only. */
@@ -599,9 +611,14 @@ public final class TunnelSession implements TunnelLink.Sink {
         channelCount = 0;
         replay.clear();
         if (link != null) {
-            link.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE))
-                    .addListener(ChannelFutureListener.CLOSE);
+            // The WebSocket closing handshake, not an abrupt close: closing a socket with unread data in it resets
+            // the connection, and the peer could lose the frames (END) still on their way to it.
+            Channel last = link;
             link = null;
+            last.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.NORMAL_CLOSURE));
+            last.eventLoop().schedule(() -> {
+                last.close();
+            }, CLOSE_HANDSHAKE_MILLIS, TimeUnit.MILLISECONDS);
         }
         log.info("{} ended: {}", name, reason);
         ended.complete(reason);
