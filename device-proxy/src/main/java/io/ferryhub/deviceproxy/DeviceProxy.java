@@ -81,7 +81,7 @@ public final class DeviceProxy implements AutoCloseable {
         if (this.echo != null) {
             this.targets.put("echo", this.echo.address());
         }
-        this.streams = new StreamConnector(group, streamTls);
+        this.streams = new StreamConnector(group, streamTls, endpoint.proxy());
         this.tunnels = new TunnelAcceptor(tunnel, MAX_TUNNEL_SESSIONS, this::connectChannel);
         this.hub = new DeviceMqttClient(device, endpoint, group, this::onStreamRequest);
     }

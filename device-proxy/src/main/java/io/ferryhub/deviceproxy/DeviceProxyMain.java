@@ -1,6 +1,8 @@
 package io.ferryhub.deviceproxy;
 
 import io.ferryhub.client.mqtt.HubEndpoint;
+import io.ferryhub.client.net.HttpConnectProxy;
+import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
 import io.netty.handler.ssl.SslContext;
@@ -15,12 +17,15 @@ import java.util.concurrent.CountDownLatch;
 public final class DeviceProxyMain {
     private static final String USAGE = """
             usage: device-proxy [--connection-string STRING] [--ca FILE] [--mqtt-port PORT]
-                                [--cert FILE --key FILE] --map NAME=HOST:PORT [--map ...] [--echo]
+                                [--cert FILE --key FILE] [--proxy URL] --map NAME=HOST:PORT [--map ...]
+                                [--echo]
               --connection-string  the device's connection string (default: $FERRYHUB_DEVICE_CONNECTION_STRING)
               --cert, --key        for an x509=true connection string: the device's certificate chain and
                                    PKCS#8 private key (PEM)
               --ca                 PEM file of the CA that issued the hub's certificate (default: system trust)
               --mqtt-port          the hub's MQTT port (default 8883)
+              --proxy              reach the hub through this HTTP proxy (CONNECT), e.g.
+                                   http://user:password@proxy.example:3128 (default: $FERRYHUB_HTTP_PROXY)
               --map                accept streams named NAME and connect them to HOST:PORT, e.g. ssh=localhost:22
               --echo               accept streams named 'echo' and send every byte back
             """;
@@ -31,6 +36,8 @@ public final class DeviceProxyMain {
     public static void main(String[] args) throws InterruptedException {
         String connectionString = System.getenv("FERRYHUB_DEVICE_CONNECTION_STRING");
         Path ca = null;
+        String proxyUrl = System.getenv("FERRYHUB_HTTP_PROXY");
+        HttpConnectProxy proxy;
         Path cert = null;
         Path key = null;
         int mqttPort = HubEndpoint.DEFAULT_MQTT_PORT;
@@ -58,6 +65,7 @@ public final class DeviceProxyMain {
                                 map.substring(eq + 1, colon), port(map.substring(colon + 1))));
                     }
                     case "--echo" -> echo = true;
+                    case "--proxy" -> proxyUrl = value(args, ++i);
                     case "-h", "--help" -> {
                         System.out.print(USAGE);
                         return;
@@ -73,6 +81,7 @@ public final class DeviceProxyMain {
                 throw new IllegalArgumentException("nothing to serve: give --map NAME=HOST:PORT and/or --echo");
             }
             device = ConnectionString.parse(connectionString);
+            proxy = proxyUrl == null || proxyUrl.isEmpty() ? null : HttpConnectProxy.parse(proxyUrl);
             tls = ClientTls.trusting(ca);
             if (device.isX509() != (cert != null && key != null)) {
                 throw new IllegalArgumentException(device.isX509()
@@ -86,14 +95,14 @@ public final class DeviceProxyMain {
             System.exit(2);
             return;
         }
-        DeviceProxy proxy = new DeviceProxy(device, new HubEndpoint(device.hostName(), mqttPort, mqttTls), targets,
-                echo, tls);
+        DeviceProxy deviceProxy = new DeviceProxy(device, new HubEndpoint(device.hostName(), mqttPort, mqttTls,
+                proxy), targets, echo, tls, TunnelConfig.defaults());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            proxy.close();
+            deviceProxy.close();
             stopped.countDown();
         }, "device-proxy-shutdown"));
-        proxy.start();
+        deviceProxy.start();
         stopped.await();
     }
 

@@ -1,6 +1,7 @@
 package io.ferryhub.client.mqtt;
 
 import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.client.net.HttpConnectProxy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -105,13 +106,17 @@ public final class DeviceMqttClient implements AutoCloseable {
         if (closed) {
             return;
         }
-        new Bootstrap().group(group)
+        Bootstrap bootstrap = new Bootstrap().group(group)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .handler(new ChannelInitializer<SocketChannel>() {
+                .option(ChannelOption.TCP_NODELAY, true);
+        HttpConnectProxy proxy = endpoint.proxy();
+        bootstrap.handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (proxy != null) {
+                            ch.pipeline().addLast("proxy", proxy.newHandler());
+                        }
                         ch.pipeline().addLast("tls", endpoint.tls().newHandler(ch.alloc(), endpoint.host(),
                                 endpoint.port()));
                         ch.pipeline().addLast("mqtt-decoder", new MqttDecoder(MAX_PACKET));
@@ -120,8 +125,8 @@ public final class DeviceMqttClient implements AutoCloseable {
                                 keepAlive.toMillis(), 0, TimeUnit.MILLISECONDS));
                         ch.pipeline().addLast("session", new Session());
                     }
-                })
-                .connect(endpoint.host(), endpoint.port())
+                });
+        HttpConnectProxy.connect(bootstrap, proxy, endpoint.host(), endpoint.port())
                 .addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
                         log.warn("cannot reach the hub at {}:{}: {}", endpoint.host(), endpoint.port(),

@@ -1,5 +1,6 @@
 package io.ferryhub.client.stream;
 
+import io.ferryhub.client.net.HttpConnectProxy;
 import io.ferryhub.common.relay.HoldingHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -37,11 +38,18 @@ public final class StreamConnector {
 
     private final EventLoopGroup group;
     private final SslContext tls;
+    private final HttpConnectProxy proxy;
 
     /** @param tls trusts the gateway's certificate; null only for {@code ws://} URLs */
     public StreamConnector(EventLoopGroup group, SslContext tls) {
+        this(group, tls, null);
+    }
+
+    /** @param proxy the HTTP proxy the connections go through; null for direct */
+    public StreamConnector(EventLoopGroup group, SslContext tls, HttpConnectProxy proxy) {
         this.group = group;
         this.tls = tls;
+        this.proxy = proxy;
     }
 
     /** Fails with an {@link IOException} naming the cause (refused connection, HTTP status of a refused upgrade). */
@@ -75,13 +83,16 @@ public final class StreamConnector {
                 .dropPongFrames(true)
                 .handleCloseFrames(true)
                 .build();
-        new Bootstrap().group(loop)
+        Bootstrap bootstrap = new Bootstrap().group(loop)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (proxy != null) {
+                            ch.pipeline().addLast("proxy", proxy.newHandler());
+                        }
                         if (secure) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), host, port));
                         }
@@ -91,8 +102,8 @@ public final class StreamConnector {
                         ch.pipeline().addLast("handshake-outcome", new HandshakeOutcome(result));
                         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
                     }
-                })
-                .connect(host, port)
+                });
+        HttpConnectProxy.connect(bootstrap, proxy, host, port)
                 .addListener((ChannelFutureListener) f -> {
                     if (!f.isSuccess()) {
                         result.completeExceptionally(new IOException("cannot connect to the stream gateway "
