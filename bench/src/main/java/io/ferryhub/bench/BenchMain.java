@@ -4,6 +4,7 @@ import io.ferryhub.bench.mqtt.IdleConnectionsBench;
 import io.ferryhub.bench.mqtt.MqttTelemetryBench;
 import io.ferryhub.bench.registry.RegistryBench;
 import io.ferryhub.bench.streams.StreamsBench;
+import io.ferryhub.bench.twins.TwinsBench;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +45,7 @@ public final class BenchMain {
             case "idle-connections" -> new IdleConnectionsBench(args, command, runDir, resultsDir).run();
             case "streams" -> new StreamsBench(args, command, runDir, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
-            case "twins" -> new io.ferryhub.bench.twins.TwinsBench(args, command, runDir, resultsDir).run();
+            case "twins" -> new TwinsBench(args, command, runDir, resultsDir).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark + "'");
         };
         if (!args.unknown().isEmpty()) {

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -54,7 +55,7 @@ public final class HubRestClient implements AutoCloseable {
     /** A call with headers of its own (e.g. the query's paging headers) besides authorization and content type. */
     public CompletableFuture<HttpResult> send(String method, String pathAndQuery, byte[] body,
                                               Map<String, String> extraHeaders, Duration timeout) {
-        Map<String, String> headers = new java.util.HashMap<>(extraHeaders);
+        Map<String, String> headers = new HashMap<>(extraHeaders);
         headers.put("Authorization", token());
         if (body != null) {
             headers.put("Content-Type", "application/json; charset=utf-8");

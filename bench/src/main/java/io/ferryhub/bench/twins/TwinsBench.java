@@ -24,17 +24,21 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /**
  * Twins, direct methods and queries (issue "twins, methods, query"): on one hub child process,
@@ -91,7 +95,7 @@ public final class TwinsBench {
             byte[] digest = MessageDigest.getInstance("SHA-256")
                     .digest(("bench-twin-key-" + i).getBytes(StandardCharsets.UTF_8));
             return Base64.getEncoder().encodeToString(digest);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -218,7 +222,7 @@ public final class TwinsBench {
     private static HttpResult query(HubRestClient rest, String query, int pageSize, String continuation)
             throws Exception {
         ObjectNode body = Json.object().put("query", query);
-        java.util.Map<String, String> headers = new java.util.HashMap<>();
+        Map<String, String> headers = new HashMap<>();
         headers.put("x-ms-max-item-count", Integer.toString(pageSize));
         if (continuation != null) {
             headers.put("x-ms-continuation", continuation);
@@ -308,7 +312,7 @@ public final class TwinsBench {
     }
 
     /** Keeps {@code concurrency} requests in flight for {@code seconds}; returns how many completed in that time. */
-    private long forDuration(LatencyRecorder latency, java.util.function.Supplier<CompletableFuture<HttpResult>> call)
+    private long forDuration(LatencyRecorder latency, Supplier<CompletableFuture<HttpResult>> call)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         AtomicLong completed = new AtomicLong();
@@ -320,7 +324,7 @@ public final class TwinsBench {
         return completed.get();
     }
 
-    private static void loop(java.util.function.Supplier<CompletableFuture<HttpResult>> call, LatencyRecorder latency,
+    private static void loop(Supplier<CompletableFuture<HttpResult>> call, LatencyRecorder latency,
                              AtomicLong completed, long deadline, Semaphore done) {
         if (System.nanoTime() >= deadline) {
             done.release();

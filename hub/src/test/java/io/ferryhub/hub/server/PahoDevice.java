@@ -12,6 +12,7 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -71,7 +72,7 @@ final class PahoDevice implements AutoCloseable {
 
     void subscribe(String... filters) throws Exception {
         int[] qos = new int[filters.length];
-        java.util.Arrays.fill(qos, 1);
+        Arrays.fill(qos, 1);
         client.subscribe(filters, qos);
     }
 

@@ -2,21 +2,24 @@ package io.ferryhub.hub.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import io.ferryhub.hub.storage.eventlog.EventData;
 import io.ferryhub.hub.storage.eventlog.EventReader;
 import io.ferryhub.hub.storage.eventlog.StartPosition;
 import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -211,8 +214,8 @@ class TwinTest {
     void concurrentPatchesReachTheDeviceInVersionOrder() throws Exception {
         try (PahoDevice device = PahoDevice.connect(hub, "racer")) {
             device.subscribe("$iothub/twin/PATCH/properties/desired/#");
-            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
-            List<java.util.concurrent.Future<RestClient.Reply>> replies = new ArrayList<>();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            List<Future<RestClient.Reply>> replies = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
                 int n = i;
                 replies.add(pool.submit(() -> rest.owner("PATCH", "/twins/racer",
@@ -260,7 +263,7 @@ class TwinTest {
         rest.owner("PUT", "/twins/evented", "{\"tags\":{\"b\":3}}");
         hub.twins().reportProperties("evented", null, Json.parse("{\"r\":4}"));
         List<StoredEvent> mine = new ArrayList<>();
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (mine.size() < 3 && System.nanoTime() < deadline) {
             mine.clear();
             try (EventReader reader = hub.twinChangeEvents().openReader(0, StartPosition.earliest())) {

@@ -61,13 +61,9 @@ public final class MethodRoutes {
         if (value == null || value.isNull()) {
             return null;
         }
-        if (!value.canConvertToInt() || !(value.isIntegralNumber() || value.isTextual())) {
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
             throw new HubException(HubErrorCode.ArgumentInvalid, field + " must be a whole number of seconds");
         }
-        try {
-            return value.isTextual() ? Integer.parseInt(value.textValue().trim()) : value.intValue();
-        } catch (NumberFormatException e) {
-            throw new HubException(HubErrorCode.ArgumentInvalid, field + " must be a whole number of seconds");
-        }
+        return value.intValue();
     }
 }

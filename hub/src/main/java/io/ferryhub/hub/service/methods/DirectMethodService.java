@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -131,7 +132,7 @@ public final class DirectMethodService {
     /** A device's answer; dropped when no call waits for it (late, unknown, or from another identity). */
     public void onResponse(String deviceId, String moduleId, String requestId, int status, JsonNode payload) {
         Pending call = pending.get(requestId);
-        if (call == null || !call.deviceId().equals(deviceId) || !java.util.Objects.equals(call.moduleId(), moduleId)
+        if (call == null || !call.deviceId().equals(deviceId) || !Objects.equals(call.moduleId(), moduleId)
                 || !pending.remove(requestId, call)) {
             log.info("method response {} from {} dropped: no call waits for it (timed out?)", requestId,
                     name(deviceId, moduleId));

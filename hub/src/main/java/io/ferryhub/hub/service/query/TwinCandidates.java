@@ -1,6 +1,7 @@
 package io.ferryhub.hub.service.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.service.query.QueryAst.Collection;
 import io.ferryhub.hub.service.registry.Device;
@@ -39,7 +40,7 @@ final class TwinCandidates {
                     if ((ref.moduleId() == null) != (from == Collection.DEVICES)) {
                         continue;
                     }
-                    Optional<JsonNode> twin = twins.find(ref.deviceId(), ref.moduleId()).map(t -> t);
+                    Optional<ObjectNode> twin = twins.find(ref.deviceId(), ref.moduleId());
                     if (twin.isPresent()) {
                         return new Candidate(ref, twin.get());
                     }

@@ -4,6 +4,7 @@ import io.ferryhub.hub.service.query.QueryAst.Collection;
 import io.ferryhub.hub.service.query.QueryAst.Path;
 
 import java.util.List;
+import java.util.Locale;
 
 /** How query paths map onto the twin document: an optional {@code devices.} / {@code devices.modules.} prefix. */
 final class TwinPaths {
@@ -34,6 +35,6 @@ final class TwinPaths {
 
     /** The index's name for a twin-owned path: lower-cased, as the evaluator's name matching is case-blind. */
     static String indexKey(List<String> relative) {
-        return String.join(".", relative).toLowerCase(java.util.Locale.ROOT);
+        return String.join(".", relative).toLowerCase(Locale.ROOT);
     }
 }

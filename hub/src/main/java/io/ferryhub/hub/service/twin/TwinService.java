@@ -22,8 +22,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Device and module twins with IoT Hub's rules. A twin exists exactly while its identity does: it is read from
@@ -295,13 +297,13 @@ public final class TwinService implements IdentityLifecycleListener {
     }
 
     /** The twin of an identity if it exists, for the query engine (no 404: a vanished identity just has none). */
-    public java.util.Optional<ObjectNode> find(String deviceId, String moduleId) {
-        java.util.Optional<Device> device = registry.findDevice(deviceId);
+    public Optional<ObjectNode> find(String deviceId, String moduleId) {
+        Optional<Device> device = registry.findDevice(deviceId);
         if (device.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         if (moduleId == null) {
-            return java.util.Optional.of(twinOf(device.get(), null));
+            return Optional.of(twinOf(device.get(), null));
         }
         return registry.findModule(deviceId, moduleId).map(m -> twinOf(device.get(), m));
     }
@@ -313,7 +315,7 @@ public final class TwinService implements IdentityLifecycleListener {
     }
 
     /** Every stored twin record in key order, e.g. to build an index at start-up. */
-    public void forEachStored(java.util.function.Consumer<TwinStore.StoredTwin> action) {
+    public void forEachStored(Consumer<TwinStore.StoredTwin> action) {
         String afterDevice = null;
         String afterModule = null;
         while (true) {
