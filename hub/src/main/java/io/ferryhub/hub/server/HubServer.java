@@ -239,13 +239,15 @@ public final class HubServer implements AutoCloseable {
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
         mqttTopicHandlers.add(new StreamTopicHandler(streams));
         twins = new TwinService(new KeyValueTwinStore(store), registry, clock);
-        new TwinRoutes(twins).register(router);
         twinChangeEvents = new SegmentedEventLog(dataDir.resolve("twin-change-events"),
                 SegmentedEventLog.Options.defaults().withPartitions(1).withFsync(config.eventLogFsync()));
         closeOnStop(twinChangeEvents);
         twins.addListener(new TwinChangeEventLog(twinChangeEvents, aliases.hostName()));
+        // the query index is built from the stored twins before any route can change one
+        QueryService queries = new QueryService(twins, registry);
+        new TwinRoutes(twins).register(router);
         mqttTopicHandlers.add(new TwinTopicHandler(twins, requestExecutor));
-        new QueryRoutes(new QueryService(twins, registry)).register(router);
+        new QueryRoutes(queries).register(router);
         DirectMethodService methods = new DirectMethodService(registry, connections, scheduler, requestExecutor);
         new MethodRoutes(methods).register(router);
         mqttTopicHandlers.add(new MethodTopicHandler(methods));

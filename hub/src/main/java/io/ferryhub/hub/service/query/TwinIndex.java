@@ -43,12 +43,12 @@ final class TwinIndex implements TwinChangeListener {
         if (old != null) {
             for (Posting p : old) {
                 Map<Object, Set<TwinRef>> values = postings.get(p.path());
-                Set<TwinRef> refs = values == null ? null : values.get(p.value());
-                if (refs != null) {
-                    refs.remove(ref);
-                    if (refs.isEmpty()) {
-                        values.remove(p.value(), refs);
-                    }
+                if (values != null) {
+                    // atomic per value, so a concurrent add never lands in a set that is being dropped
+                    values.computeIfPresent(p.value(), (v, refs) -> {
+                        refs.remove(ref);
+                        return refs.isEmpty() ? null : refs;
+                    });
                 }
             }
         }
@@ -60,8 +60,11 @@ final class TwinIndex implements TwinChangeListener {
         collect("properties.desired", twin.desired(), added);
         collect("properties.reported", twin.reported(), added);
         for (Posting p : added) {
-            postings.computeIfAbsent(p.path(), k -> new ConcurrentHashMap<>())
-                    .computeIfAbsent(p.value(), k -> ConcurrentHashMap.newKeySet()).add(ref);
+            postings.computeIfAbsent(p.path(), k -> new ConcurrentHashMap<>()).compute(p.value(), (v, refs) -> {
+                Set<TwinRef> set = refs != null ? refs : ConcurrentHashMap.newKeySet();
+                set.add(ref);
+                return set;
+            });
         }
         if (!added.isEmpty()) {
             byTwin.put(ref, added);
