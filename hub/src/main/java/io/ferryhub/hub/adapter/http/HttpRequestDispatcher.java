@@ -65,7 +65,10 @@ final class HttpRequestDispatcher extends SimpleChannelInboundHandler<FullHttpRe
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof IdleStateEvent) {
-            ctx.close();
+            // a connection whose caller still waits for an answer is not idle: the timeout fires again later
+            if (RestRouter.requestsInFlight(ctx.channel()) == 0) {
+                ctx.close();
+            }
         } else {
             super.userEventTriggered(ctx, event);
         }

@@ -21,7 +21,7 @@ public final class HttpsChannelInitializer extends ChannelInitializer<SocketChan
     public static final String IDLE = "idle";
     public static final String AGGREGATOR = "http-aggregator";
     public static final String DISPATCHER = "http-dispatcher";
-    /** Keep-alive connections nobody uses are closed after this long. */
+    /** Keep-alive connections nobody uses (no request in flight) are closed after this long. */
     private static final int IDLE_SECONDS = 300;
 
     private final SslContext sslContext;

@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -63,8 +66,21 @@ public final class RestRouter implements RestRoutes {
         routes.add(new Route(method, new RouteTemplate(pathTemplate), permission, handler));
     }
 
+    /**
+     * Requests of a connection that are being served: the idle timeout must not close a connection whose caller is
+     * waiting for a long answer (a direct method may take minutes).
+     */
+    private static final AttributeKey<AtomicInteger> IN_FLIGHT = AttributeKey.valueOf("rest-requests-in-flight");
+
+    static int requestsInFlight(Channel channel) {
+        AtomicInteger count = channel.attr(IN_FLIGHT).get();
+        return count == null ? 0 : count.get();
+    }
+
     /** Serves one request; takes ownership of (releases) it. Called on the event loop; returns at once. */
     void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
+        ctx.channel().attr(IN_FLIGHT).setIfAbsent(new AtomicInteger());
+        ctx.channel().attr(IN_FLIGHT).get().incrementAndGet();
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         RestRequest partial;
         Route route;
@@ -78,11 +94,11 @@ public final class RestRouter implements RestRoutes {
                     request.headers().copy(), ByteBufUtil.getBytes(request.content()), null,
                     remote(ctx.channel().remoteAddress()));
         } catch (HubException e) {
-            write(ctx, HubErrorResponse.of(e.errorCode(), e.getMessage()), keepAlive);
+            answer(ctx, HubErrorResponse.of(e.errorCode(), e.getMessage()), keepAlive);
             return;
         } catch (IllegalArgumentException e) {
             // malformed percent-escapes in the path or query, or an unusable method override
-            write(ctx, HubErrorResponse.of(HubErrorCode.IotHubFormatError, "Malformed request: " + e.getMessage()),
+            answer(ctx, HubErrorResponse.of(HubErrorCode.IotHubFormatError, "Malformed request: " + e.getMessage()),
                     keepAlive);
             return;
         } finally {
@@ -91,7 +107,7 @@ public final class RestRouter implements RestRoutes {
         try {
             executor.execute(() -> run(ctx, route, partial, keepAlive));
         } catch (RejectedExecutionException e) {
-            write(ctx, HubErrorResponse.of(HubErrorCode.ThrottlingException,
+            answer(ctx, HubErrorResponse.of(HubErrorCode.ThrottlingException,
                     "The hub is busy; retry the request later"), keepAlive);
         }
     }
@@ -142,7 +158,7 @@ public final class RestRouter implements RestRoutes {
             if (failure == null && response == null) {
                 failure = new IllegalStateException("route " + route.template() + " answered nothing");
             }
-            write(ctx, failure == null ? toHttp(response) : toError(route, partial, failure), keepAlive);
+            answer(ctx, failure == null ? toHttp(response) : toError(route, partial, failure), keepAlive);
         });
     }
 
@@ -165,6 +181,12 @@ public final class RestRouter implements RestRoutes {
         }
         log.error("{} {} failed in route {}", request.method(), request.path(), route.template(), cause);
         return HubErrorResponse.of(HubErrorCode.ServerError, "Internal server error");
+    }
+
+    /** Writes the answer to a dispatched request. */
+    private static void answer(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
+        ctx.channel().attr(IN_FLIGHT).get().decrementAndGet();
+        write(ctx, response, keepAlive);
     }
 
     static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
