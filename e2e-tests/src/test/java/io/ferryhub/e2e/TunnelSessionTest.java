@@ -1,5 +1,6 @@
 package io.ferryhub.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.client.mqtt.HubEndpoint;
 import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.common.json.Json;
@@ -32,6 +33,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -230,6 +232,45 @@ class TunnelSessionTest {
             pool.shutdownNow();
         }
         assertEquals(1, device.tunnelSessions());
+    }
+
+    @Test
+    void auditEventsOfSessionsReachTheEventStream() throws Exception {
+        try (ServiceProxy audited = serviceProxy("echo")) {
+            echoIntact(audited.localAddress().getPort(), 100_000, 11, null);
+        }
+        // The service proxy ended its session: the gateway reports the stream's end with its bytes.
+        Proxies.await(() -> auditEvents("streamClosed").stream().anyMatch(e -> e.path("bytesFirstToSecond")
+                .asLong() + e.path("bytesSecondToFirst").asLong() >= 200_000), "no streamClosed audit event",
+                Duration.ofSeconds(20));
+        JsonNode opened = auditEvents("streamOpened").get(0);
+        assertEquals("tunnel", opened.path("mode").asText());
+        assertEquals("service", opened.path("initiator").asText());
+        assertEquals("ferryhub.tunnel.v1", opened.path("streamName").asText());
+        System.out.println("tunnel: audit event from the event stream: " + auditEvents("streamClosed").get(0));
+    }
+
+    /** The bodies of the hub's stream audit events about the test device, from every partition. */
+    private static List<JsonNode> auditEvents(String opType) {
+        try {
+            List<JsonNode> found = new ArrayList<>();
+            JsonNode partitions = Json.parse(hub.owner("GET", "/messages/events/partitions", null, Map.of()).body());
+            for (JsonNode partition : partitions) {
+                JsonNode read = Json.parse(hub.owner("GET", "/messages/events/partitions/"
+                        + partition.path("partitionId").asText() + "?from=earliest&max=1000&waitSeconds=0&"
+                        + StreamTestHub.API.substring(1), null, Map.of()).body());
+                for (JsonNode event : read.path("events")) {
+                    if ("deviceStreamEvents".equals(event.at("/systemProperties/iothub-message-source").asText())
+                            && opType.equals(event.at("/properties/opType").asText())
+                            && "tunnel-device".equals(event.at("/properties/deviceId").asText())) {
+                        found.add(Json.parse(Base64.getDecoder().decode(event.path("body").asText())));
+                    }
+                }
+            }
+            return found;
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
     }
 
     // ---- helpers ----

@@ -1,6 +1,7 @@
 package io.ferryhub.serviceproxy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
@@ -12,8 +13,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
-import io.ferryhub.client.tunnel.TunnelConfig;
-
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The streaming gateway: accepts the two WebSocket ends of each stream at {@code /bridges/...}, checks their bearer
@@ -60,10 +61,16 @@ public final class StreamGateway {
     private final Map<String, Bridge> bridges = new HashMap<>();
     private final Map<String, Integer> openPerIdentity = new HashMap<>();
     private int open;
+    private volatile Consumer<StreamAuditEvent> audit = e -> { };
 
     public StreamGateway(GatewayConfig config, Clock clock) {
         this.config = config;
         this.clock = clock;
+    }
+
+    /** Receives an event when each stream is joined and when it ends (called on an event loop: must not block). */
+    public void onAudit(Consumer<StreamAuditEvent> listener) {
+        this.audit = listener;
     }
 
     public boolean matches(String path) {
@@ -217,7 +224,21 @@ public final class StreamGateway {
         bridge.session = session;
         log.info("stream {} '{}' of {} open (initiated by {}){}", token.streamId(), token.streamName(),
                 bridge.identity(), token.initiator(), tunnel ? ", tunnel session" : "");
+        report(bridge, StreamAuditEvent.Kind.streamOpened, null);
         session.closed().thenAccept(reason -> ended(bridge, reason));
+    }
+
+    private void report(Bridge bridge, StreamAuditEvent.Kind kind, String reason) {
+        RelaySession s = bridge.session;
+        StreamToken t = bridge.token;
+        try {
+            audit.accept(new StreamAuditEvent(kind, t.streamId(), t.hubName(), t.deviceId(), t.moduleId(),
+                    t.streamName(), t.initiator(), bridge.tunnel, bridge.opened,
+                    kind == StreamAuditEvent.Kind.streamClosed ? Instant.now() : null, reason,
+                    s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA()));
+        } catch (RuntimeException e) {
+            log.warn("stream {}: audit listener failed", t.streamId(), e);
+        }
     }
 
     private void handshakeExpired(Bridge bridge) {
@@ -256,6 +277,9 @@ public final class StreamGateway {
                 bridge.token.initiator(), reason,
                 s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA(),
                 Duration.between(bridge.opened, Instant.now()).toMillis());
+        if (bridge.session != null) {
+            report(bridge, StreamAuditEvent.Kind.streamClosed, reason);
+        }
         forgetAtExpiry(bridge);
     }
 

@@ -56,6 +56,7 @@ import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
+import io.ferryhub.hub.service.streams.StreamAuditLog;
 import io.ferryhub.hub.service.streams.StreamService;
 import io.ferryhub.hub.storage.embedded.JournalStore;
 import io.ferryhub.hub.storage.registry.KeyValueCaCertificateStore;
@@ -234,6 +235,7 @@ public final class HubServer implements AutoCloseable {
         new CloudToDeviceRoutes(cloudToDevice).register(router);
         RegistryRoutes.register(router, registry, deviceId -> cloudToDevice.queueDepth(deviceId).join());
         TelemetryService telemetry = new TelemetryService(eventLog);
+        gateway.onAudit(new StreamAuditLog(eventLog, telemetry::partitionFor));
         mqttTopicHandlers.add(new TelemetryTopicHandler(telemetry));
         new DeviceMessagingRoutes(deviceAuthenticator, telemetry, cloudToDevice).register(router);
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
