@@ -1,5 +1,6 @@
 package io.ferryhub.cli;
 
+import io.ferryhub.gateway.BandwidthCaps;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.server.HubStartException;
@@ -21,10 +22,13 @@ final class StartCommand {
                          [--max-streams-per-device N] [--max-streams N]   (defaults 100 and 10000)
                          [--stream-gateway-url wss://HOST:PORT]   (a stand-alone streaming gateway)
                          [--stream-handshake-timeout SECONDS] [--stream-idle-timeout SECONDS]   (60, 1800; 0 = never)
+                         [--stream-bandwidth B/S] [--device-stream-bandwidth B/S] [--hub-stream-bandwidth B/S]
+                                        (bytes per second and direction: each stream, a device's, all; 0 = no cap)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
-            "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout");
+            "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout", "stream-bandwidth",
+            "device-stream-bandwidth", "hub-stream-bandwidth");
 
     private StartCommand() {
     }
@@ -58,11 +62,20 @@ final class StartCommand {
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
+        int perStream = args.intOption("stream-bandwidth", 0);
+        int perDevice = args.intOption("device-stream-bandwidth", 0);
+        int perHub = args.intOption("hub-stream-bandwidth", 0);
+        if (perStream < 0 || perDevice < 0 || perHub < 0) {
+            throw CliException.usage("bandwidth caps cannot be negative");
+        }
         HubServer hub;
         try {
             hub = HubServer.start(config);
         } catch (HubStartException e) {
             throw new CliException(e.getMessage());
+        }
+        if (perStream > 0 || perDevice > 0 || perHub > 0) {
+            hub.streamGateway().bandwidthCaps(new BandwidthCaps(perStream, perDevice, perHub, hub.scheduler()));
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -62,6 +62,7 @@ public final class StreamGateway {
     private final Map<String, Integer> openPerIdentity = new HashMap<>();
     private int open;
     private volatile Consumer<StreamAuditEvent> audit = e -> { };
+    private volatile BandwidthCaps caps = BandwidthCaps.none();
 
     public StreamGateway(GatewayConfig config, Clock clock) {
         this.config = config;
@@ -71,6 +72,11 @@ public final class StreamGateway {
     /** Receives an event when each stream is joined and when it ends (called on an event loop: must not block). */
     public void onAudit(Consumer<StreamAuditEvent> listener) {
         this.audit = listener;
+    }
+
+    /** Caps the bandwidth of the streams joined from now on. */
+    public void bandwidthCaps(BandwidthCaps caps) {
+        this.caps = caps;
     }
 
     public boolean matches(String path) {
@@ -219,6 +225,7 @@ public final class StreamGateway {
             closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
             return;
         }
+        caps.apply(bridge.identity(), first, ch);
         RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
                 config.idleTimeout());
         bridge.session = session;

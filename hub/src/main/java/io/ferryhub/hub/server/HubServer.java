@@ -134,6 +134,7 @@ public final class HubServer implements AutoCloseable {
     private RegistryService registry;
     private DeviceConnections connections;
     private StreamService streams;
+    private StreamGateway streamGateway;
     private DeviceAuthenticator deviceAuthenticator;
     private ServiceAuthenticator serviceAuthenticator;
     private RestRouter router;
@@ -215,6 +216,7 @@ public final class HubServer implements AutoCloseable {
                 dataDir.resolve(STREAM_TOKEN_KEY_FILE))).withLimits(config.maxStreamsPerDevice(), config.maxStreams())
                 .withHandshakeTimeout(config.streamHandshakeTimeout()).withIdleTimeout(config.streamIdleTimeout());
         StreamGateway gateway = new StreamGateway(gatewayConfig, clock);
+        streamGateway = gateway;
         addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));
         String streamGatewayUrl = config.streamGatewayUrl() != null ? config.streamGatewayUrl()
                 : "wss://" + aliases.hostName() + ":" + httpsPort;
@@ -420,6 +422,11 @@ public final class HubServer implements AutoCloseable {
     }
 
     /** Device streams: device transports hand stream answers to it. */
+    /** The embedded streaming gateway (e.g. to cap its bandwidth). */
+    public StreamGateway streamGateway() {
+        return streamGateway;
+    }
+
     public StreamService streams() {
         return streams;
     }

@@ -1,0 +1,76 @@
+package io.ferryhub.e2e;
+
+import io.ferryhub.client.tunnel.TunnelConfig;
+import io.ferryhub.gateway.BandwidthCaps;
+import io.ferryhub.serviceproxy.ServiceProxy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * A hub whose gateway caps each stream at 4 MB/s: a tunnel session's echoed transfer completes intact, paced by
+ * the cap (the rate is printed, not asserted).
+ */
+class StreamBandwidthCapTest {
+    private static final long CAP = 4_000_000;
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aCappedStreamDeliversEverythingAtTheCap() throws Exception {
+        try (StreamTestHub hub = new StreamTestHub(dataDir)) {
+            hub.hub.streamGateway().bandwidthCaps(new BandwidthCaps(CAP, 0, 0, hub.hub.scheduler()));
+            try (Proxies proxies = new Proxies(hub, "capped-device", "echo", Map.of(), true);
+                 ServiceProxy tunnel = new ServiceProxy(hub.policy("service"),
+                         URI.create("https://" + hub.host() + ":" + hub.httpsPort()), hub.nettyTls(),
+                         new ServiceProxy.Target("capped-device", null, "echo", Duration.ZERO, Duration.ofSeconds(30)),
+                         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ServiceProxy.Mode.TUNNEL,
+                         TunnelConfig.defaults());
+                 Socket s = new Socket(InetAddress.getLoopbackAddress(), tunnel.localAddress().getPort())) {
+                byte[] data = new byte[12_000_000];
+                new Random(8).nextBytes(data);
+                long t0 = System.nanoTime();
+                CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> read(s, data.length));
+                s.getOutputStream().write(data);
+                byte[] got = back.get(60, TimeUnit.SECONDS);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                assertArrayEquals(sha.digest(data), MessageDigest.getInstance("SHA-256").digest(got));
+                System.out.printf("bandwidth cap: %d bytes echoed through a stream capped at %d B/s per direction "
+                        + "in %.2f s: %.2f MB/s%n", data.length, CAP, seconds, data.length / seconds / 1e6);
+            }
+        }
+    }
+
+    private static byte[] read(Socket s, int size) {
+        try {
+            byte[] got = new byte[size];
+            InputStream in = s.getInputStream();
+            for (int off = 0; off < size; ) {
+                int n = in.read(got, off, size - off);
+                if (n < 0) {
+                    throw new IllegalStateException("closed after " + off + " bytes");
+                }
+                off += n;
+            }
+            return got;
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
