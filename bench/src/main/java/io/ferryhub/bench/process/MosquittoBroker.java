@@ -1,5 +1,6 @@
 package io.ferryhub.bench.process;
 
+import io.ferryhub.bench.tls.BenchClientTls;
 import io.ferryhub.bench.tls.BenchPki;
 
 import java.io.IOException;
@@ -46,6 +47,8 @@ public final class MosquittoBroker implements AutoCloseable {
                 "certfile " + pki.serverCertificate().toAbsolutePath(),
                 "keyfile " + pki.serverKey().toAbsolutePath(),
                 "tls_version tlsv1.3",
+                // the suite the hub (JDK TLS) picks; clients on BoringSSL cannot restrict TLS 1.3 suites themselves
+                "ciphers_tls1.3 " + BenchClientTls.CIPHER_SUITE,
                 "require_certificate false",
                 ""));
         ChildProcess process = ChildProcess.start("mosquitto", List.of("mosquitto", "-c", config.toString()), dir,
