@@ -10,8 +10,10 @@ import java.util.regex.Pattern;
 
 /**
  * The two ends of a device stream as a user runs them, each in its own JVM from the hub's build: device-proxy with
- * the device's connection string and one mapped target, service-proxy with a service connection string listening on
- * a local port. Connection strings are passed in the environment, not on the command line.
+ * the device's connection string and one mapped target, and two service-proxies with a service connection string,
+ * each listening on a local port: one with {@code --no-tunnel} (one device stream per connection, IoT Hub's
+ * protocol) and one in its default mode (connections multiplexed over one tunnel session). Connection strings are
+ * passed in the environment, not on the command line.
  */
 public final class StreamProxies implements AutoCloseable {
     private static final Pattern DEVICE_CONNECTED = Pattern.compile("connected to .*waiting for stream requests");
@@ -19,11 +21,16 @@ public final class StreamProxies implements AutoCloseable {
     private final ChildProcess deviceProxy;
     private final ChildProcess serviceProxy;
     private final int listenPort;
+    private final ChildProcess tunnelServiceProxy;
+    private final int tunnelListenPort;
 
-    private StreamProxies(ChildProcess deviceProxy, ChildProcess serviceProxy, int listenPort) {
+    private StreamProxies(ChildProcess deviceProxy, ChildProcess serviceProxy, int listenPort,
+                          ChildProcess tunnelServiceProxy, int tunnelListenPort) {
         this.deviceProxy = deviceProxy;
         this.serviceProxy = serviceProxy;
         this.listenPort = listenPort;
+        this.tunnelServiceProxy = tunnelServiceProxy;
+        this.tunnelListenPort = tunnelListenPort;
     }
 
     /**
@@ -44,31 +51,42 @@ public final class StreamProxies implements AutoCloseable {
         ChildProcess deviceProxy = ChildProcess.start("device-proxy", device,
                 Map.of("FERRYHUB_DEVICE_CONNECTION_STRING", deviceConnectionString), dir,
                 dir.resolve("device-proxy.log"));
-        ChildProcess serviceProxy = null;
+        List<ChildProcess> started = new ArrayList<>(List.of(deviceProxy));
         try {
             deviceProxy.awaitLogLine(DEVICE_CONNECTED, Duration.ofSeconds(30));
             int listen = ChildProcess.freePort();
-            List<String> service = new ArrayList<>(List.of(java));
-            service.addAll(jvmOptions);
-            service.addAll(List.of("-cp", classPath, "io.ferryhub.serviceproxy.ServiceProxyMain",
-                    "--ca", hub.caCertificate().toString(),
-                    "--hub-port", Integer.toString(hub.httpsPort()),
-                    "--device", deviceIdOf(deviceConnectionString),
-                    "--stream", streamName,
-                    "--listen", "127.0.0.1:" + listen,
-                    "--connect-timeout", "10"));
-            serviceProxy = ChildProcess.start("service-proxy", service,
-                    Map.of("FERRYHUB_SERVICE_CONNECTION_STRING", serviceConnectionString), dir,
-                    dir.resolve("service-proxy.log"));
-            serviceProxy.awaitPort(listen, Duration.ofSeconds(30));
-            return new StreamProxies(deviceProxy, serviceProxy, listen);
+            started.add(startServiceProxy("service-proxy", dir, java, classPath, jvmOptions, hub,
+                    deviceConnectionString, serviceConnectionString, streamName, listen, false));
+            int tunnelListen = ChildProcess.freePort();
+            started.add(startServiceProxy("service-proxy-tunnel", dir, java, classPath, jvmOptions, hub,
+                    deviceConnectionString, serviceConnectionString, streamName, tunnelListen, true));
+            started.get(1).awaitPort(listen, Duration.ofSeconds(30));
+            started.get(2).awaitPort(tunnelListen, Duration.ofSeconds(30));
+            return new StreamProxies(deviceProxy, started.get(1), listen, started.get(2), tunnelListen);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            if (serviceProxy != null) {
-                serviceProxy.close();
-            }
-            deviceProxy.close();
+            started.forEach(ChildProcess::close);
             throw e;
         }
+    }
+
+    private static ChildProcess startServiceProxy(String name, Path dir, String java, String classPath,
+                                                  List<String> jvmOptions, HubProcess hub,
+                                                  String deviceConnectionString, String serviceConnectionString,
+                                                  String streamName, int listen, boolean tunnel) throws IOException {
+        List<String> service = new ArrayList<>(List.of(java));
+        service.addAll(jvmOptions);
+        service.addAll(List.of("-cp", classPath, "io.ferryhub.serviceproxy.ServiceProxyMain",
+                "--ca", hub.caCertificate().toString(),
+                "--hub-port", Integer.toString(hub.httpsPort()),
+                "--device", deviceIdOf(deviceConnectionString),
+                "--stream", streamName,
+                "--listen", "127.0.0.1:" + listen,
+                "--connect-timeout", "10"));
+        if (!tunnel) {
+            service.add("--no-tunnel");
+        }
+        return ChildProcess.start(name, service, Map.of("FERRYHUB_SERVICE_CONNECTION_STRING",
+                serviceConnectionString), dir, dir.resolve(name + ".log"));
     }
 
     private static String deviceIdOf(String connectionString) {
@@ -80,9 +98,18 @@ public final class StreamProxies implements AutoCloseable {
         throw new IllegalArgumentException("no DeviceId in the device connection string");
     }
 
-    /** Where clients connect: the service proxy's local port; each connection gets its own stream. */
+    /** Where clients connect for one device stream per connection. */
     public int listenPort() {
         return listenPort;
+    }
+
+    /** Where clients connect for channels of one multiplexed tunnel session. */
+    public int tunnelListenPort() {
+        return tunnelListenPort;
+    }
+
+    public ChildProcess tunnelServiceProxy() {
+        return tunnelServiceProxy;
     }
 
     public ChildProcess deviceProxy() {
@@ -95,6 +122,7 @@ public final class StreamProxies implements AutoCloseable {
 
     @Override
     public void close() {
+        tunnelServiceProxy.close();
         serviceProxy.close();
         deviceProxy.close();
     }

@@ -69,7 +69,7 @@ public final class StreamsBench {
         this.concurrentStreams = args.intValue("concurrent-streams", 1000);
         this.concurrentSeconds = args.intValue("concurrent-seconds", 15);
         this.concurrentWindow = args.intValue("concurrent-window-bytes", 32 * 1024);
-        this.paths = List.of(args.string("paths", "direct,stunnel,hub").split(","));
+        this.paths = List.of(args.string("paths", "direct,stunnel,hub,hub-tunnel").split(","));
         String jvm = args.string("proxy-jvm", "");
         this.proxyJvm = jvm.isBlank() ? List.of() : Arrays.asList(jvm.trim().split("\\s+"));
         this.runDir = runDir;
@@ -99,16 +99,20 @@ public final class StreamsBench {
                          BenchClientTls.CIPHER_SUITE)) {
                 PathProbes probes = new PathProbes(group);
                 List<ChildProcess> hubPath = List.of(hub.process(), proxies.serviceProxy(), proxies.deviceProxy());
+                List<ChildProcess> tunnelPath = List.of(hub.process(), proxies.tunnelServiceProxy(),
+                        proxies.deviceProxy());
                 for (String name : paths) {
                     StreamPath path = switch (name.trim()) {
                         case "direct" -> new StreamPath("direct", loopback(target.port()));
                         case "stunnel" -> new StreamPath("stunnel", loopback(stunnel.entryPort()));
                         case "hub" -> new StreamPath("hub", loopback(proxies.listenPort()));
+                        case "hub-tunnel" -> new StreamPath("hub-tunnel", loopback(proxies.tunnelListenPort()));
                         default -> throw new IllegalArgumentException("unknown path '" + name
-                                + "': use direct, stunnel, hub");
+                                + "': use direct, stunnel, hub, hub-tunnel");
                     };
                     List<ChildProcess> processes = switch (path.name()) {
                         case "hub" -> hubPath;
+                        case "hub-tunnel" -> tunnelPath;
                         case "stunnel" -> List.of(stunnel.process());
                         default -> List.of();
                     };
@@ -126,6 +130,9 @@ public final class StreamsBench {
                 + "clients; the hub, both proxies and stunnel are separate processes; all share the machine's cores.");
         report.note("The stunnel chain has the hub path's topology: client -> plain-to-TLS -> TLS relay -> "
                 + "TLS-to-plain -> target; its relay re-encrypts through a plain loopback hop between two services.");
+        report.note("'hub' is one device stream per connection (service-proxy --no-tunnel, IoT Hub's protocol, what "
+                + "the targets are about); 'hub-tunnel' is service-proxy's default, every connection a channel of "
+                + "one multiplexed tunnel session over one WebSocket, so its set-up is a channel open, not a stream.");
         report.note("Set-up time through the hub: TCP connect to service-proxy until the first byte comes back "
                 + "from the target: POST /twins/{id}/streams/{name}, the device's answer over MQTT, both TLS "
                 + "WebSocket connections to the gateway, and the device-proxy's connection to the target.");
@@ -260,6 +267,13 @@ public final class StreamsBench {
     }
 
     private void addRatios() {
+        ObjectNode tunnel = report.result("hub-tunnel");
+        ObjectNode stunnelResult = report.result("stunnel");
+        if (tunnel.has("singleStreamMiBPerSecond") && stunnelResult.has("singleStreamMiBPerSecond")) {
+            report.ratio("throughput hub-tunnel/stunnel", tunnel.path("singleStreamMiBPerSecond").asDouble()
+                    / stunnelResult.path("singleStreamMiBPerSecond").asDouble(),
+                    "single-connection throughput through a tunnel session over the stunnel chain's");
+        }
         ObjectNode direct = report.result("direct");
         ObjectNode stunnel = report.result("stunnel");
         ObjectNode hub = report.result("hub");
