@@ -22,14 +22,16 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDomainSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.InetSocketAddress;
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -49,7 +51,7 @@ public final class DeviceProxy implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DeviceProxy.class);
     private static final int TARGET_CONNECT_TIMEOUT_MILLIS = 5_000;
 
-    private final Map<String, InetSocketAddress> targets;
+    private final Map<String, SocketAddress> targets;
     private final EventLoopGroup group;
     private final DeviceMqttClient hub;
     private final StreamConnector streams;
@@ -58,11 +60,11 @@ public final class DeviceProxy implements AutoCloseable {
     private final TunnelAcceptor tunnels;
 
     /**
-     * @param targets   stream name to local address
+     * @param targets   stream name to local address: host and port, or a Unix domain socket
      * @param echo      also answer the stream name {@code echo} by echoing every byte back
      * @param streamTls trusts the streaming gateway's certificate (usually the hub's CA)
      */
-    public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, InetSocketAddress> targets,
+    public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, ? extends SocketAddress> targets,
                        boolean echo, SslContext streamTls) {
         this(device, endpoint, targets, echo, streamTls, TunnelConfig.defaults());
     }
@@ -72,7 +74,7 @@ public final class DeviceProxy implements AutoCloseable {
      *               {@value TunnelFrame#SUBPROTOCOL}: each channel of such a session is connected to the target
      *               mapped to the name it asks for, as a stream of that name would be
      */
-    public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, InetSocketAddress> targets,
+    public DeviceProxy(ConnectionString device, HubEndpoint endpoint, Map<String, ? extends SocketAddress> targets,
                        boolean echo, SslContext streamTls, TunnelConfig tunnel) {
         this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("device-proxy"),
                 NioIoHandler.newFactory());
@@ -115,7 +117,7 @@ public final class DeviceProxy implements AutoCloseable {
             onTunnelRequest(request);
             return;
         }
-        InetSocketAddress target = targets.get(request.streamName());
+        SocketAddress target = targets.get(request.streamName());
         if (target == null) {
             log.info("{} rejected: no target is mapped to '{}'", request, request.streamName());
             hub.respond(request, false);
@@ -161,20 +163,17 @@ public final class DeviceProxy implements AutoCloseable {
 
     /** Connects a tunnel channel to the target mapped to its name, on the session's loop, not reading yet. */
     private CompletableFuture<Channel> connectChannel(String name, EventLoop loop) {
-        InetSocketAddress target = targets.get(name);
+        SocketAddress target = targets.get(name);
         if (target == null) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("no target is mapped to '" + name
                     + "'"));
         }
         CompletableFuture<Channel> result = new CompletableFuture<>();
-        new Bootstrap().group(loop)
-                .channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, TARGET_CONNECT_TIMEOUT_MILLIS)
-                .option(ChannelOption.TCP_NODELAY, true)
+        targetBootstrap(loop, target)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(new ChannelInitializer<SocketChannel>() {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(SocketChannel ch) {
+                    protected void initChannel(Channel ch) {
                     }
                 })
                 .connect(target)
@@ -182,28 +181,35 @@ public final class DeviceProxy implements AutoCloseable {
                     if (f.isSuccess()) {
                         result.complete(f.channel());
                     } else {
-                        result.completeExceptionally(new java.io.IOException("target " + target + " refused: "
+                        result.completeExceptionally(new IOException("target " + target + " refused: "
                                 + f.cause().getMessage()));
                     }
                 });
         return result;
     }
 
-    private ChannelFuture connectTarget(InetSocketAddress target) {
-        return new Bootstrap().group(group)
-                .channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, TARGET_CONNECT_TIMEOUT_MILLIS)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .handler(new ChannelInitializer<SocketChannel>() {
+    private ChannelFuture connectTarget(SocketAddress target) {
+        return targetBootstrap(group, target)
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(SocketChannel ch) {
+                    protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
                     }
                 })
                 .connect(target);
     }
 
-    private void relay(IncomingStreamRequest request, InetSocketAddress target, Channel local, Channel ws) {
+    /** A target is a TCP address (host:port) or a Unix domain socket (a path). */
+    private static Bootstrap targetBootstrap(EventLoopGroup loop, SocketAddress target) {
+        Bootstrap bootstrap = new Bootstrap().group(loop)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, TARGET_CONNECT_TIMEOUT_MILLIS);
+        if (target instanceof UnixDomainSocketAddress) {
+            return bootstrap.channel(NioDomainSocketChannel.class);
+        }
+        return bootstrap.channel(NioSocketChannel.class).option(ChannelOption.TCP_NODELAY, true);
+    }
+
+    private void relay(IncomingStreamRequest request, SocketAddress target, Channel local, Channel ws) {
         active.incrementAndGet();
         RelaySession session = Relay.join("target", local, RelayEnd.TCP, "stream", ws, RelayEnd.WEBSOCKET,
                 Duration.ZERO);

@@ -8,7 +8,10 @@ import io.ferryhub.common.tls.ClientTls;
 import io.netty.handler.ssl.SslContext;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -18,7 +21,7 @@ public final class DeviceProxyMain {
     private static final String USAGE = """
             usage: device-proxy [--connection-string STRING] [--ca FILE] [--mqtt-port PORT]
                                 [--cert FILE --key FILE] [--proxy URL] --map NAME=HOST:PORT [--map ...]
-                                [--echo]
+                                [--echo] [--tunnel-grace SECONDS]
               --connection-string  the device's connection string (default: $FERRYHUB_DEVICE_CONNECTION_STRING)
               --cert, --key        for an x509=true connection string: the device's certificate chain and
                                    PKCS#8 private key (PEM)
@@ -26,8 +29,10 @@ public final class DeviceProxyMain {
               --mqtt-port          the hub's MQTT port (default 8883)
               --proxy              reach the hub through this HTTP proxy (CONNECT), e.g.
                                    http://user:password@proxy.example:3128 (default: $FERRYHUB_HTTP_PROXY)
-              --map                accept streams named NAME and connect them to HOST:PORT, e.g. ssh=localhost:22
+              --map                accept streams named NAME and connect them to HOST:PORT, e.g. ssh=localhost:22,
+                                   or to a Unix domain socket: NAME=unix:PATH
               --echo               accept streams named 'echo' and send every byte back
+              --tunnel-grace       how long a tunnel session waits for its dropped link to come back (default 30)
             """;
 
     private DeviceProxyMain() {
@@ -37,11 +42,12 @@ public final class DeviceProxyMain {
         String connectionString = System.getenv("FERRYHUB_DEVICE_CONNECTION_STRING");
         Path ca = null;
         String proxyUrl = System.getenv("FERRYHUB_HTTP_PROXY");
+        TunnelConfig tunnel = TunnelConfig.defaults();
         HttpConnectProxy proxy;
         Path cert = null;
         Path key = null;
         int mqttPort = HubEndpoint.DEFAULT_MQTT_PORT;
-        Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
+        Map<String, SocketAddress> targets = new LinkedHashMap<>();
         boolean echo = false;
         ConnectionString device;
         SslContext tls;
@@ -57,15 +63,21 @@ public final class DeviceProxyMain {
                     case "--map" -> {
                         String map = value(args, ++i);
                         int eq = map.indexOf('=');
+                        if (eq > 0 && map.startsWith("unix:", eq + 1) && map.length() > eq + 6) {
+                            targets.put(map.substring(0, eq), UnixDomainSocketAddress.of(map.substring(eq + 6)));
+                            continue;
+                        }
                         int colon = map.lastIndexOf(':');
                         if (eq <= 0 || colon < eq + 2) {
-                            throw new IllegalArgumentException("--map wants NAME=HOST:PORT, got '" + map + "'");
+                            throw new IllegalArgumentException("--map wants NAME=HOST:PORT or NAME=unix:PATH, got '"
+                                    + map + "'");
                         }
                         targets.put(map.substring(0, eq), InetSocketAddress.createUnresolved(
                                 map.substring(eq + 1, colon), port(map.substring(colon + 1))));
                     }
                     case "--echo" -> echo = true;
                     case "--proxy" -> proxyUrl = value(args, ++i);
+                    case "--tunnel-grace" -> tunnel = tunnel.withGrace(Duration.ofSeconds(seconds(value(args, ++i))));
                     case "-h", "--help" -> {
                         System.out.print(USAGE);
                         return;
@@ -96,7 +108,7 @@ public final class DeviceProxyMain {
             return;
         }
         DeviceProxy deviceProxy = new DeviceProxy(device, new HubEndpoint(device.hostName(), mqttPort, mqttTls,
-                proxy), targets, echo, tls, TunnelConfig.defaults());
+                proxy), targets, echo, tls, tunnel);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             deviceProxy.close();
@@ -111,6 +123,18 @@ public final class DeviceProxyMain {
             throw new IllegalArgumentException(args[i - 1] + " needs a value");
         }
         return args[i];
+    }
+
+    private static long seconds(String value) {
+        try {
+            long n = Long.parseLong(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("--tunnel-grace wants a positive number of seconds, got '" + value + "'");
     }
 
     private static int port(String text) {

@@ -28,8 +28,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Opens one end of a device stream: a WebSocket to the stream URL the hub handed out, with
- * {@code Authorization: Bearer {token}} and (for IoT Hub's streams) no sub-protocol. The channel it yields holds (does not lose) what
- * arrives until it is joined to its local TCP connection with {@link io.ferryhub.common.relay.Relay}.
+ * {@code Authorization: Bearer {token}} and (for IoT Hub's streams) no sub-protocol. The channel it yields holds
+ * (does not lose) what arrives until it is joined to its local TCP connection with
+ * {@link io.ferryhub.common.relay.Relay} or taken over by a tunnel session.
  */
 public final class StreamConnector {
     /** Frames from the gateway are at most this big (our own ends send at most one TCP read per frame). */
