@@ -4,6 +4,9 @@ import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.gateway.StreamTokenKeyFile;
+import io.ferryhub.hub.adapter.amqp.AmqpEndpoint;
+import io.ferryhub.hub.adapter.amqp.AmqpTlsChannelInitializer;
+import io.ferryhub.hub.adapter.amqp.AmqpWebSocketEndpoint;
 import io.ferryhub.hub.adapter.http.CloudToDeviceRoutes;
 import io.ferryhub.hub.adapter.http.EventStreamRoutes;
 import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
@@ -142,6 +145,7 @@ public final class HubServer implements AutoCloseable {
     private Path caCertificate;
     private int httpsPort = -1;
     private int mqttPort = -1;
+    private int amqpPort = -1;
     private final MqttTopicHandlers mqttTopicHandlers = new MqttTopicHandlers();
     private EventStreamService eventStream;
     private CloudToDeviceService cloudToDevice;
@@ -258,9 +262,14 @@ public final class HubServer implements AutoCloseable {
         MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, mqttTopicHandlers,
                 requestExecutor, MqttSettings.DEFAULTS);
         mqttPort = bindListener("mqtt", config.mqttPort(), new MqttTlsChannelInitializer(sslContext, mqtt));
+        AmqpEndpoint amqp = new AmqpEndpoint(deviceAuthenticator, serviceAuthenticator, aliases, connections,
+                telemetry, cloudToDevice, requestExecutor);
+        amqpPort = bindListener("amqp", config.amqpPort(), new AmqpTlsChannelInitializer(sslContext, amqp));
+        // before MQTT's: both serve /$iothub/websocket, told apart by the offered sub-protocol
+        addWebSocketEndpoint(new AmqpWebSocketEndpoint(amqp));
         addWebSocketEndpoint(new MqttWebSocketEndpoint(mqtt));
 
-        log.info("hub {} started: https {}, mqtt {}, CA {}", aliases.hostName(), httpsPort, mqttPort,
+        log.info("hub {} started: https {}, mqtt {}, amqp {}, CA {}", aliases.hostName(), httpsPort, mqttPort, amqpPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
     }
 
@@ -378,6 +387,11 @@ public final class HubServer implements AutoCloseable {
 
     public int mqttPort() {
         return mqttPort;
+    }
+
+    /** The bound AMQPS port (5671 by default). */
+    public int amqpPort() {
+        return amqpPort;
     }
 
     /** The MQTT topic handler table: features add their handlers (streams, later twin and methods). */

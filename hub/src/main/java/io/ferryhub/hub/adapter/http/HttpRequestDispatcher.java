@@ -44,7 +44,7 @@ final class HttpRequestDispatcher extends SimpleChannelInboundHandler<FullHttpRe
         if (isWebSocketUpgrade(request)) {
             String path = RequestTarget.path(request.uri());
             for (WebSocketEndpoint endpoint : endpoints) {
-                if (endpoint.matches(path)) {
+                if (endpoint.accepts(path, request)) {
                     endpoint.upgrade(ctx, request);
                     return;
                 }

@@ -16,9 +16,9 @@ import java.util.List;
 
 /**
  * Turns WebSocket binary frames into the byte stream they carry and back: frame boundaries mean nothing to MQTT
- * over WebSockets. Answers pings and the close handshake; text frames are a protocol error.
+ * (or AMQP) over WebSockets. Answers pings and the close handshake; text frames are a protocol error.
  */
-final class WebSocketBinaryStream extends MessageToMessageCodec<WebSocketFrame, ByteBuf> {
+public final class WebSocketBinaryStream extends MessageToMessageCodec<WebSocketFrame, ByteBuf> {
     @Override
     protected void encode(ChannelHandlerContext ctx, ByteBuf bytes, List<Object> out) {
         out.add(new BinaryWebSocketFrame(bytes.retain()));

@@ -13,6 +13,14 @@ public interface WebSocketEndpoint {
     boolean matches(String path);
 
     /**
+     * Whether this endpoint takes the upgrade; by default when the path matches. Endpoints sharing a path (MQTT and
+     * AMQP at {@code /$iothub/websocket}) tell their requests apart by the offered sub-protocol.
+     */
+    default boolean accepts(String path, FullHttpRequest request) {
+        return matches(path);
+    }
+
+    /**
      * Takes over the connection: checks the request, completes (or refuses) the handshake itself and replaces the
      * HTTP handlers in the pipeline with its own. Called on the channel's event loop; must not block. The
      * endpoint owns (releases) the request.

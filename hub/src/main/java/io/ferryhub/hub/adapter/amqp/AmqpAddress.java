@@ -1,0 +1,61 @@
+package io.ferryhub.hub.adapter.amqp;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The node a link attaches to, as IoT Hub names them. Literal segments are case-insensitive (the SDKs write both
+ * {@code deviceBound} and {@code devicebound}).
+ *
+ * @param deviceId null for service nodes
+ */
+record AmqpAddress(Kind kind, String deviceId, String moduleId) {
+    enum Kind { CBS, TELEMETRY, DEVICE_C2D, SERVICE_C2D, FEEDBACK }
+
+    private static final Pattern DEVICE_NODE = Pattern.compile(
+            "/?devices/([^/]+)(?:/modules/([^/]+))?/messages/(events|devicebound)/?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern SERVICE_C2D = Pattern.compile("/?messages/devicebound/?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern FEEDBACK = Pattern.compile("/?messages/servicebound/feedback/?",
+            Pattern.CASE_INSENSITIVE);
+
+    /** The node, or null for an address the hub does not serve. */
+    static AmqpAddress parse(String address) {
+        if (address == null) {
+            return null;
+        }
+        if (address.equals("$cbs")) {
+            return new AmqpAddress(Kind.CBS, null, null);
+        }
+        String path = withoutHost(address);
+        Matcher m = DEVICE_NODE.matcher(path);
+        if (m.matches()) {
+            Kind kind = m.group(3).equalsIgnoreCase("events") ? Kind.TELEMETRY : Kind.DEVICE_C2D;
+            return new AmqpAddress(kind, decode(m.group(1)), m.group(2) == null ? null : decode(m.group(2)));
+        }
+        if (SERVICE_C2D.matcher(path).matches()) {
+            return new AmqpAddress(Kind.SERVICE_C2D, null, null);
+        }
+        if (FEEDBACK.matcher(path).matches()) {
+            return new AmqpAddress(Kind.FEEDBACK, null, null);
+        }
+        return null;
+    }
+
+    /** {@code amqps://host/path} as some clients write addresses and CBS audiences, to {@code /path}. */
+    static String withoutHost(String address) {
+        int scheme = address.indexOf("://");
+        if (scheme < 0) {
+            return address;
+        }
+        int slash = address.indexOf('/', scheme + 3);
+        return slash < 0 ? "/" : address.substring(slash);
+    }
+
+    private static String decode(String segment) {
+        try {
+            return java.net.URLDecoder.decode(segment.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return segment;
+        }
+    }
+}

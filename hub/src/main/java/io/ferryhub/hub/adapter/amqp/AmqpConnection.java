@@ -1,0 +1,875 @@
+package io.ferryhub.hub.adapter.amqp;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.json.Json;
+import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.c2d.CloudToDeviceService;
+import io.ferryhub.hub.service.c2d.DeviceDisposition;
+import io.ferryhub.hub.service.c2d.DeviceInbox;
+import io.ferryhub.hub.service.connection.DeviceLink;
+import io.ferryhub.hub.service.telemetry.TelemetryService;
+import io.ferryhub.hub.storage.c2d.C2dMessage;
+import io.ferryhub.hub.storage.c2d.FeedbackRecord;
+import io.ferryhub.signaling.StreamRequestSink;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.apache.qpid.proton.amqp.Binary;
+import org.apache.qpid.proton.amqp.Symbol;
+import org.apache.qpid.proton.amqp.UnsignedLong;
+import org.apache.qpid.proton.amqp.messaging.Accepted;
+import org.apache.qpid.proton.amqp.messaging.AmqpValue;
+import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
+import org.apache.qpid.proton.amqp.messaging.Data;
+import org.apache.qpid.proton.amqp.messaging.Properties;
+import org.apache.qpid.proton.amqp.messaging.Rejected;
+import org.apache.qpid.proton.amqp.messaging.Source;
+import org.apache.qpid.proton.amqp.messaging.Target;
+import org.apache.qpid.proton.amqp.transport.DeliveryState;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
+import org.apache.qpid.proton.amqp.transport.SenderSettleMode;
+import org.apache.qpid.proton.engine.Collector;
+import org.apache.qpid.proton.engine.Connection;
+import org.apache.qpid.proton.engine.Delivery;
+import org.apache.qpid.proton.engine.EndpointState;
+import org.apache.qpid.proton.engine.Event;
+import org.apache.qpid.proton.engine.Link;
+import org.apache.qpid.proton.engine.Receiver;
+import org.apache.qpid.proton.engine.Sasl;
+import org.apache.qpid.proton.engine.SaslListener;
+import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.engine.Session;
+import org.apache.qpid.proton.engine.Transport;
+import org.apache.qpid.proton.engine.TransportException;
+import org.apache.qpid.proton.message.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One AMQP 1.0 connection, driven by Proton-J's engine on the channel's event loop: received bytes go into the
+ * Proton {@link Transport}, its output goes back to the channel. Everything Proton owns is touched on the event
+ * loop only; authentication and storage run elsewhere and come back with {@code eventLoop.execute}.
+ *
+ * <p>Authentication as the SDKs do it: a SASL layer with ANONYMOUS (Java SDKs) or PLAIN
+ * ({@code {device}@sas.{hub}}, {@code {policy}@sas.root.{hub}}), or no SASL layer at all (Node SDKs); then CBS
+ * put-token on {@code $cbs}, one token per device, module or the service, renewable on the live connection. A
+ * link attaches only under a live grant of its identity; a grant that expires unrenewed detaches the links it
+ * authorised with {@code amqp:unauthorized-access}.
+ */
+final class AmqpConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(AmqpConnection.class);
+    private static final String SERVICE_GRANT = "$service";
+    private static final int LINK_CREDIT = 100;
+    /** The largest delivery taken: a 256 KB message plus room for its properties and AMQP framing. */
+    private static final int MAX_DELIVERY_BYTES = TelemetryService.MAX_MESSAGE_BYTES + 64 * 1024;
+    private static final Symbol PUT_TOKEN = Symbol.valueOf("put-token");
+    private static final long TICK_SECONDS = 5;
+    private static final long FEEDBACK_POLL_MILLIS = 500;
+
+    /** What one CBS token (or a SASL PLAIN login) authorised, until when, and the links it covers. */
+    private static final class Grant {
+        final String key;
+        AuthenticatedDevice device;
+        long expiresAtMillis;
+        final List<Link> links = new ArrayList<>();
+        ScheduledFuture<?> expiryTimer;
+        DeviceLink registered;
+
+        Grant(String key) {
+            this.key = key;
+        }
+    }
+
+    /** The role a link plays, kept as its Proton context. */
+    private record LinkRole(AmqpAddress address, Grant grant, AmqpInbox inbox) {
+    }
+
+    private final AmqpEndpoint endpoint;
+    private final String transportName;
+    private final Map<String, Grant> grants = new HashMap<>();
+    private final Map<Link, Boolean> feedbackPolling = new HashMap<>();
+    private ChannelHandlerContext ctx;
+    private Transport transport;
+    private Connection connection;
+    private Collector collector;
+    private ScheduledFuture<?> ticker;
+    private boolean closed;
+    private long deliveryTags;
+
+    AmqpConnection(AmqpEndpoint endpoint, String transportName) {
+        this.endpoint = endpoint;
+        this.transportName = transportName;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        transport = Transport.Factory.create();
+        transport.setMaxFrameSize(64 * 1024);
+        Sasl sasl = transport.sasl();
+        sasl.server();
+        sasl.allowSkip(true); // the Node SDKs open no SASL layer and authenticate on $cbs only
+        sasl.setMechanisms("ANONYMOUS", "PLAIN");
+        sasl.setListener(new SaslServer());
+        connection = Connection.Factory.create();
+        collector = Collector.Factory.create();
+        connection.collect(collector);
+        transport.bind(connection);
+        ticker = ctx.executor().scheduleAtFixedRate(this::tick, TICK_SECONDS, TICK_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf bytes)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        try {
+            while (bytes.isReadable() && !closed) {
+                int capacity = transport.capacity();
+                if (capacity <= 0) {
+                    break;
+                }
+                ByteBuffer tail = transport.tail();
+                int n = Math.min(capacity, bytes.readableBytes());
+                tail.limit(tail.position() + n);
+                bytes.readBytes(tail);
+                transport.process();
+                pump();
+            }
+        } catch (TransportException | IllegalStateException e) {
+            log.info("AMQP connection from {} failed: {}", ctx.channel().remoteAddress(), e.getMessage());
+            shutdown();
+        } finally {
+            bytes.release();
+        }
+    }
+
+    private void tick() {
+        if (!closed) {
+            transport.tick(System.currentTimeMillis());
+            flush();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        for (Grant grant : grants.values()) {
+            if (grant.expiryTimer != null) {
+                grant.expiryTimer.cancel(false);
+            }
+            for (Link link : grant.links) {
+                releaseLink(link);
+            }
+            if (grant.registered != null) {
+                endpoint.connections.unregister(grant.registered);
+            }
+        }
+        grants.clear();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("AMQP connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    private void shutdown() {
+        closed = true;
+        ctx.close();
+    }
+
+    /** Handles Proton's events, then writes whatever the transport has to say. */
+    private void pump() {
+        Event event;
+        while ((event = collector.peek()) != null) {
+            try {
+                handle(event);
+            } catch (RuntimeException e) {
+                log.error("AMQP event {} from {} failed", event.getType(), ctx.channel().remoteAddress(), e);
+            } finally {
+                collector.pop();
+            }
+        }
+        flush();
+    }
+
+    private void flush() {
+        if (closed && !ctx.channel().isActive()) {
+            return;
+        }
+        boolean wrote = false;
+        while (true) {
+            int pending = transport.pending();
+            if (pending < 0) {
+                if (wrote) {
+                    ctx.flush();
+                }
+                ctx.close();
+                closed = true;
+                return;
+            }
+            if (pending == 0) {
+                break;
+            }
+            ByteBuffer head = transport.head();
+            int n = head.remaining();
+            ByteBuf out = ctx.alloc().buffer(n);
+            out.writeBytes(head);
+            transport.pop(n);
+            ctx.write(out);
+            wrote = true;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+    }
+
+    /** Runs a task back on this connection's event loop, then pumps. */
+    private void onLoop(Runnable task) {
+        ctx.executor().execute(() -> {
+            if (!closed) {
+                task.run();
+                pump();
+            }
+        });
+    }
+
+    private <T> CompletableFuture<T> offLoop(Supplier<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        try {
+            endpoint.blockingExecutor.execute(() -> {
+                try {
+                    result.complete(work.get());
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new HubException(HubErrorCode.ThrottlingException, "the hub is busy"));
+        }
+        return result;
+    }
+
+    private void handle(Event event) {
+        switch (event.getType()) {
+            case CONNECTION_REMOTE_OPEN -> {
+                connection.setContainer("ferryhub");
+                connection.open();
+            }
+            case CONNECTION_REMOTE_CLOSE -> connection.close();
+            case SESSION_REMOTE_OPEN -> {
+                Session session = event.getSession();
+                if (session.getLocalState() == EndpointState.UNINITIALIZED) {
+                    session.open();
+                }
+            }
+            case SESSION_REMOTE_CLOSE -> event.getSession().close();
+            case LINK_REMOTE_OPEN -> {
+                Link link = event.getLink();
+                if (link.getLocalState() == EndpointState.UNINITIALIZED) {
+                    attach(link);
+                }
+            }
+            case LINK_REMOTE_CLOSE, LINK_REMOTE_DETACH -> {
+                Link link = event.getLink();
+                releaseLink(link);
+                if (link.getLocalState() != EndpointState.CLOSED) {
+                    link.close();
+                }
+            }
+            case DELIVERY -> onDelivery(event.getDelivery());
+            case LINK_FLOW -> {
+                if (event.getLink() instanceof Sender sender && feedbackPolling.containsKey(sender)) {
+                    pollFeedback(sender);
+                }
+            }
+            case TRANSPORT_ERROR -> log.info("AMQP connection from {} failed: {}", ctx.channel().remoteAddress(),
+                    transport.getCondition() == null ? "transport error" : transport.getCondition().getDescription());
+            case TRANSPORT_CLOSED -> shutdown();
+            default -> {
+            }
+        }
+    }
+
+    // ---- link attach ------------------------------------------------------------------------------------------
+
+    private void attach(Link link) {
+        String address = link instanceof Receiver
+                ? (link.getRemoteTarget() instanceof Target t ? t.getAddress() : null)
+                : (link.getRemoteSource() instanceof Source s ? s.getAddress() : null);
+        AmqpAddress node = AmqpAddress.parse(address);
+        boolean receiving = link instanceof Receiver; // the peer sends on it
+        if (node == null || (node.kind() != AmqpAddress.Kind.CBS && receiving != expectsPeerToSend(node.kind()))) {
+            refuse(link, notFound("the hub serves no " + (receiving ? "target" : "source") + " node '" + address
+                    + "'"));
+            return;
+        }
+        if (node.kind() == AmqpAddress.Kind.CBS) {
+            accept(link, new LinkRole(node, null, null));
+            return;
+        }
+        String key = node.deviceId() == null ? SERVICE_GRANT
+                : node.moduleId() == null ? node.deviceId() : node.deviceId() + "/" + node.moduleId();
+        Grant grant = grants.get(key);
+        if (grant == null || grant.expiresAtMillis <= System.currentTimeMillis()) {
+            refuse(link, AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "no valid token authorises '"
+                    + address + "' on this connection (put one on $cbs first)"));
+            return;
+        }
+        if (node.kind() == AmqpAddress.Kind.DEVICE_C2D && node.moduleId() != null) {
+            refuse(link, notFound("cloud-to-device messages go to devices only"));
+            return;
+        }
+        AmqpInbox inbox = node.kind() == AmqpAddress.Kind.DEVICE_C2D ? new AmqpInbox(grant.device, (Sender) link)
+                : null;
+        LinkRole role = new LinkRole(node, grant, inbox);
+        accept(link, role);
+        grant.links.add(link);
+        if (grant.device != null && grant.registered == null) {
+            grant.registered = new AmqpDeviceLink(grant.device);
+            endpoint.connections.register(grant.registered);
+        }
+        log.info("AMQP link {} attached for {}", address, key.equals(SERVICE_GRANT) ? "the service" : key);
+        switch (node.kind()) {
+            case DEVICE_C2D -> endpoint.c2d.attach(inbox);
+            case FEEDBACK -> {
+                feedbackPolling.put(link, Boolean.FALSE);
+                pollFeedback((Sender) link);
+            }
+            default -> {
+            }
+        }
+    }
+
+    private static boolean expectsPeerToSend(AmqpAddress.Kind kind) {
+        return kind == AmqpAddress.Kind.TELEMETRY || kind == AmqpAddress.Kind.SERVICE_C2D;
+    }
+
+    private static ErrorCondition notFound(String description) {
+        return new ErrorCondition(AmqpErrors.NOT_FOUND, description);
+    }
+
+    private void accept(Link link, LinkRole role) {
+        link.setContext(role);
+        link.setSource(link.getRemoteSource());
+        link.setTarget(link.getRemoteTarget());
+        link.setSenderSettleMode(link.getRemoteSenderSettleMode());
+        link.setReceiverSettleMode(link.getRemoteReceiverSettleMode());
+        if (link instanceof Receiver receiver) {
+            receiver.setMaxMessageSize(UnsignedLong.valueOf(MAX_DELIVERY_BYTES));
+            link.open();
+            receiver.flow(LINK_CREDIT);
+        } else {
+            link.open();
+        }
+    }
+
+    /** AMQP's way to refuse an attach: answer it with no terminus, then detach with the reason. */
+    private void refuse(Link link, ErrorCondition condition) {
+        log.info("AMQP link refused on {}: {} {}", ctx.channel().remoteAddress(), condition.getCondition(),
+                condition.getDescription());
+        link.setSource(link instanceof Receiver ? link.getRemoteSource() : null);
+        link.setTarget(link instanceof Receiver ? null : link.getRemoteTarget());
+        link.open();
+        link.setCondition(condition);
+        link.close();
+    }
+
+    private void releaseLink(Link link) {
+        if (!(link.getContext() instanceof LinkRole role)) {
+            return;
+        }
+        link.setContext(null);
+        feedbackPolling.remove(link);
+        if (role.grant() != null) {
+            role.grant().links.remove(link);
+        }
+        if (role.inbox() != null) {
+            role.inbox().closed();
+            endpoint.c2d.detach(role.inbox());
+        }
+    }
+
+    // ---- deliveries -------------------------------------------------------------------------------------------
+
+    private void onDelivery(Delivery delivery) {
+        Link link = delivery.getLink();
+        if (link instanceof Sender) {
+            onOutcome(delivery);
+            return;
+        }
+        Receiver receiver = (Receiver) link;
+        if (!delivery.isReadable() || !(link.getContext() instanceof LinkRole role)) {
+            return;
+        }
+        if (delivery.isPartial()) {
+            if (delivery.pending() > MAX_DELIVERY_BYTES) {
+                link.setCondition(AmqpErrors.of(HubErrorCode.MessageTooLarge, "message over "
+                        + MAX_DELIVERY_BYTES + " bytes"));
+                releaseLink(link);
+                link.close();
+            }
+            return;
+        }
+        byte[] bytes = new byte[delivery.pending()];
+        receiver.recv(bytes, 0, bytes.length);
+        receiver.advance();
+        Message message;
+        try {
+            message = AmqpMessages.decode(bytes);
+        } catch (RuntimeException e) {
+            settle(delivery, rejected(AmqpErrors.of(HubErrorCode.IotHubFormatError, "not an AMQP message")));
+            topUp(receiver);
+            return;
+        }
+        switch (role.address().kind()) {
+            case CBS -> onPutToken(delivery, message);
+            case TELEMETRY -> onTelemetry(delivery, role, message);
+            case SERVICE_C2D -> onServiceC2d(delivery, message);
+            default -> settle(delivery, rejected(notFound("this link takes no messages")));
+        }
+        topUp(receiver);
+    }
+
+    private static void topUp(Receiver receiver) {
+        if (receiver.getCredit() < LINK_CREDIT / 2) {
+            receiver.flow(LINK_CREDIT - receiver.getCredit());
+        }
+    }
+
+    private static Rejected rejected(ErrorCondition condition) {
+        Rejected rejected = new Rejected();
+        rejected.setError(condition);
+        return rejected;
+    }
+
+    private static void settle(Delivery delivery, DeliveryState state) {
+        if (!delivery.remotelySettled()) {
+            delivery.disposition(state);
+        }
+        delivery.settle();
+    }
+
+    private void onTelemetry(Delivery delivery, LinkRole role, Message message) {
+        CompletableFuture<?> stored;
+        try {
+            stored = endpoint.telemetry.send(role.grant().device, AmqpMessages.toDeviceMessage(message),
+                    TelemetryService.Source.Telemetry);
+        } catch (RuntimeException e) {
+            stored = CompletableFuture.failedFuture(e);
+        }
+        if (role.grant().registered != null) {
+            endpoint.connections.activity(role.grant().registered);
+        }
+        // the device learns the outcome once the message is durable
+        stored.whenComplete((ok, error) -> onLoop(() -> settle(delivery,
+                error == null ? Accepted.getInstance() : rejected(AmqpErrors.of(error)))));
+    }
+
+    private void onServiceC2d(Delivery delivery, Message message) {
+        String to = message.getAddress();
+        AmqpAddress target = to == null ? null : AmqpAddress.parse(to);
+        if (target == null || target.kind() != AmqpAddress.Kind.DEVICE_C2D || target.moduleId() != null) {
+            settle(delivery, rejected(AmqpErrors.of(HubErrorCode.ArgumentInvalid,
+                    "'to' must be /devices/{deviceId}/messages/deviceBound")));
+            return;
+        }
+        CompletableFuture<CloudToDeviceService.SendResult> sent;
+        try {
+            sent = endpoint.c2d.send(target.deviceId(), AmqpMessages.toOutgoing(message));
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((ok, error) -> onLoop(() -> settle(delivery,
+                error == null ? Accepted.getInstance() : rejected(AmqpErrors.of(error)))));
+    }
+
+    /** The peer settled (or stated an outcome for) something the hub sent: C2D messages and feedback batches. */
+    private void onOutcome(Delivery delivery) {
+        DeliveryState state = delivery.getRemoteState();
+        if (state == null && !delivery.remotelySettled()) {
+            return;
+        }
+        Object context = delivery.getContext();
+        delivery.setContext(null);
+        delivery.settle();
+        if (context instanceof CompletableFuture<?> pending) {
+            @SuppressWarnings("unchecked")
+            CompletableFuture<Void> outcome = (CompletableFuture<Void>) pending;
+            if (state instanceof Accepted || (state == null && delivery.remotelySettled())) {
+                outcome.complete(null);
+            } else if (state instanceof Rejected) {
+                outcome.completeExceptionally(DeviceDisposition.reject());
+            } else {
+                outcome.completeExceptionally(DeviceDisposition.abandon()); // released or modified
+            }
+        } else if (context instanceof FeedbackLock lock) {
+            Link link = delivery.getLink();
+            CompletableFuture<Void> done = state instanceof Accepted
+                    ? endpoint.c2d.completeFeedback(lock.token()) : endpoint.c2d.abandonFeedback(lock.token());
+            done.whenComplete((ok, error) -> onLoop(() -> {
+                if (feedbackPolling.containsKey(link)) {
+                    feedbackPolling.put(link, Boolean.FALSE);
+                    pollFeedback((Sender) link);
+                }
+            }));
+        }
+    }
+
+    private byte[] nextTag() {
+        return Long.toString(deliveryTags++).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private void send(Sender sender, Message message, Object context, int sizeHint) {
+        byte[] encoded = AmqpMessages.encode(message, sizeHint);
+        Delivery delivery = sender.delivery(nextTag());
+        delivery.setContext(context);
+        sender.send(encoded, 0, encoded.length);
+        sender.advance();
+        if (sender.getSenderSettleMode() == SenderSettleMode.SETTLED) {
+            delivery.settle();
+            if (context instanceof CompletableFuture<?> f) {
+                f.complete(null);
+            }
+        }
+    }
+
+    // ---- feedback ---------------------------------------------------------------------------------------------
+
+    private record FeedbackLock(String token) {
+    }
+
+    /** Takes a feedback batch when the receiver has credit and none is in flight; otherwise looks again later. */
+    private void pollFeedback(Sender sender) {
+        if (!Boolean.FALSE.equals(feedbackPolling.get(sender)) || sender.getCredit() <= 0) {
+            return;
+        }
+        feedbackPolling.put(sender, Boolean.TRUE);
+        endpoint.c2d.receiveFeedback().whenComplete((batch, error) -> onLoop(() -> {
+            if (!feedbackPolling.containsKey(sender)) {
+                batch.ifPresent(b -> endpoint.c2d.abandonFeedback(b.lockToken()));
+                return;
+            }
+            if (error != null || batch.isEmpty()) {
+                feedbackPolling.put(sender, Boolean.FALSE);
+                ctx.executor().schedule(() -> onLoop(() -> pollFeedback(sender)), FEEDBACK_POLL_MILLIS,
+                        TimeUnit.MILLISECONDS);
+                return;
+            }
+            byte[] json = Json.toBytes(feedbackJson(batch.get().records()));
+            Message message = Message.Factory.create();
+            Properties properties = new Properties();
+            properties.setMessageId(batch.get().lockToken());
+            properties.setContentType(Symbol.valueOf("application/vnd.microsoft.iothub.feedback.json"));
+            properties.setUserId(new Binary(endpoint.aliases.hostName().getBytes(StandardCharsets.UTF_8)));
+            message.setProperties(properties);
+            message.setBody(new Data(new Binary(json)));
+            send(sender, message, new FeedbackLock(batch.get().lockToken()), json.length);
+        }));
+    }
+
+    private static ArrayNode feedbackJson(List<FeedbackRecord> records) {
+        ArrayNode list = Json.MAPPER.createArrayNode();
+        for (FeedbackRecord r : records) {
+            ObjectNode node = list.addObject();
+            node.put("originalMessageId", r.originalMessageId());
+            node.put("deviceId", r.deviceId());
+            node.put("deviceGenerationId", r.deviceGenerationId());
+            node.put("statusCode", r.statusCode());
+            node.put("description", r.description());
+            node.put("enqueuedTimeUtc", Instant.ofEpochMilli(r.enqueuedMillis()).toString());
+        }
+        return list;
+    }
+
+    // ---- CBS --------------------------------------------------------------------------------------------------
+
+    private void onPutToken(Delivery delivery, Message request) {
+        settle(delivery, Accepted.getInstance());
+        Map<String, String> props = AmqpMessages.applicationProperties(request);
+        Object body = request.getBody() instanceof AmqpValue v ? v.getValue() : null;
+        String audience = props.get("name");
+        if (!PUT_TOKEN.toString().equals(props.get("operation")) || audience == null || !(body instanceof String)) {
+            cbsReply(delivery.getLink().getSession(), request, 400, "expected put-token with a name and a token");
+            return;
+        }
+        String token = (String) body;
+        String path = AmqpAddress.withoutHost(audience.contains("://") ? audience : "amqps://" + audience);
+        AmqpAddress identity = AmqpAddress.parse(path + "/messages/events");
+        Session session = delivery.getLink().getSession();
+        offLoop(() -> authenticate(identity, token)).whenComplete((grantee, error) -> onLoop(() -> {
+            if (error != null) {
+                ErrorCondition condition = AmqpErrors.of(error);
+                log.info("AMQP put-token for {} refused: {}", audience, condition.getDescription());
+                cbsReply(session, request, 401, condition.getDescription());
+                return;
+            }
+            grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());
+            cbsReply(session, request, 200, "OK");
+        }));
+    }
+
+    private record Grantee(String key, AuthenticatedDevice device, long expiresAtMillis) {
+    }
+
+    /** Runs off the event loop. {@code identity} is null for service (hub-scoped) tokens. */
+    private Grantee authenticate(AmqpAddress identity, String token) {
+        if (identity != null && identity.kind() == AmqpAddress.Kind.TELEMETRY) {
+            AuthenticatedDevice device = endpoint.devices.authenticate(identity.deviceId(), identity.moduleId(),
+                    token, null);
+            return new Grantee(device.clientId(), device, expiryMillis(device.credentialExpiry()));
+        }
+        endpoint.services.authenticate(token, Permission.ServiceConnect);
+        return new Grantee(SERVICE_GRANT, null, SasToken.parse(token).expiry().toEpochMilli());
+    }
+
+    private static long expiryMillis(long epochSeconds) {
+        return epochSeconds >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : epochSeconds * 1000;
+    }
+
+    /** Records (or renews) a grant and arms its expiry. */
+    private void grant(String key, AuthenticatedDevice device, long expiresAtMillis) {
+        Grant grant = grants.computeIfAbsent(key, Grant::new);
+        grant.device = device;
+        grant.expiresAtMillis = expiresAtMillis;
+        if (grant.expiryTimer != null) {
+            grant.expiryTimer.cancel(false);
+        }
+        if (expiresAtMillis != Long.MAX_VALUE) {
+            long delay = Math.max(0, expiresAtMillis - System.currentTimeMillis());
+            grant.expiryTimer = ctx.executor().schedule(() -> onLoop(() -> expire(grant)), delay,
+                    TimeUnit.MILLISECONDS);
+        }
+        log.info("AMQP connection from {} authorised for {} until {}", ctx.channel().remoteAddress(),
+                key.equals(SERVICE_GRANT) ? "the service" : key,
+                expiresAtMillis == Long.MAX_VALUE ? "revoked" : Instant.ofEpochMilli(expiresAtMillis));
+    }
+
+    private void expire(Grant grant) {
+        if (grants.get(grant.key) != grant || grant.expiresAtMillis > System.currentTimeMillis()) {
+            return; // renewed meanwhile
+        }
+        log.info("AMQP token for {} expired: detaching its {} links", grant.key, grant.links.size());
+        cutOff(grant, AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "the token expired"));
+    }
+
+    private void cutOff(Grant grant, ErrorCondition condition) {
+        grants.remove(grant.key);
+        for (Link link : List.copyOf(grant.links)) {
+            releaseLink(link);
+            link.setCondition(condition);
+            link.close();
+        }
+        if (grant.registered != null) {
+            endpoint.connections.unregister(grant.registered);
+            grant.registered = null;
+        }
+    }
+
+    private void cbsReply(Session session, Message request, int status, String description) {
+        Sender replies = null;
+        for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
+            if (link instanceof Sender s && link.getContext() instanceof LinkRole role
+                    && role.address().kind() == AmqpAddress.Kind.CBS
+                    && link.getLocalState() == EndpointState.ACTIVE
+                    && (replies == null || link.getSession() == session)) {
+                replies = s;
+            }
+        }
+        if (replies == null) {
+            return; // the peer did not ask for answers
+        }
+        Message reply = Message.Factory.create();
+        Properties properties = new Properties();
+        properties.setCorrelationId(request.getMessageId());
+        properties.setTo(request.getReplyTo());
+        reply.setProperties(properties);
+        Map<String, Object> app = new LinkedHashMap<>();
+        app.put("status-code", status);
+        app.put("status-description", description);
+        reply.setApplicationProperties(new ApplicationProperties(app));
+        send(replies, reply, null, 256);
+    }
+
+    // ---- SASL -------------------------------------------------------------------------------------------------
+
+    /** SASL ANONYMOUS (authorise later on $cbs) and PLAIN with a SAS token as the password. */
+    private final class SaslServer implements SaslListener {
+        @Override
+        public void onSaslInit(Sasl sasl, Transport transport) {
+            String[] mechanisms = sasl.getRemoteMechanisms();
+            String mechanism = mechanisms.length == 0 ? "" : mechanisms[0];
+            byte[] response = new byte[Math.max(0, sasl.pending())];
+            sasl.recv(response, 0, response.length);
+            if (mechanism.equals("ANONYMOUS")) {
+                sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+                return;
+            }
+            if (!mechanism.equals("PLAIN")) {
+                log.info("AMQP SASL mechanism '{}' refused", mechanism);
+                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                return;
+            }
+            String[] parts = new String(response, StandardCharsets.UTF_8).split("\0", -1);
+            if (parts.length != 3) {
+                log.info("AMQP SASL PLAIN refused: malformed response");
+                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                return;
+            }
+            String user = parts[1];
+            String password = parts[2];
+            int at = user.lastIndexOf("@sas.");
+            if (at <= 0) {
+                log.info("AMQP SASL PLAIN refused: user name '{}' is not {{id}}@sas.{{hub}}", user);
+                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                return;
+            }
+            String name = user.substring(0, at);
+            boolean service = user.startsWith("root.", at + 5);
+            AmqpAddress identity = service ? null : AmqpAddress.parse("/devices/" + name + "/messages/events");
+            if (!service && identity == null) {
+                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                return;
+            }
+            offLoop(() -> authenticate(identity, password)).whenComplete((grantee, error) -> onLoop(() -> {
+                if (error != null) {
+                    log.info("AMQP SASL PLAIN login of {} refused: {}", name, AmqpErrors.of(error).getDescription());
+                    sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                    return;
+                }
+                grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());
+                sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+            }));
+        }
+
+        @Override
+        public void onSaslMechanisms(Sasl sasl, Transport transport) {
+        }
+
+        @Override
+        public void onSaslChallenge(Sasl sasl, Transport transport) {
+        }
+
+        @Override
+        public void onSaslResponse(Sasl sasl, Transport transport) {
+        }
+
+        @Override
+        public void onSaslOutcome(Sasl sasl, Transport transport) {
+        }
+    }
+
+    // ---- hub-facing views -------------------------------------------------------------------------------------
+
+    /** A device's cloud-to-device receiver link as the C2D service's inbox. */
+    private final class AmqpInbox implements DeviceInbox {
+        private final AuthenticatedDevice device;
+        private final Sender sender;
+        private volatile boolean open = true;
+
+        AmqpInbox(AuthenticatedDevice device, Sender sender) {
+            this.device = device;
+            this.sender = sender;
+        }
+
+        @Override
+        public String deviceId() {
+            return device.deviceId();
+        }
+
+        @Override
+        public String generationId() {
+            return device.generationId();
+        }
+
+        void closed() {
+            open = false;
+            // the engine forgets unsettled deliveries with the link: their outcome is "connection gone"
+            for (Delivery d = sender.head(); d != null; d = d.next()) {
+                if (d.getContext() instanceof CompletableFuture<?> f) {
+                    f.completeExceptionally(new HubException(HubErrorCode.DeviceConnectionClosedRemotely,
+                            "the link closed"));
+                }
+            }
+        }
+
+        @Override
+        public CompletableFuture<Void> deliver(C2dMessage message) {
+            CompletableFuture<Void> outcome = new CompletableFuture<>();
+            if (!open) {
+                outcome.completeExceptionally(new HubException(HubErrorCode.DeviceNotOnline, "the link closed"));
+                return outcome;
+            }
+            ctx.executor().execute(() -> {
+                if (!open || closed) {
+                    outcome.completeExceptionally(new HubException(HubErrorCode.DeviceNotOnline, "the link closed"));
+                    return;
+                }
+                send(sender, AmqpMessages.fromC2d(message), outcome, message.body().length);
+                flush();
+            });
+            return outcome;
+        }
+    }
+
+    /** A device's presence on this connection, for the registry's connection state and for cut-offs. */
+    private final class AmqpDeviceLink implements DeviceLink {
+        private final AuthenticatedDevice identity;
+
+        AmqpDeviceLink(AuthenticatedDevice identity) {
+            this.identity = identity;
+        }
+
+        @Override
+        public AuthenticatedDevice identity() {
+            return identity;
+        }
+
+        @Override
+        public String transport() {
+            return transportName;
+        }
+
+        @Override
+        public Optional<StreamRequestSink> streamRequests() {
+            return Optional.empty();
+        }
+
+        @Override
+        public void close(HubErrorCode reason) {
+            onLoop(() -> {
+                Grant grant = grants.get(identity.clientId());
+                if (grant != null && grant.registered == this) {
+                    grant.registered = null; // already unregistered by whoever closes it
+                    cutOff(grant, AmqpErrors.of(reason, reason.defaultMessage()));
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.ferryhub.hub.adapter.amqp;
+
+import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.service.auth.HostAliases;
+import io.ferryhub.hub.service.auth.ServiceAuthenticator;
+import io.ferryhub.hub.service.c2d.CloudToDeviceService;
+import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.service.telemetry.TelemetryService;
+import io.netty.channel.ChannelPipeline;
+
+import java.util.concurrent.Executor;
+
+/**
+ * The hub's AMQP 1.0 endpoint, shared by the AMQPS listener (5671) and AMQP over WebSockets: the services its
+ * connections translate to. Authentication runs on {@code blockingExecutor}, never on an event loop.
+ */
+public final class AmqpEndpoint {
+    final DeviceAuthenticator devices;
+    final ServiceAuthenticator services;
+    final HostAliases aliases;
+    final DeviceConnections connections;
+    final TelemetryService telemetry;
+    final CloudToDeviceService c2d;
+    final Executor blockingExecutor;
+
+    public AmqpEndpoint(DeviceAuthenticator devices, ServiceAuthenticator services, HostAliases aliases,
+                        DeviceConnections connections, TelemetryService telemetry, CloudToDeviceService c2d,
+                        Executor blockingExecutor) {
+        this.devices = devices;
+        this.services = services;
+        this.aliases = aliases;
+        this.connections = connections;
+        this.telemetry = telemetry;
+        this.c2d = c2d;
+        this.blockingExecutor = blockingExecutor;
+    }
+
+    /** Appends the AMQP handler to a pipeline that delivers the connection's bytes as {@code ByteBuf}s. */
+    public void addAmqpHandlers(ChannelPipeline pipeline, String transport) {
+        pipeline.addLast("amqp", new AmqpConnection(this, transport));
+    }
+}

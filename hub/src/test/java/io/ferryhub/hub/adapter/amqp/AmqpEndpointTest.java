@@ -1,0 +1,315 @@
+package io.ferryhub.hub.adapter.amqp;
+
+import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.server.HubConfig;
+import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.hub.server.tls.HubPki;
+import io.ferryhub.hub.service.c2d.OutgoingMessage;
+import io.ferryhub.hub.service.registry.Device;
+import io.ferryhub.hub.service.registry.Module;
+import io.ferryhub.hub.service.telemetry.EventStreamService;
+import io.ferryhub.hub.storage.c2d.FeedbackRecord;
+import io.ferryhub.hub.storage.eventlog.StartPosition;
+import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import org.apache.qpid.proton.amqp.Binary;
+import org.apache.qpid.proton.amqp.messaging.Accepted;
+import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
+import org.apache.qpid.proton.amqp.messaging.Data;
+import org.apache.qpid.proton.amqp.messaging.Properties;
+import org.apache.qpid.proton.amqp.messaging.Rejected;
+import org.apache.qpid.proton.amqp.messaging.Released;
+import org.apache.qpid.proton.amqp.transport.DeliveryState;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
+import org.apache.qpid.proton.engine.Receiver;
+import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.message.Message;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The AMQPS listener against a Proton-J client over real TLS: each auth path, each link type, each refusal. */
+class AmqpEndpointTest {
+    @TempDir
+    static Path dataDir;
+    static HubServer hub;
+    static SSLContext tls;
+
+    @BeforeAll
+    static void start() throws Exception {
+        hub = HubServer.start(HubConfig.ephemeral(dataDir));
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("hub-ca", HubPki.readCertificates(hub.caCertificatePath()).get(0));
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        tls = SSLContext.getInstance("TLSv1.2");
+        tls.init(null, tmf.getTrustManagers(), null);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (hub != null) {
+            hub.close();
+        }
+    }
+
+    private static String register(String deviceId) {
+        hub.registry().putDevice(deviceId, new Device(deviceId, null, null, null, null, null, null, false, null,
+                null), null);
+        return hub.registry().device(deviceId).authentication().symmetricKey().primaryKey();
+    }
+
+    private static String deviceToken(String deviceId, String key, Instant expiry) {
+        return SasToken.create(hub.hostName() + "/devices/" + deviceId, key, null, expiry);
+    }
+
+    private static String serviceToken() {
+        var owner = hub.policies().find("iothubowner").orElseThrow();
+        return SasToken.create(hub.hostName(), owner.primaryKey(), "iothubowner", Instant.now().plusSeconds(3600));
+    }
+
+    private static ProtonClient client(ProtonClient.SaslMode mode) throws Exception {
+        return new ProtonClient(tls, hub.amqpPort(), mode, null, null);
+    }
+
+    private static List<StoredEvent> eventsOf(String deviceId) throws Exception {
+        EventStreamService events = hub.eventStream();
+        List<StoredEvent> found = new ArrayList<>();
+        for (int p = 0; p < events.partitionCount(); p++) {
+            StartPosition from = StartPosition.earliest();
+            while (true) {
+                EventStreamService.ReadResult batch = events.read(null, p, from, 1000, Duration.ofMillis(20))
+                        .get(10, TimeUnit.SECONDS);
+                if (batch.events().isEmpty()) {
+                    break;
+                }
+                for (StoredEvent e : batch.events()) {
+                    if (deviceId.equals(e.data().systemProperties().get("iothub-connection-device-id"))) {
+                        found.add(e);
+                    }
+                }
+                from = new StartPosition.Offset(batch.nextOffset(), true);
+            }
+        }
+        return found;
+    }
+
+    private static Message telemetry(String messageId, String body) {
+        Message m = ProtonClient.message(body);
+        Properties properties = new Properties();
+        properties.setMessageId(messageId);
+        m.setProperties(properties);
+        m.setApplicationProperties(new ApplicationProperties(Map.of("k1", "v1")));
+        return m;
+    }
+
+    @Test
+    void anonymousSaslThenCbsAuthorisesTelemetryAndCloudToDevice() throws Exception {
+        String key = register("amqp-d1");
+        try (ProtonClient c = client(ProtonClient.SaslMode.ANONYMOUS)) {
+            assertTrue(c.awaitOpen());
+            assertEquals(200, c.putToken(hub.hostName() + "/devices/amqp-d1",
+                    deviceToken("amqp-d1", key, Instant.now().plusSeconds(3600))));
+            Sender events = c.openSender("/devices/amqp-d1/messages/events");
+            assertNull(events.getRemoteCondition() == null ? null : events.getRemoteCondition().getCondition());
+            assertInstanceOf(Accepted.class, c.send(events, telemetry("m-1", "hello")));
+
+            for (String id : List.of("a", "b", "c")) {
+                hub.cloudToDevice().send("amqp-d1", new OutgoingMessage(id, null, null, "full", null,
+                        Map.of("color", "red"), ("c2d-" + id).getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+            }
+            Receiver c2d = c.openReceiver("/devices/amqp-d1/messages/devicebound", 10);
+            Message a = c.receive(c2d, false);
+            assertNotNull(a);
+            assertEquals("a", a.getMessageId());
+            assertEquals("red", a.getApplicationProperties().getValue().get("color"));
+            assertEquals("c2d-a", new String(((Data) a.getBody()).getValue().getArray(), StandardCharsets.UTF_8)
+                    .substring(0, 5));
+            var deliveryA = c.lastDelivery;
+            Message b = c.receive(c2d, false);
+            var deliveryB = c.lastDelivery;
+            Message cMsg = c.receive(c2d, false);
+            var deliveryC = c.lastDelivery;
+            assertEquals("b", b.getMessageId());
+            assertEquals("c", cMsg.getMessageId());
+            c.settle(deliveryA, Accepted.getInstance());
+            c.settle(deliveryB, new Rejected());
+            c.settle(deliveryC, Released.getInstance());
+            // released is abandon: the message comes again
+            Message again = c.receive(c2d, true);
+            assertEquals("c", again.getMessageId());
+        }
+        List<StoredEvent> events = eventsOf("amqp-d1");
+        assertEquals(1, events.size());
+        assertEquals("hello", new String(events.get(0).data().body(), StandardCharsets.UTF_8));
+        assertEquals("m-1", events.get(0).data().systemProperties().get("message-id"));
+        assertEquals("v1", events.get(0).data().applicationProperties().get("k1"));
+        Map<String, String> feedback = feedbackStatuses(3);
+        assertEquals("Success", feedback.get("a"));
+        assertEquals("Rejected", feedback.get("b"));
+        assertEquals("Success", feedback.get("c"));
+    }
+
+    private static Map<String, String> feedbackStatuses(int atLeast) throws Exception {
+        Map<String, String> statuses = new java.util.HashMap<>();
+        for (int i = 0; i < 100 && statuses.size() < atLeast; i++) {
+            var batch = hub.cloudToDevice().receiveFeedback().get(10, TimeUnit.SECONDS);
+            if (batch.isPresent()) {
+                for (FeedbackRecord r : batch.get().records()) {
+                    statuses.put(r.originalMessageId(), r.statusCode());
+                }
+                hub.cloudToDevice().completeFeedback(batch.get().lockToken()).get(10, TimeUnit.SECONDS);
+            } else {
+                Thread.sleep(50);
+            }
+        }
+        return statuses;
+    }
+
+    @Test
+    void noSaslLayerWithCbsAndModuleTelemetry() throws Exception {
+        register("amqp-d2");
+        String moduleKey = hub.registry().putModule("amqp-d2", "m1", new Module("amqp-d2", "m1", null, null, null,
+                null), null).authentication().symmetricKey().primaryKey();
+        try (ProtonClient c = client(ProtonClient.SaslMode.NONE)) {
+            assertTrue(c.awaitOpen());
+            assertEquals(200, c.putToken(hub.hostName() + "/devices/amqp-d2/modules/m1", SasToken.create(
+                    hub.hostName() + "/devices/amqp-d2/modules/m1", moduleKey, null, Instant.now().plusSeconds(600))));
+            Sender events = c.openSender("/devices/amqp-d2/modules/m1/messages/events");
+            assertInstanceOf(Accepted.class, c.send(events, telemetry("m-2", "from module")));
+            // the module's token does not cover its device
+            Sender device = c.openSender("/devices/amqp-d2/messages/events");
+            ErrorCondition refused = c.awaitDetach(device);
+            assertNotNull(refused);
+            assertEquals(AmqpErrors.UNAUTHORIZED, refused.getCondition());
+        }
+        List<StoredEvent> events = eventsOf("amqp-d2");
+        assertEquals(1, events.size());
+        assertEquals("m1", events.get(0).data().systemProperties().get("iothub-connection-module-id"));
+    }
+
+    @Test
+    void saslPlainLogsInADeviceAndRefusesABadPassword() throws Exception {
+        String key = register("amqp-d3");
+        String hubName = hub.hostName().split("\\.")[0];
+        try (ProtonClient c = new ProtonClient(tls, hub.amqpPort(), ProtonClient.SaslMode.PLAIN,
+                "amqp-d3@sas." + hubName, deviceToken("amqp-d3", key, Instant.now().plusSeconds(600)))) {
+            assertTrue(c.awaitOpen());
+            Sender events = c.openSender("/devices/amqp-d3/messages/events");
+            assertInstanceOf(Accepted.class, c.send(events, telemetry("m-3", "plain")));
+        }
+        assertEquals(1, eventsOf("amqp-d3").size());
+        try (ProtonClient bad = new ProtonClient(tls, hub.amqpPort(), ProtonClient.SaslMode.PLAIN,
+                "amqp-d3@sas." + hubName, "SharedAccessSignature sr=x&sig=y&se=1")) {
+            var sasl = bad.transport.sasl();
+            assertTrue(bad.pumpUntil(() -> sasl.getOutcome() != org.apache.qpid.proton.engine.Sasl.SaslOutcome.PN_SASL_NONE));
+            assertEquals(org.apache.qpid.proton.engine.Sasl.SaslOutcome.PN_SASL_AUTH, sasl.getOutcome());
+            assertTrue(bad.connection.getRemoteState() != org.apache.qpid.proton.engine.EndpointState.ACTIVE);
+        }
+    }
+
+    @Test
+    void refusals() throws Exception {
+        String key = register("amqp-d4");
+        register("amqp-d5");
+        try (ProtonClient c = client(ProtonClient.SaslMode.ANONYMOUS)) {
+            assertTrue(c.awaitOpen());
+            // no token yet
+            assertEquals(AmqpErrors.UNAUTHORIZED,
+                    c.awaitDetach(c.openSender("/devices/amqp-d4/messages/events")).getCondition());
+            // a bad token
+            assertEquals(401, c.putToken(hub.hostName() + "/devices/amqp-d4",
+                    deviceToken("amqp-d4", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", Instant.now().plusSeconds(60))));
+            // an expired one
+            assertEquals(401, c.putToken(hub.hostName() + "/devices/amqp-d4",
+                    deviceToken("amqp-d4", key, Instant.now().minusSeconds(60))));
+            assertEquals(200, c.putToken(hub.hostName() + "/devices/amqp-d4",
+                    deviceToken("amqp-d4", key, Instant.now().plusSeconds(600))));
+            // another device's address
+            assertEquals(AmqpErrors.UNAUTHORIZED,
+                    c.awaitDetach(c.openSender("/devices/amqp-d5/messages/events")).getCondition());
+            assertEquals(AmqpErrors.UNAUTHORIZED,
+                    c.awaitDetach(c.openReceiver("/devices/amqp-d5/messages/devicebound", 1)).getCondition());
+            // a device token is not a service token
+            assertEquals(AmqpErrors.UNAUTHORIZED,
+                    c.awaitDetach(c.openSender("/messages/devicebound")).getCondition());
+            // unknown nodes
+            assertEquals(AmqpErrors.NOT_FOUND, c.awaitDetach(c.openSender("/nothing/here")).getCondition());
+            assertEquals(AmqpErrors.NOT_FOUND, c.awaitDetach(c.openReceiver("/nothing/here", 1)).getCondition());
+        }
+        assertTrue(eventsOf("amqp-d5").isEmpty());
+    }
+
+    @Test
+    void anExpiringTokenCutsItsLinksAndRenewalKeepsThem() throws Exception {
+        String key = register("amqp-d6");
+        try (ProtonClient c = client(ProtonClient.SaslMode.ANONYMOUS)) {
+            assertTrue(c.awaitOpen());
+            // renewed before it expires: the link survives the first expiry
+            assertEquals(200, c.putToken(hub.hostName() + "/devices/amqp-d6",
+                    deviceToken("amqp-d6", key, Instant.now().plusSeconds(2))));
+            Sender events = c.openSender("/devices/amqp-d6/messages/events");
+            assertEquals(200, c.putToken(hub.hostName() + "/devices/amqp-d6",
+                    deviceToken("amqp-d6", key, Instant.now().plusSeconds(5))));
+            ErrorCondition cut = c.awaitDetach(events);
+            assertNotNull(cut, "the link must be detached when the renewed token expires");
+            assertEquals(AmqpErrors.UNAUTHORIZED, cut.getCondition());
+        }
+    }
+
+    @Test
+    void serviceSendsCloudToDeviceAndReadsFeedback() throws Exception {
+        register("amqp-d7");
+        try (ProtonClient service = client(ProtonClient.SaslMode.ANONYMOUS)) {
+            assertTrue(service.awaitOpen());
+            assertEquals(200, service.putToken(hub.hostName(), serviceToken()));
+            Sender sender = service.openSender("/messages/devicebound");
+            Message m = ProtonClient.message("to the device");
+            Properties properties = new Properties();
+            properties.setMessageId("svc-1");
+            properties.setTo("/devices/amqp-d7/messages/devicebound");
+            m.setProperties(properties);
+            m.setApplicationProperties(new ApplicationProperties(Map.of("iothub-ack", "full")));
+            assertInstanceOf(Accepted.class, service.send(sender, m));
+            // an unknown device
+            Message lost = ProtonClient.message("x");
+            Properties p2 = new Properties();
+            p2.setTo("/devices/nobody/messages/devicebound");
+            lost.setProperties(p2);
+            DeliveryState refused = service.send(sender, lost);
+            assertInstanceOf(Rejected.class, refused);
+            assertEquals(AmqpErrors.NOT_FOUND, ((Rejected) refused).getError().getCondition());
+
+            var polled = hub.cloudToDevice().receive("amqp-d7",
+                    hub.registry().device("amqp-d7").generationId()).get(10, TimeUnit.SECONDS).orElseThrow();
+            assertEquals("svc-1", polled.message().messageId());
+            hub.cloudToDevice().complete("amqp-d7", polled.lockToken()).get(10, TimeUnit.SECONDS);
+
+            Receiver feedback = service.openReceiver("/messages/servicebound/feedback", 1);
+            Message batch = service.receive(feedback, true);
+            assertNotNull(batch);
+            String json = new String(((Binary) ((Data) batch.getBody()).getValue()).getArray(), StandardCharsets.UTF_8);
+            assertTrue(json.contains("\"originalMessageId\":\"svc-1\"") && json.contains("\"statusCode\":\"Success\""),
+                    json);
+        }
+    }
+}
