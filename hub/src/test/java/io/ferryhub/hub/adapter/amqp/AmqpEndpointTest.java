@@ -312,4 +312,33 @@ class AmqpEndpointTest {
                     json);
         }
     }
+
+    @Test
+    void amqpOverWebSocketIsServedBesideMqtt() throws Exception {
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
+                .createSocket("localhost", hub.httpsPort())) {
+            socket.setSoTimeout(15_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            // absolute-form request target, as the Java SDK's AMQPS_WS sends it
+            out.write(("GET https://localhost/$iothub/websocket?iothub-no-client-cert=true HTTP/1.1\r\n"
+                    + "Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade,Keep-Alive\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Protocol: AMQPWSB10\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            // one masked binary frame carrying the AMQP protocol header with no SASL layer (mask of zeros)
+            out.write(new byte[]{(byte) 0x82, (byte) 0x88, 0, 0, 0, 0, 'A', 'M', 'Q', 'P', 0, 1, 0, 0});
+            out.flush();
+            java.io.InputStream in = socket.getInputStream();
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                head.append((char) in.read());
+            }
+            assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
+            assertTrue(head.toString().contains("AMQPWSB10"), head.toString());
+            byte[] frameHead = in.readNBytes(2);
+            assertEquals((byte) 0x82, frameHead[0]);
+            byte[] amqpHeader = in.readNBytes(8);
+            assertEquals("AMQP", new String(amqpHeader, 0, 4, StandardCharsets.US_ASCII));
+            assertEquals(0, amqpHeader[4]); // the hub answers without a SASL layer, as the client asked
+        }
+    }
 }

@@ -82,10 +82,10 @@ class MqttWebSocketTest {
         java.net.URI uri = java.net.URI.create(hub.webSocketUri());
         try (SSLSocket socket = (SSLSocket) hub.clientTls().getSocketFactory().createSocket(uri.getHost(), uri.getPort())) {
             OutputStream out = socket.getOutputStream();
-            // absolute-form request target, as the Java SDK's AMQP-over-WebSocket client sends it
+            // absolute-form request target, as the Java SDK's WebSocket clients send it; AMQPWSB10 belongs to AMQP
             out.write(("GET https://" + MqttTestHub.HOST + "/$iothub/websocket HTTP/1.1\r\nHost: localhost\r\n"
                     + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: AMQPWSB10\r\n\r\n")
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
