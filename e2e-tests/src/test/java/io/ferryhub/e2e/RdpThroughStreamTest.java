@@ -46,10 +46,7 @@ class RdpThroughStreamTest {
         } catch (IOException e) {
             throw new IllegalStateException("xrdp needs /run/xrdp/sockdir: " + e.getMessage(), e);
         }
-        int port = freePort();
-        xrdp = new ProcessBuilder(XRDP.toString(), "-n", "-p", String.valueOf(port)).redirectErrorStream(true)
-                .redirectOutput(dataDir.resolve("xrdp.log").toFile()).start();
-        awaitListening(port);
+        int port = startXrdp();
         hub = new StreamTestHub(dataDir);
         proxies = new Proxies(hub, "rdp-device", "rdp", Map.of("rdp", new InetSocketAddress("127.0.0.1", port)),
                 false);
@@ -90,17 +87,38 @@ class RdpThroughStreamTest {
         }
     }
 
-    private static void awaitListening(int port) throws Exception {
+    /**
+     * Starts xrdp on a free port and returns the port once it listens. The port is free when chosen but another
+     * process may take it before xrdp binds it, so an xrdp that exits before listening is started again on a new
+     * port (three tries).
+     */
+    private static int startXrdp() throws Exception {
+        String exits = "";
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            int port = freePort();
+            Path log = dataDir.resolve("xrdp-" + attempt + ".log");
+            xrdp = new ProcessBuilder(XRDP.toString(), "-n", "-p", String.valueOf(port)).redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).start();
+            if (awaitListening(port)) {
+                return port;
+            }
+            exits += "\n--- attempt " + attempt + " (port " + port + "):\n" + Files.readString(log);
+        }
+        throw new AssertionError("xrdp exited before listening, three times:" + exits);
+    }
+
+    /** True once xrdp listens on {@code port}; false if it exited first. */
+    private static boolean awaitListening(int port) throws Exception {
         for (int i = 0; i < 500; i++) {
             try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                return;
+                return true;
             } catch (IOException notYet) {
                 if (!xrdp.isAlive()) {
-                    throw new AssertionError("xrdp exited: " + Files.readString(dataDir.resolve("xrdp.log")));
+                    return false;
                 }
                 Thread.sleep(10);
             }
         }
-        throw new AssertionError("xrdp did not listen on " + port);
+        throw new AssertionError("xrdp did not listen on " + port + " within 5 s");
     }
 }
