@@ -866,7 +866,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             onLoop(() -> {
                 Grant grant = grants.get(identity.clientId());
                 if (grant != null && grant.registered == this) {
-                    grant.registered = null; // already unregistered by whoever closes it
+                    // the token no longer counts: a disabled, deleted or re-keyed identity must authenticate again
                     cutOff(grant, AmqpErrors.of(reason, reason.defaultMessage()));
                 }
             });

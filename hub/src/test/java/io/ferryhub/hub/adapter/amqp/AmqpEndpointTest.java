@@ -341,4 +341,21 @@ class AmqpEndpointTest {
             assertEquals(0, amqpHeader[4]); // the hub answers without a SASL layer, as the client asked
         }
     }
+
+    @Test
+    void deletingTheDeviceCutsItsLinks() throws Exception {
+        String key = register("amqp-d8");
+        try (ProtonClient c = client(ProtonClient.SaslMode.ANONYMOUS)) {
+            assertTrue(c.awaitOpen());
+            assertEquals(200, c.putToken(hub.hostName() + "/devices/amqp-d8",
+                    deviceToken("amqp-d8", key, Instant.now().plusSeconds(600))));
+            Receiver c2d = c.openReceiver("/devices/amqp-d8/messages/devicebound", 1);
+            assertTrue(c.pumpUntil(() -> hub.deviceConnections().isConnected("amqp-d8", null)));
+            hub.registry().deleteDevice("amqp-d8", null);
+            ErrorCondition cut = c.awaitDetach(c2d);
+            assertNotNull(cut);
+            assertNotNull(cut.getCondition());
+            assertTrue(!hub.deviceConnections().isConnected("amqp-d8", null));
+        }
+    }
 }
