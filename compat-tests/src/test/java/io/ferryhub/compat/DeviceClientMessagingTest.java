@@ -42,8 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
- * The official Java device client (iot-device-client 2.5.0, unmodified) over MQTT (port 8883) and MQTT over
- * WebSockets (port 443) sends telemetry, read back from the event stream, and receives cloud-to-device messages.
+ * The official Java device client (iot-device-client 2.5.0, unmodified) over MQTT (port 8883), AMQPS (5671) and
+ * both over WebSockets (port 443) sends telemetry, read back from the event stream, and receives cloud-to-device messages.
  */
 class DeviceClientMessagingTest {
     private static final String API = "api-version=2021-04-12";
@@ -58,7 +58,7 @@ class DeviceClientMessagingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        hub = HubProcess.start(dataDir, "--mqtt-port", "8883", "--amqp-port", "0");
+        hub = HubProcess.start(dataDir, "--mqtt-port", "8883", "--amqp-port", "5671");
         hub.trustForHttpsUrlConnection();
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
@@ -85,7 +85,7 @@ class DeviceClientMessagingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = IotHubClientProtocol.class, names = {"MQTT", "MQTT_WS"})
+    @EnumSource(value = IotHubClientProtocol.class, names = {"MQTT", "MQTT_WS", "AMQPS", "AMQPS_WS"})
     void deviceClientSendsTelemetryAndReceivesCloudToDeviceMessages(IotHubClientProtocol protocol) throws Exception {
         String deviceId = "sdk-" + protocol.name().toLowerCase().replace('_', '-');
         Device device = new RegistryClient(hub.ownerConnectionString()).addDevice(new Device(deviceId));
