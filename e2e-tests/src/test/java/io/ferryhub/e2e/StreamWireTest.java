@@ -138,13 +138,13 @@ class StreamWireTest {
     }
 
     @Test
-    void disabledDeviceIs404103() throws Exception {
+    void disabledDeviceIs404001() throws Exception {
         hub.createDevice("wire-disabled");
         hub.disableDevice("wire-disabled");
         HttpResponse<String> response = hub.initiate("/twins/wire-disabled/streams/ssh",
                 hub.serviceToken("service"), "1", "5");
         assertEquals(404, response.statusCode());
-        assertEquals(404103, StreamTestHub.errorCode(response));
+        assertEquals(404001, StreamTestHub.errorCode(response)); // IoT Hub: "not registered or disabled"
     }
 
     @Test

@@ -56,8 +56,8 @@ public final class StreamNegotiator {
 
     /**
      * Starts a stream. The future completes with the device's answer, or fails with a {@link HubException}:
-     * DeviceNotFound / ModuleNotFound, DeviceNotOnline (absent or disabled, or not subscribed within the connect
-     * timeout), GatewayTimeout (no answer within the response timeout).
+     * DeviceNotFound (not registered or disabled, as IoT Hub defines 404001) / ModuleNotFound, DeviceNotOnline (not
+     * subscribed within the connect timeout), GatewayTimeout (no answer within the response timeout).
      */
     public CompletableFuture<StreamInitiation> initiate(Request request) {
         String who = request.moduleId() == null ? request.deviceId() : request.deviceId() + "/" + request.moduleId();
@@ -74,7 +74,7 @@ public final class StreamNegotiator {
                         "module " + who + " is not registered"));
             case DISABLED:
                 log.info("stream '{}' to {} refused: the identity is disabled", request.streamName(), who);
-                return CompletableFuture.failedFuture(new HubException(HubErrorCode.DeviceNotOnline,
+                return CompletableFuture.failedFuture(new HubException(HubErrorCode.DeviceNotFound,
                         who + " is disabled"));
             case ENABLED:
                 break;

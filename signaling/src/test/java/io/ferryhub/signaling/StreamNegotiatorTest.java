@@ -99,7 +99,7 @@ class StreamNegotiatorTest {
         assertEquals(HubErrorCode.ModuleNotFound, failure(negotiator.initiate(request(Duration.ofSeconds(1))))
                 .errorCode());
         state = DeviceDirectory.IdentityState.DISABLED;
-        assertEquals(HubErrorCode.DeviceNotOnline, failure(negotiator.initiate(request(Duration.ofSeconds(1))))
+        assertEquals(HubErrorCode.DeviceNotFound, failure(negotiator.initiate(request(Duration.ofSeconds(1))))
                 .errorCode());
         state = DeviceDirectory.IdentityState.ENABLED;
         online = false;

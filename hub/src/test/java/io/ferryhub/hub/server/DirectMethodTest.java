@@ -110,6 +110,15 @@ class DirectMethodTest {
     }
 
     @Test
+    void disabledDeviceIs404001EvenWithAConnectTimeout() throws Exception {
+        assertEquals(200, rest.owner("PUT", "/devices/benched",
+                "{\"deviceId\":\"benched\",\"status\":\"disabled\"}").status());
+        // IoT Hub's 404001 is "not registered or disabled": no waiting for a device that cannot connect
+        RegistryRestTest.assertError(rest.owner("POST", "/twins/benched/methods",
+                "{\"methodName\":\"wake\",\"connectTimeoutInSeconds\":30}"), 404, 404001, "DeviceNotFound");
+    }
+
+    @Test
     void connectTimeoutWaitsForTheDeviceToComeOnline() throws Exception {
         assertEquals(200, rest.owner("PUT", "/devices/late", "{\"deviceId\":\"late\"}").status());
         CompletableFuture<RestClient.Reply> call = CompletableFuture.supplyAsync(() -> {

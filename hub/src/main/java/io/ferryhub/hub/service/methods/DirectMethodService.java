@@ -84,10 +84,13 @@ public final class DirectMethodService {
             throw new HubException(HubErrorCode.ArgumentInvalid, "The method payload (" + size
                     + " bytes) exceeds the limit of " + MAX_PAYLOAD_BYTES + " bytes");
         }
-        if (moduleId == null) {
-            registry.device(deviceId);
-        } else {
+        boolean enabled = registry.device(deviceId).isEnabled();
+        if (moduleId != null) {
             registry.module(deviceId, moduleId);
+        }
+        if (!enabled) {
+            // IoT Hub's 404001 covers a device that is "either not registered or disabled"
+            throw new HubException(HubErrorCode.DeviceNotFound, "Device " + deviceId + " is disabled");
         }
         return connections.awaitLink(deviceId, moduleId, this::listening, TimeUnit.SECONDS.toMillis(connectTimeout))
                 .thenComposeAsync(link -> send(deviceId, moduleId, call.methodName(), payload, link,
