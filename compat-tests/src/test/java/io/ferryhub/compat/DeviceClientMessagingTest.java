@@ -42,8 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
- * The official Java device client (iot-device-client 2.5.0, unmodified) over MQTT (port 8883), AMQPS (5671) and
- * both over WebSockets (port 443) sends telemetry, read back from the event stream, and receives cloud-to-device messages.
+ * The official Java device client (iot-device-client 2.5.0, unmodified) over MQTT (port 8883), AMQPS (5671),
+ * both over WebSockets (port 443) and HTTPS (443) sends telemetry, read back from the event stream, and receives cloud-to-device messages.
  */
 class DeviceClientMessagingTest {
     private static final String API = "api-version=2021-04-12";
@@ -85,14 +85,17 @@ class DeviceClientMessagingTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = IotHubClientProtocol.class, names = {"MQTT", "MQTT_WS", "AMQPS", "AMQPS_WS"})
+    @EnumSource(value = IotHubClientProtocol.class, names = {"MQTT", "MQTT_WS", "AMQPS", "AMQPS_WS", "HTTPS"})
     void deviceClientSendsTelemetryAndReceivesCloudToDeviceMessages(IotHubClientProtocol protocol) throws Exception {
         String deviceId = "sdk-" + protocol.name().toLowerCase().replace('_', '-');
         Device device = new RegistryClient(hub.ownerConnectionString()).addDevice(new Device(deviceId));
         String connectionString = "HostName=" + owner.get("HostName") + ";DeviceId=" + deviceId
                 + ";SharedAccessKey=" + device.getPrimaryKey();
-        DeviceClient client = new DeviceClient(connectionString, protocol,
-                ClientOptions.builder().sslContext(tls).build());
+        ClientOptions.ClientOptionsBuilder options = ClientOptions.builder().sslContext(tls);
+        if (protocol == IotHubClientProtocol.HTTPS) {
+            options.receiveInterval(500); // HTTPS devices poll for C2D; the SDK's default period is long
+        }
+        DeviceClient client = new DeviceClient(connectionString, protocol, options.build());
         LinkedBlockingQueue<Message> received = new LinkedBlockingQueue<>();
         client.setMessageCallback((message, context) -> {
             received.add(message);
