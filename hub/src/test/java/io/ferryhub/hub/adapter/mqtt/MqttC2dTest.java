@@ -169,6 +169,9 @@ class MqttC2dTest {
         Received got = inbox.poll(10, TimeUnit.SECONDS);
         assertNotNull(got, "the resumed session's subscription must deliver the queued message");
         assertEquals("while away", new String(got.payload(), StandardCharsets.UTF_8));
+        // the client PUBACKs after its callback returns; a DISCONNECT sent before that would rightly leave the
+        // message queued for redelivery, so wait for the hub to complete it
+        assertTrue(MqttConnectTest.waitFor(() -> hub.c2d.queueDepth("session-dev").join() == 0));
         resumed.disconnect();
 
         // a clean session ends it: nothing is delivered until the device subscribes again
