@@ -70,6 +70,11 @@ final class HubProcess implements AutoCloseable {
      * TLS option, so trust goes there (as -Djavax.net.ssl.trustStore would).
      */
     void trustForHttpsUrlConnection() throws Exception {
+        HttpsURLConnection.setDefaultSSLSocketFactory(clientTls().getSocketFactory());
+    }
+
+    /** A client-side TLS context trusting the hub's CA, for the SDKs' {@code sslContext} options. */
+    SSLContext clientTls() throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(caCertificate())) {
@@ -79,7 +84,7 @@ final class HubProcess implements AutoCloseable {
         tmf.init(trust);
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(null, tmf.getTrustManagers(), null);
-        HttpsURLConnection.setDefaultSSLSocketFactory(tls.getSocketFactory());
+        return tls;
     }
 
     @Override

@@ -239,14 +239,14 @@ public final class HubServer implements AutoCloseable {
                 CloudToDeviceService.Settings.DEFAULTS, id -> registry.findDevice(id).map(Device::generationId), clock);
         closeOnStop(cloudToDevice);
         new CloudToDeviceRoutes(cloudToDevice).register(router);
-        RegistryRoutes.register(router, registry, deviceId -> cloudToDevice.queueDepth(deviceId).join());
+        RegistryRoutes.register(router, registry, cloudToDevice::queuedMessages);
         TelemetryService telemetry = new TelemetryService(eventLog);
         gateway.onAudit(new StreamAuditLog(eventLog, telemetry::partitionFor));
         mqttTopicHandlers.add(new TelemetryTopicHandler(telemetry));
         new DeviceMessagingRoutes(deviceAuthenticator, telemetry, cloudToDevice).register(router);
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
         mqttTopicHandlers.add(new StreamTopicHandler(streams));
-        twins = new TwinService(new KeyValueTwinStore(store), registry, clock);
+        twins = new TwinService(new KeyValueTwinStore(store), registry, cloudToDevice::queuedMessages, clock);
         twinChangeEvents = new SegmentedEventLog(dataDir.resolve("twin-change-events"),
                 SegmentedEventLog.Options.defaults().withPartitions(1).withFsync(config.eventLogFsync()));
         closeOnStop(twinChangeEvents);

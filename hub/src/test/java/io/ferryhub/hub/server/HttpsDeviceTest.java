@@ -1,12 +1,10 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.hub.HubTestSupport;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
-import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.Module;
-import io.ferryhub.hub.service.telemetry.EventStreamService;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
 import io.ferryhub.hub.storage.eventlog.StoredEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,9 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -49,9 +45,11 @@ class HttpsDeviceTest {
     }
 
     private static String register(String deviceId) {
-        hub.registry().putDevice(deviceId, new Device(deviceId, null, null, null, null, null, null, false, null,
-                null), null);
-        return hub.registry().device(deviceId).authentication().symmetricKey().primaryKey();
+        return HubTestSupport.register(hub, deviceId);
+    }
+
+    private static List<StoredEvent> eventsOf(String deviceId) throws Exception {
+        return HubTestSupport.eventsOf(hub, deviceId);
     }
 
     private static String token(String resourcePath, String key) {
@@ -65,28 +63,6 @@ class HttpsDeviceTest {
             headers.put("Authorization", token);
         }
         return rest.send(method, path + (path.contains("?") ? "&" : "?") + "api-version=2020-09-30", body, headers);
-    }
-
-    private static List<StoredEvent> eventsOf(String deviceId) throws Exception {
-        EventStreamService events = hub.eventStream();
-        List<StoredEvent> found = new ArrayList<>();
-        for (int p = 0; p < events.partitionCount(); p++) {
-            StartPosition from = StartPosition.earliest();
-            while (true) {
-                EventStreamService.ReadResult batch = events.read(null, p, from, 1000, Duration.ofMillis(20))
-                        .get(10, TimeUnit.SECONDS);
-                if (batch.events().isEmpty()) {
-                    break;
-                }
-                for (StoredEvent e : batch.events()) {
-                    if (deviceId.equals(e.data().systemProperties().get("iothub-connection-device-id"))) {
-                        found.add(e);
-                    }
-                }
-                from = new StartPosition.Offset(batch.nextOffset(), true);
-            }
-        }
-        return found;
     }
 
     @Test

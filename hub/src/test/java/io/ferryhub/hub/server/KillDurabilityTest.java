@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.hub.HubTestSupport;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.SasToken;
@@ -59,7 +60,7 @@ class KillDurabilityTest {
                     dataDir.resolve(HubServer.OWNER_CONNECTION_STRING_FILE)).trim()).sharedAccessKey().orElseThrow();
             String token = SasToken.create("127.0.0.1", ownerKey, "iothubowner", Instant.now().plusSeconds(3600));
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .sslContext(RestClient.trusting(dataDir.resolve("ca.pem"))).build();
+                    .sslContext(HubTestSupport.trusting(dataDir.resolve("ca.pem"))).build();
             CountDownLatch enough = new CountDownLatch(1);
             for (int w = 0; w < WRITERS; w++) {
                 int writer = w;

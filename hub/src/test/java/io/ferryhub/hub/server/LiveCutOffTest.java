@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.common.sas.SasToken;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
@@ -64,7 +65,7 @@ class LiveCutOffTest {
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
         options.setUserName(hub.hostName() + "/" + deviceId + "/?api-version=2021-04-12");
         options.setPassword(token.toCharArray());
-        options.setSocketFactory(RestClient.trusting(hub.caCertificatePath()).getSocketFactory());
+        options.setSocketFactory(HubTestSupport.trusting(hub.caCertificatePath()).getSocketFactory());
         options.setCleanSession(false);
         options.setAutomaticReconnect(false);
         options.setConnectionTimeout(10);

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.Module;
@@ -45,7 +46,7 @@ final class PahoDevice implements AutoCloseable {
         }
         MqttConnectOptions options = new MqttConnectOptions();
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        options.setSocketFactory(RestClient.trusting(hub.caCertificatePath()).getSocketFactory());
+        options.setSocketFactory(HubTestSupport.trusting(hub.caCertificatePath()).getSocketFactory());
         options.setUserName("localhost/" + clientId + "/?api-version=2021-04-12");
         String resource = hub.hostName() + "/devices/" + clientId.replace("/", "/modules/");
         options.setPassword(SasToken.create(resource, key, null, Instant.now().plusSeconds(3600)).toCharArray());

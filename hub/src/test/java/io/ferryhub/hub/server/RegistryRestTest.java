@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.hub.HubTestSupport;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
 import org.junit.jupiter.api.AfterAll;
@@ -150,7 +151,7 @@ class RegistryRestTest {
     @Test
     void chunkedBodyIsAccepted() throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .sslContext(RestClient.trusting(hub.caCertificatePath())).build();
+                .sslContext(HubTestSupport.trusting(hub.caCertificatePath())).build();
         byte[] body = "{\"deviceId\":\"chunked-1\"}".getBytes(StandardCharsets.UTF_8);
         HttpRequest request = HttpRequest.newBuilder(URI.create("https://localhost:" + hub.httpsPort()
                         + "/devices/chunked-1?api-version=2021-04-12"))
@@ -269,7 +270,7 @@ class RegistryRestTest {
 
     /** Raw HTTP/1.1 over TLS: what the JDK client can't send (absolute-form targets, stray upgrades). */
     static String raw(String request) throws Exception {
-        javax.net.ssl.SSLSocketFactory f = RestClient.trusting(hub.caCertificatePath()).getSocketFactory();
+        javax.net.ssl.SSLSocketFactory f = HubTestSupport.trusting(hub.caCertificatePath()).getSocketFactory();
         try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) f.createSocket("localhost", hub.httpsPort())) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
@@ -309,7 +310,7 @@ class RegistryRestTest {
     }
 
     @Test
-    void cloudToDeviceMessageCountShowsTheQueue() throws Exception {
+    void cloudToDeviceMessageCountShowsTheQueueInTheIdentityAndTheTwin() throws Exception {
         assertEquals(200, rest.owner("PUT", "/devices/c2d-count", "{}").status());
         assertEquals(0, rest.owner("GET", "/devices/c2d-count", null).json().get("cloudToDeviceMessageCount").asInt());
         for (int i = 0; i < 2; i++) {
@@ -317,6 +318,7 @@ class RegistryRestTest {
             assertTrue(sent.status() / 100 == 2, sent.status() + " " + sent.body());
         }
         assertEquals(2, rest.owner("GET", "/devices/c2d-count", null).json().get("cloudToDeviceMessageCount").asInt());
+        assertEquals(2, rest.owner("GET", "/twins/c2d-count", null).json().get("cloudToDeviceMessageCount").asInt());
         assertEquals(204, rest.owner("DELETE", "/devices/c2d-count", null).status());
     }
 }

@@ -1,22 +1,16 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.hub.HubTestSupport;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
-import io.ferryhub.common.sas.SasToken;
-import io.ferryhub.hub.server.tls.HubPki;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 
 /** The JDK's HTTP client pointed at a test hub, trusting only the hub's generated CA. */
@@ -49,31 +43,15 @@ final class RestClient {
         this.hub = hub;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .sslContext(trusting(trusted))
+                .sslContext(HubTestSupport.trusting(trusted))
                 .connectTimeout(Duration.ofSeconds(10))
                 .build();
         this.base = URI.create("https://localhost:" + hub.httpsPort());
     }
 
-    static SSLContext trusting(Path caPem) throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, trustManagers(caPem), null);
-        return ctx;
-    }
-
-    static TrustManager[] trustManagers(Path caPem) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("hub-ca", HubPki.readCertificates(caPem).get(0));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        return tmf.getTrustManagers();
-    }
-
     /** A token of the iothubowner policy, as the service SDKs make it. */
     String ownerToken() {
-        var owner = hub.policies().find("iothubowner").orElseThrow();
-        return SasToken.create(hub.hostName(), owner.primaryKey(), "iothubowner", Instant.now().plusSeconds(3600));
+        return HubTestSupport.ownerToken(hub);
     }
 
     Reply send(String method, String pathAndQuery, String body, Map<String, String> headers) throws Exception {

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.hub.HubTestSupport;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -94,7 +95,7 @@ final class TestPki {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, "pw".toCharArray());
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(kmf.getKeyManagers(), RestClient.trustManagers(hubCa), null);
+        ctx.init(kmf.getKeyManagers(), HubTestSupport.trustManagers(hubCa), null);
         return ctx;
     }
 }

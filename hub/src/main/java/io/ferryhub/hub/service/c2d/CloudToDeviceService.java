@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -124,6 +125,11 @@ public final class CloudToDeviceService implements AutoCloseable {
     private final Clock clock;
     private final ScheduledExecutorService worker;
     private final Map<String, Queue> queues = new HashMap<>();
+    /**
+     * Each queue's depth as of its last change, readable from any thread without waiting for the worker: registry
+     * listings and twins (queries over many devices among them) show it as {@code cloudToDeviceMessageCount}.
+     */
+    private final Map<String, Integer> depths = new ConcurrentHashMap<>();
     private final List<PendingFeedback> feedback = new ArrayList<>();
     /** Feedback records were added or dropped since the last save. */
     private boolean feedbackDirty;
@@ -145,6 +151,7 @@ public final class CloudToDeviceService implements AutoCloseable {
             Queue queue = new Queue(stored.deviceId(), stored.generationId(), stored.nextSequenceNumber());
             stored.messages().forEach(m -> queue.entries.add(new Entry(m)));
             queues.put(stored.deviceId(), queue);
+            depths.put(stored.deviceId(), queue.entries.size());
         }
         store.loadFeedback().forEach(r -> feedback.add(new PendingFeedback(r)));
         worker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -199,6 +206,7 @@ public final class CloudToDeviceService implements AutoCloseable {
         } catch (UncheckedIOException e) {
             queue.entries.remove(entry);
             queue.nextSequence--;
+            depths.put(deviceId, queue.entries.size());
             throw new HubException(HubErrorCode.ServerError, "the message could not be stored");
         }
         log.info("c2d message {} (#{}) queued for {}", messageId, message.sequenceNumber(), deviceId);
@@ -516,6 +524,7 @@ public final class CloudToDeviceService implements AutoCloseable {
     /** The device was deleted: its queue and feedback go with it. */
     private void forget(Queue queue) {
         queues.remove(queue.deviceId);
+        depths.remove(queue.deviceId);
         try {
             store.deleteQueue(queue.deviceId);
         } catch (IOException e) {
@@ -588,7 +597,15 @@ public final class CloudToDeviceService implements AutoCloseable {
         });
     }
 
-    /** How many messages are queued for a device (delivered but unacknowledged ones included). */
+    /**
+     * How many messages are queued for a device (delivered but unacknowledged ones included) as of its queue's last
+     * change; never waits, so it may miss a change the worker is making at that moment.
+     */
+    public int queuedMessages(String deviceId) {
+        return depths.getOrDefault(deviceId, 0);
+    }
+
+    /** How many messages are queued for a device, once every change asked for before this call is made. */
     public CompletableFuture<Integer> queueDepth(String deviceId) {
         return onWorker(() -> {
             Queue queue = queues.get(deviceId);
@@ -613,6 +630,7 @@ public final class CloudToDeviceService implements AutoCloseable {
     }
 
     private void save(Queue queue) {
+        depths.put(queue.deviceId, queue.entries.size());
         try {
             store.saveQueue(new DeviceQueue(queue.deviceId, queue.generationId, queue.nextSequence,
                     queue.entries.stream().map(e -> e.message).toList()));

@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 /**
  * Device and module twins with IoT Hub's rules. A twin exists exactly while its identity does: it is read from
@@ -41,12 +42,18 @@ public final class TwinService implements IdentityLifecycleListener {
     private final TwinStore store;
     private final RegistryService registry;
     private final Clock clock;
+    private final ToIntFunction<String> queuedMessages;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
     private final List<TwinChangeListener> listeners = new CopyOnWriteArrayList<>();
 
-    public TwinService(TwinStore store, RegistryService registry, Clock clock) {
+    /**
+     * @param queuedMessages how many cloud-to-device messages wait for a device, without blocking: twins show it as
+     *                       {@code cloudToDeviceMessageCount}
+     */
+    public TwinService(TwinStore store, RegistryService registry, ToIntFunction<String> queuedMessages, Clock clock) {
         this.store = store;
         this.registry = registry;
+        this.queuedMessages = queuedMessages;
         this.clock = clock;
         for (int i = 0; i < LOCK_STRIPES; i++) {
             locks[i] = new ReentrantLock();
@@ -270,7 +277,8 @@ public final class TwinService implements IdentityLifecycleListener {
         }
         out.put("connectionState", state.connected() ? "Connected" : "Disconnected");
         out.put("lastActivityTime", state.lastActivityTime());
-        out.put("cloudToDeviceMessageCount", 0);
+        // cloud-to-device queues are per device; modules receive none through them
+        out.put("cloudToDeviceMessageCount", m == null ? queuedMessages.applyAsInt(d.deviceId()) : 0);
         var auth = m != null ? m.authentication() : d.authentication();
         out.put("authenticationType", auth == null ? "sas" : auth.type());
         ObjectNode thumbprint = out.putObject("x509Thumbprint");

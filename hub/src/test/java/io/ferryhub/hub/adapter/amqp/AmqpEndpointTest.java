@@ -1,15 +1,12 @@
 package io.ferryhub.hub.adapter.amqp;
 
+import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
-import io.ferryhub.hub.server.tls.HubPki;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
-import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.Module;
-import io.ferryhub.hub.service.telemetry.EventStreamService;
 import io.ferryhub.hub.storage.c2d.FeedbackRecord;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
 import io.ferryhub.hub.storage.eventlog.StoredEvent;
 import org.apache.qpid.proton.amqp.Binary;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
@@ -29,13 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -56,13 +49,8 @@ class AmqpEndpointTest {
     @BeforeAll
     static void start() throws Exception {
         hub = HubServer.start(HubConfig.ephemeral(dataDir));
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("hub-ca", HubPki.readCertificates(hub.caCertificatePath()).get(0));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
         tls = SSLContext.getInstance("TLSv1.2");
-        tls.init(null, tmf.getTrustManagers(), null);
+        tls.init(null, HubTestSupport.trustManagers(hub.caCertificatePath()), null);
     }
 
     @AfterAll
@@ -73,44 +61,23 @@ class AmqpEndpointTest {
     }
 
     private static String register(String deviceId) {
-        hub.registry().putDevice(deviceId, new Device(deviceId, null, null, null, null, null, null, false, null,
-                null), null);
-        return hub.registry().device(deviceId).authentication().symmetricKey().primaryKey();
+        return HubTestSupport.register(hub, deviceId);
     }
 
     private static String deviceToken(String deviceId, String key, Instant expiry) {
-        return SasToken.create(hub.hostName() + "/devices/" + deviceId, key, null, expiry);
+        return HubTestSupport.deviceToken(hub, deviceId, key, expiry);
     }
 
     private static String serviceToken() {
-        var owner = hub.policies().find("iothubowner").orElseThrow();
-        return SasToken.create(hub.hostName(), owner.primaryKey(), "iothubowner", Instant.now().plusSeconds(3600));
+        return HubTestSupport.ownerToken(hub);
+    }
+
+    private static List<StoredEvent> eventsOf(String deviceId) throws Exception {
+        return HubTestSupport.eventsOf(hub, deviceId);
     }
 
     private static ProtonClient client(ProtonClient.SaslMode mode) throws Exception {
         return new ProtonClient(tls, hub.amqpPort(), mode, null, null);
-    }
-
-    private static List<StoredEvent> eventsOf(String deviceId) throws Exception {
-        EventStreamService events = hub.eventStream();
-        List<StoredEvent> found = new ArrayList<>();
-        for (int p = 0; p < events.partitionCount(); p++) {
-            StartPosition from = StartPosition.earliest();
-            while (true) {
-                EventStreamService.ReadResult batch = events.read(null, p, from, 1000, Duration.ofMillis(20))
-                        .get(10, TimeUnit.SECONDS);
-                if (batch.events().isEmpty()) {
-                    break;
-                }
-                for (StoredEvent e : batch.events()) {
-                    if (deviceId.equals(e.data().systemProperties().get("iothub-connection-device-id"))) {
-                        found.add(e);
-                    }
-                }
-                from = new StartPosition.Offset(batch.nextOffset(), true);
-            }
-        }
-        return found;
     }
 
     private static Message telemetry(String messageId, String body) {

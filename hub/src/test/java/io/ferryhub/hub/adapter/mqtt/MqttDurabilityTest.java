@@ -1,5 +1,6 @@
 package io.ferryhub.hub.adapter.mqtt;
 
+import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.storage.eventlog.EventReader;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
@@ -13,14 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -69,7 +66,7 @@ class MqttDurabilityTest {
             String[] ready = out.readLine().split(" ");
             assertEquals("READY", ready[0]);
             port = Integer.parseInt(ready[1]);
-            tls = trusting(Path.of(ready[2]));
+            tls = HubTestSupport.trusting(Path.of(ready[2]));
             for (int d = 0; d < DEVICES; d++) {
                 String[] key = out.readLine().split(" ");
                 assertEquals("KEY", key[0]);
@@ -185,18 +182,5 @@ class MqttDurabilityTest {
             int allowed = resent.contains(e.getKey()) ? 2 : 1;
             assertTrue(e.getValue() <= allowed, e.getKey() + " stored " + e.getValue() + " times");
         }
-    }
-
-    private static SSLContext trusting(Path certificate) throws Exception {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (var in = Files.newInputStream(certificate)) {
-            trust.setCertificateEntry("hub", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
-        return context;
     }
 }

@@ -1,4 +1,4 @@
-package io.ferryhub.hub.adapter.mqtt;
+package io.ferryhub.hub.adapter.websocket;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
