@@ -6,12 +6,9 @@ import io.ferryhub.hub.server.tls.HubPki;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.Module;
 import io.ferryhub.hub.service.telemetry.EventStreamService;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
@@ -19,6 +16,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * What the hub's tests need around a real {@link HubServer}: identities with generated keys, tokens as the SDKs make

@@ -1,11 +1,11 @@
 package io.ferryhub.hub.server;
 
-import io.ferryhub.hub.HubTestSupport;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
 import io.ferryhub.hub.service.registry.Module;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

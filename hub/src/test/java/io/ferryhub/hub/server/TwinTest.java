@@ -2,10 +2,10 @@ package io.ferryhub.hub.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
-import io.ferryhub.hub.storage.eventlog.EventData;
+import io.ferryhub.hub.service.telemetry.EventData;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import io.ferryhub.hub.storage.eventlog.EventReader;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,8 +1,8 @@
 package io.ferryhub.hub.adapter.amqp;
 
+import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
 import io.ferryhub.hub.service.telemetry.DeviceMessage;
-import io.ferryhub.hub.storage.c2d.C2dMessage;
 import org.apache.qpid.proton.amqp.Binary;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.messaging.AmqpValue;

@@ -7,8 +7,8 @@ import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
+import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
-import io.ferryhub.hub.storage.c2d.FeedbackRecord;
 import io.netty.handler.codec.http.HttpMethod;
 
 import java.time.Instant;

@@ -7,9 +7,9 @@ import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.telemetry.EventStreamService;
-import io.ferryhub.hub.storage.eventlog.PartitionInfo;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.hub.service.telemetry.PartitionInfo;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import io.netty.handler.codec.http.HttpMethod;
 
 import java.time.Duration;

@@ -2,9 +2,9 @@ package io.ferryhub.hub.adapter.mqtt;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.c2d.DeviceInbox;
-import io.ferryhub.hub.storage.c2d.C2dMessage;
 import io.netty.buffer.ByteBuf;
 
 import java.time.Instant;

@@ -2,10 +2,9 @@ package io.ferryhub.hub.service.c2d;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
-import io.ferryhub.hub.storage.c2d.C2dMessage;
+import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.storage.c2d.C2dStore;
 import io.ferryhub.hub.storage.c2d.DeviceQueue;
-import io.ferryhub.hub.storage.c2d.FeedbackRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

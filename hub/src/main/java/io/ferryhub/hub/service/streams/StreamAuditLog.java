@@ -3,7 +3,7 @@ package io.ferryhub.hub.service.streams;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.gateway.StreamAuditEvent;
-import io.ferryhub.hub.storage.eventlog.EventData;
+import io.ferryhub.hub.service.telemetry.EventData;
 import io.ferryhub.hub.storage.eventlog.EventLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

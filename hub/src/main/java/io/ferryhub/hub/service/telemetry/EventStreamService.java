@@ -5,9 +5,6 @@ import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.storage.eventlog.ConsumerGroupStore;
 import io.ferryhub.hub.storage.eventlog.EventLog;
 import io.ferryhub.hub.storage.eventlog.EventReader;
-import io.ferryhub.hub.storage.eventlog.PartitionInfo;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

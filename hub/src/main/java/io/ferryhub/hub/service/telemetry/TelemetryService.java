@@ -3,9 +3,7 @@ package io.ferryhub.hub.service.telemetry;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
-import io.ferryhub.hub.storage.eventlog.EventData;
 import io.ferryhub.hub.storage.eventlog.EventLog;
-import io.ferryhub.hub.storage.eventlog.EventPosition;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;

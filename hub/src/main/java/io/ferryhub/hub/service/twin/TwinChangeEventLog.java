@@ -1,7 +1,7 @@
 package io.ferryhub.hub.service.twin;
 
 import io.ferryhub.common.json.Json;
-import io.ferryhub.hub.storage.eventlog.EventData;
+import io.ferryhub.hub.service.telemetry.EventData;
 import io.ferryhub.hub.storage.eventlog.EventLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.c2d;
 
+import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;

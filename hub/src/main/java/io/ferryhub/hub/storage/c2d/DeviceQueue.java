@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.c2d;
 
+import io.ferryhub.hub.service.c2d.C2dMessage;
 import java.util.List;
 
 /**

@@ -2,6 +2,7 @@ package io.ferryhub.hub.storage.c2d;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import io.ferryhub.hub.storage.DurableFiles;
 
 import java.io.IOException;

@@ -1,5 +1,9 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.hub.service.telemetry.EventData;
+import io.ferryhub.hub.service.telemetry.EventPosition;
+import io.ferryhub.hub.service.telemetry.PartitionInfo;
+import io.ferryhub.hub.service.telemetry.StartPosition;
 import java.util.concurrent.CompletableFuture;
 
 /**

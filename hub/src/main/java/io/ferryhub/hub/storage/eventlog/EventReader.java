@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import java.time.Duration;
 import java.util.List;
 

@@ -1,5 +1,7 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.hub.service.telemetry.EventData;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,7 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.hub.service.telemetry.PartitionInfo;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,6 +2,11 @@ package io.ferryhub.hub.storage.eventlog;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.service.telemetry.EventData;
+import io.ferryhub.hub.service.telemetry.EventPosition;
+import io.ferryhub.hub.service.telemetry.PartitionInfo;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

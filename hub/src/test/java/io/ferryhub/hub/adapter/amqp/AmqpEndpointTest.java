@@ -1,13 +1,13 @@
 package io.ferryhub.hub.adapter.amqp;
 
-import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
 import io.ferryhub.hub.service.registry.Module;
-import io.ferryhub.hub.storage.c2d.FeedbackRecord;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.apache.qpid.proton.amqp.Binary;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
@@ -25,13 +25,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SSLContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -1,8 +1,8 @@
 package io.ferryhub.hub.adapter.mqtt;
 
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
+import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
-import io.ferryhub.hub.storage.c2d.FeedbackRecord;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
 import org.eclipse.paho.client.mqttv3.MqttCallback;

@@ -1,11 +1,11 @@
 package io.ferryhub.hub.adapter.mqtt;
 
-import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.HubTestSupport;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import io.ferryhub.hub.storage.eventlog.EventReader;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -13,7 +13,6 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SSLContext;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,7 +1,7 @@
 package io.ferryhub.hub.adapter.mqtt;
 
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

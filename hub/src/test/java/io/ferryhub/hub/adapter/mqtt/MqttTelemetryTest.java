@@ -1,7 +1,7 @@
 package io.ferryhub.hub.adapter.mqtt;
 
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;

@@ -5,9 +5,8 @@ import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 
-import javax.net.ssl.SSLContext;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +14,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
 
 /**
  * A real hub (TLS with its generated CA, registry, SAS authenticator, MQTT on an ephemeral port, event stream,

@@ -2,7 +2,7 @@ package io.ferryhub.hub.service.c2d;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
-import io.ferryhub.hub.storage.c2d.C2dMessage;
+import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.storage.c2d.FileC2dStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,8 +14,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;

@@ -2,10 +2,10 @@ package io.ferryhub.hub.service.telemetry;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.service.telemetry.EventData;
+import io.ferryhub.hub.service.telemetry.StartPosition;
 import io.ferryhub.hub.storage.eventlog.ConsumerGroupStore;
-import io.ferryhub.hub.storage.eventlog.EventData;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

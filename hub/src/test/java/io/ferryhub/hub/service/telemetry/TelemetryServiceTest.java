@@ -3,11 +3,11 @@ package io.ferryhub.hub.service.telemetry;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
-import io.ferryhub.hub.storage.eventlog.EventPosition;
+import io.ferryhub.hub.service.telemetry.EventPosition;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import io.ferryhub.hub.storage.eventlog.EventReader;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
-import io.ferryhub.hub.storage.eventlog.StartPosition;
-import io.ferryhub.hub.storage.eventlog.StoredEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

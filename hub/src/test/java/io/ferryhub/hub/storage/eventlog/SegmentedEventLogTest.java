@@ -1,5 +1,10 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.hub.service.telemetry.EventData;
+import io.ferryhub.hub.service.telemetry.EventPosition;
+import io.ferryhub.hub.service.telemetry.PartitionInfo;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

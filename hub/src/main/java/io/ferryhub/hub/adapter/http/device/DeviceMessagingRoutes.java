@@ -7,10 +7,10 @@ import io.ferryhub.hub.adapter.http.RestResponse;
 import io.ferryhub.hub.adapter.http.RestRoutes;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.telemetry.DeviceMessage;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
-import io.ferryhub.hub.storage.c2d.C2dMessage;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 

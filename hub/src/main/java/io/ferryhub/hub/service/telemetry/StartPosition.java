@@ -1,4 +1,4 @@
-package io.ferryhub.hub.storage.eventlog;
+package io.ferryhub.hub.service.telemetry;
 
 import java.time.Instant;
 

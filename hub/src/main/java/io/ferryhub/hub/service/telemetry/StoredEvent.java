@@ -1,4 +1,4 @@
-package io.ferryhub.hub.storage.eventlog;
+package io.ferryhub.hub.service.telemetry;
 
 /**
  * An event read back from the log with its place in the partition.

@@ -1,4 +1,4 @@
-package io.ferryhub.hub.storage.c2d;
+package io.ferryhub.hub.service.c2d;
 
 /**
  * What happened to a cloud-to-device message whose sender asked for feedback, as IoT Hub reports it.

@@ -1,4 +1,4 @@
-package io.ferryhub.hub.storage.c2d;
+package io.ferryhub.hub.service.c2d;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;

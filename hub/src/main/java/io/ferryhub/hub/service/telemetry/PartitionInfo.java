@@ -1,4 +1,4 @@
-package io.ferryhub.hub.storage.eventlog;
+package io.ferryhub.hub.service.telemetry;
 
 /**
  * A partition's runtime state, as Event Hubs' {@code $management} node reports it.
