@@ -1,11 +1,13 @@
 package io.ferryhub.hub.server;
 
 import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.sas.EventHubsConnectionString;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.gateway.StreamTokenKeyFile;
 import io.ferryhub.hub.adapter.amqp.AmqpEndpoint;
 import io.ferryhub.hub.adapter.amqp.AmqpTlsChannelInitializer;
+import io.ferryhub.hub.adapter.amqp.EventHubsEndpoint;
 import io.ferryhub.hub.adapter.amqp.AmqpWebSocketEndpoint;
 import io.ferryhub.hub.adapter.http.CloudToDeviceRoutes;
 import io.ferryhub.hub.adapter.http.EventStreamRoutes;
@@ -86,7 +88,9 @@ import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -117,6 +121,8 @@ public final class HubServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HubServer.class);
     /** Where the iothubowner connection string is written on first start, readable by the owner only. */
     public static final String OWNER_CONNECTION_STRING_FILE = "iothubowner.connection-string";
+    /** Where the built-in endpoint's Event Hubs connection string (iothubowner's key) is written, owner-only. */
+    public static final String EVENT_HUBS_CONNECTION_STRING_FILE = "eventhubs.connection-string";
     /** The key stream tokens are signed with; a stand-alone streaming gateway is given a copy of this file. */
     public static final String STREAM_TOKEN_KEY_FILE = "stream-token.key";
     private static final int REQUEST_QUEUE = 10_000;
@@ -193,6 +199,10 @@ public final class HubServer implements AutoCloseable {
         if (policies.createdNow()) {
             HubPki.writeSecret(dataDir.resolve(OWNER_CONNECTION_STRING_FILE), ownerConnectionString() + "\n");
         }
+        if (policies.createdNow() || !Files.exists(dataDir.resolve(EVENT_HUBS_CONNECTION_STRING_FILE))) {
+            HubPki.writeSecret(dataDir.resolve(EVENT_HUBS_CONNECTION_STRING_FILE),
+                    eventHubsConnectionString() + "\n");
+        }
 
         scheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("hub-timer"));
         requestExecutor = new ThreadPoolExecutor(config.requestThreads(), config.requestThreads(), 60,
@@ -264,6 +274,8 @@ public final class HubServer implements AutoCloseable {
         mqttPort = bindListener("mqtt", config.mqttPort(), new MqttTlsChannelInitializer(sslContext, mqtt));
         AmqpEndpoint amqp = new AmqpEndpoint(deviceAuthenticator, serviceAuthenticator, aliases, connections,
                 telemetry, cloudToDevice, requestExecutor);
+        amqp.serveEventHubs(new EventHubsEndpoint(eventHubName(), createdAt(dataDir.resolve("events")), eventStream,
+                serviceAuthenticator));
         amqpPort = bindListener("amqp", config.amqpPort(), new AmqpTlsChannelInitializer(sslContext, amqp));
         // before MQTT's: both serve /$iothub/websocket, told apart by the offered sub-protocol
         addWebSocketEndpoint(new AmqpWebSocketEndpoint(amqp));
@@ -492,6 +504,21 @@ public final class HubServer implements AutoCloseable {
     /** True on the first start on this data directory: the policies and their keys were just created. */
     public boolean isFirstStart() {
         return policies != null && policies.createdNow();
+    }
+
+    /** The built-in endpoint's event hub name, as Event Hubs clients' {@code EntityPath}. */
+    public String eventHubName() {
+        return EventHubsConnectionString.eventHubName(aliases.hostName());
+    }
+
+    /** The built-in endpoint's Event Hubs connection string, with iothubowner's key. */
+    public String eventHubsConnectionString() {
+        SharedAccessPolicy owner = policies.find(SharedAccessPolicies.IOTHUBOWNER).orElseThrow();
+        return EventHubsConnectionString.of(aliases.hostName(), owner.keyName(), owner.primaryKey());
+    }
+
+    private static Instant createdAt(Path dir) throws IOException {
+        return Files.readAttributes(dir, BasicFileAttributes.class).creationTime().toInstant();
     }
 
     public String ownerConnectionString() {

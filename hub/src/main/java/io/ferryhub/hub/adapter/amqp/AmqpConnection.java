@@ -113,6 +113,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private Connection connection;
     private Collector collector;
     private ScheduledFuture<?> ticker;
+    /** The built-in endpoint's links (Event Hubs clients), null when the hub serves none. */
+    private EventHubsLinks eventHubs;
     private boolean closed;
     private long deliveryTags;
 
@@ -136,6 +138,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         connection.collect(collector);
         transport.bind(connection);
         ticker = ctx.executor().scheduleAtFixedRate(this::tick, TICK_SECONDS, TICK_SECONDS, TimeUnit.SECONDS);
+        if (endpoint.eventHubs != null) {
+            eventHubs = new EventHubsLinks(endpoint.eventHubs, ctx, this::onLoop, this::offLoop);
+        }
     }
 
     @Override
@@ -190,6 +195,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             }
         }
         grants.clear();
+        if (eventHubs != null) {
+            eventHubs.close();
+        }
         ctx.fireChannelInactive();
     }
 
@@ -298,13 +306,18 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             }
             case LINK_REMOTE_CLOSE, LINK_REMOTE_DETACH -> {
                 Link link = event.getLink();
-                releaseLink(link);
+                if (eventHubs == null || !eventHubs.release(link)) {
+                    releaseLink(link);
+                }
                 if (link.getLocalState() != EndpointState.CLOSED) {
                     link.close();
                 }
             }
             case DELIVERY -> onDelivery(event.getDelivery());
             case LINK_FLOW -> {
+                if (eventHubs != null) {
+                    eventHubs.onFlow(event.getLink());
+                }
                 if (event.getLink() instanceof Sender sender && feedbackPolling.containsKey(sender)) {
                     pollFeedback(sender);
                 }
@@ -323,6 +336,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         String address = link instanceof Receiver
                 ? (link.getRemoteTarget() instanceof Target t ? t.getAddress() : null)
                 : (link.getRemoteSource() instanceof Source s ? s.getAddress() : null);
+        if (eventHubs != null && eventHubs.attach(link, address)) {
+            return;
+        }
         AmqpAddress node = AmqpAddress.parse(address);
         boolean receiving = link instanceof Receiver; // the peer sends on it
         if (node == null || (node.kind() != AmqpAddress.Kind.CBS && receiving != expectsPeerToSend(node.kind()))) {
@@ -419,6 +435,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     // ---- deliveries -------------------------------------------------------------------------------------------
 
     private void onDelivery(Delivery delivery) {
+        if (eventHubs != null && eventHubs.onDelivery(delivery)) {
+            return;
+        }
         Link link = delivery.getLink();
         if (link instanceof Sender) {
             onOutcome(delivery);
@@ -621,8 +640,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         String token = (String) body;
         String path = AmqpAddress.withoutHost(audience.contains("://") ? audience : "amqps://" + audience);
-        AmqpAddress identity = AmqpAddress.parse(path + "/messages/events");
         Session session = delivery.getLink().getSession();
+        if (eventHubs != null && eventHubs.isAudience(path)) {
+            eventHubs.putToken(path, token, (status, description) -> cbsReply(session, request, status, description));
+            return;
+        }
+        AmqpAddress identity = AmqpAddress.parse(path + "/messages/events");
         offLoop(() -> authenticate(identity, token)).whenComplete((grantee, error) -> onLoop(() -> {
             if (error != null) {
                 ErrorCondition condition = AmqpErrors.of(error);

@@ -22,6 +22,8 @@ public final class AmqpEndpoint {
     final TelemetryService telemetry;
     final CloudToDeviceService c2d;
     final Executor blockingExecutor;
+    /** The built-in endpoint, when served on these listeners. */
+    volatile EventHubsEndpoint eventHubs;
 
     public AmqpEndpoint(DeviceAuthenticator devices, ServiceAuthenticator services, HostAliases aliases,
                         DeviceConnections connections, TelemetryService telemetry, CloudToDeviceService c2d,
@@ -33,6 +35,11 @@ public final class AmqpEndpoint {
         this.telemetry = telemetry;
         this.c2d = c2d;
         this.blockingExecutor = blockingExecutor;
+    }
+
+    /** Serves the built-in Event Hub-compatible endpoint on this endpoint's listeners too. */
+    public void serveEventHubs(EventHubsEndpoint builtIn) {
+        this.eventHubs = builtIn;
     }
 
     /** Appends the AMQP handler to a pipeline that delivers the connection's bytes as {@code ByteBuf}s. */

@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.List;
 
 /** Back-end callers: a hub-scoped SAS token signed by a shared access policy that grants the permission needed. */
 public final class SasServiceAuthenticator implements ServiceAuthenticator {
@@ -21,15 +22,20 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
 
     @Override
     public ServicePrincipal authenticate(String authorizationHeader, Permission required) {
+        return authenticate(authorizationHeader, required, List.of());
+    }
+
+    @Override
+    public ServicePrincipal authenticate(String authorizationHeader, Permission required, List<String> resource) {
         try {
-            return check(authorizationHeader, required);
+            return check(authorizationHeader, required, resource);
         } catch (HubException refused) {
             log.info("service call refused (needs {}): {}", required, refused.getMessage());
             throw refused;
         }
     }
 
-    private ServicePrincipal check(String authorizationHeader, Permission required) {
+    private ServicePrincipal check(String authorizationHeader, Permission required, List<String> resource) {
         if (authorizationHeader == null || authorizationHeader.isBlank()) {
             throw SasVerifier.unauthorized("no Authorization header");
         }
@@ -38,9 +44,9 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
                 "the SAS token names no shared access policy (skn); service calls need a policy token"));
         SharedAccessPolicy policy = policies.find(keyName).orElseThrow(() -> SasVerifier.unauthorized(
                 "unknown shared access policy '" + keyName + "'"));
-        if (!SasVerifier.pathSegments(token).isEmpty()) {
-            throw SasVerifier.unauthorized("the SAS token is scoped to '" + token.resource()
-                    + "', not to the whole hub");
+        if (!SasVerifier.covers(SasVerifier.pathSegments(token), resource)) {
+            throw SasVerifier.unauthorized("the SAS token is scoped to '" + token.resource() + "', not to "
+                    + (resource.isEmpty() ? "the whole hub" : "'" + String.join("/", resource) + "'"));
         }
         if (!SasVerifier.signedWithEither(token, policy.primaryKey(), policy.secondaryKey())) {
             throw SasVerifier.unauthorized("the SAS token's signature does not match policy '" + keyName + "'");

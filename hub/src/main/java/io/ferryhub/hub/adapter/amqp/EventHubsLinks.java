@@ -1,0 +1,564 @@
+package io.ferryhub.hub.adapter.amqp;
+
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.telemetry.EventStreamService;
+import io.ferryhub.hub.service.telemetry.PartitionInfo;
+import io.ferryhub.hub.service.telemetry.StartPosition;
+import io.ferryhub.hub.service.telemetry.StoredEvent;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.apache.qpid.proton.amqp.messaging.Accepted;
+import org.apache.qpid.proton.amqp.messaging.AmqpValue;
+import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
+import org.apache.qpid.proton.amqp.messaging.Properties;
+import org.apache.qpid.proton.amqp.messaging.Source;
+import org.apache.qpid.proton.amqp.messaging.Target;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
+import org.apache.qpid.proton.amqp.transport.SenderSettleMode;
+import org.apache.qpid.proton.engine.Delivery;
+import org.apache.qpid.proton.engine.EndpointState;
+import org.apache.qpid.proton.engine.Link;
+import org.apache.qpid.proton.engine.Receiver;
+import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.engine.Session;
+import org.apache.qpid.proton.message.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The built-in endpoint's links on one AMQP connection, as Event Hubs clients use them: CBS tokens for an entity
+ * path, the {@code $management} request/response node, and partition receivers
+ * ({@code {eventHub}/ConsumerGroups/{group}/Partitions/{p}}) that stream the event log within the link credit.
+ *
+ * <p>Runs on the connection's event loop like the rest of the connection; reads and token checks run elsewhere and
+ * come back through {@code onLoop}. A receiver holds at most one read in flight, of at most its credit and about
+ * 1 MB, and reads nothing while the channel is not writable: a slow reader costs bounded memory.
+ */
+final class EventHubsLinks {
+    private static final Logger log = LoggerFactory.getLogger(EventHubsLinks.class);
+    static final String MANAGEMENT = "$management";
+    private static final Duration READ_WAIT = Duration.ofSeconds(10);
+    private static final long BUSY_RETRY_MILLIS = 50;
+    private static final long THROTTLED_RETRY_MILLIS = 1000;
+    private static final int MANAGEMENT_CREDIT = 10;
+    private static final String EVENTHUB_TYPE = "com.microsoft:eventhub";
+    private static final String PARTITION_TYPE = "com.microsoft:partition";
+
+    /** A partition receiver's entity path. */
+    record EntityPath(String eventHub, String consumerGroup, String partition) {
+        /** The path, or null when {@code address} is not one. */
+        static EntityPath parse(String address) {
+            if (address == null) {
+                return null;
+            }
+            String path = AmqpAddress.withoutHost(address);
+            String[] s = (path.startsWith("/") ? path.substring(1) : path).split("/", -1);
+            if (s.length != 5 || !s[1].equalsIgnoreCase("ConsumerGroups") || !s[3].equalsIgnoreCase("Partitions")) {
+                return null;
+            }
+            return new EntityPath(s[0], s[2], s[4]);
+        }
+
+        List<String> segments() {
+            return lowerCase(List.of(eventHub, "consumergroups", consumerGroup, "partitions", partition));
+        }
+    }
+
+    /** What one put-token authorised: an audience path, until when, and the receivers attached under it. */
+    private static final class Grant {
+        final List<String> audience;
+        long expiresAtMillis;
+        ScheduledFuture<?> expiryTimer;
+        final List<Link> links = new ArrayList<>();
+
+        Grant(List<String> audience) {
+            this.audience = audience;
+        }
+    }
+
+    /** Link roles, kept as the Proton link's context. */
+    private record ManagementRequests() {
+    }
+
+    private record ManagementReplies() {
+    }
+
+    private final class PartitionReceiver {
+        final Sender sender;
+        final String consumerGroup;
+        final int partition;
+        final Grant grant;
+        StartPosition position;
+        boolean reading;
+        boolean open = true;
+
+        PartitionReceiver(Sender sender, String consumerGroup, int partition, Grant grant, StartPosition position) {
+            this.sender = sender;
+            this.consumerGroup = consumerGroup;
+            this.partition = partition;
+            this.grant = grant;
+            this.position = position;
+        }
+    }
+
+    private final EventHubsEndpoint hub;
+    private final ChannelHandlerContext ctx;
+    private final Consumer<Runnable> onLoop;
+    private final Blocking blocking;
+    private final Map<String, Grant> grants = new HashMap<>();
+    private long deliveryTags;
+
+    /** The connection's way to run blocking work (token checks, storage) off its event loop. */
+    interface Blocking {
+        <T> CompletableFuture<T> offLoop(Supplier<T> work);
+    }
+
+    /**
+     * @param onLoop runs a task on the connection's event loop, then lets the connection write what it produced
+     */
+    EventHubsLinks(EventHubsEndpoint hub, ChannelHandlerContext ctx, Consumer<Runnable> onLoop, Blocking blocking) {
+        this.hub = hub;
+        this.ctx = ctx;
+        this.onLoop = onLoop;
+        this.blocking = blocking;
+    }
+
+    // ---- CBS --------------------------------------------------------------------------------------------------
+
+    /** Whether a CBS audience path ({@code /myhub/ConsumerGroups/...}) is the built-in endpoint's to authorise. */
+    boolean isAudience(String path) {
+        List<String> segments = segmentsOf(path);
+        return !segments.isEmpty() && segments.get(0).equals(hub.eventHubName.toLowerCase(Locale.ROOT));
+    }
+
+    /** Checks an Event Hubs client's token for an audience and answers through {@code reply(status, description)}. */
+    void putToken(String audiencePath, String token, BiConsumer<Integer, String> reply) {
+        List<String> audience = segmentsOf(audiencePath);
+        blocking.offLoop(() -> {
+            hub.services.authenticate(token, Permission.ServiceConnect, audience);
+            return SasToken.parse(token).expiry().toEpochMilli();
+        }).whenComplete((expiresAt, error) -> onLoop.accept(() -> {
+            if (error != null) {
+                String reason = AmqpErrors.of(error).getDescription();
+                log.info("Event Hubs put-token for {} refused: {}", String.join("/", audience), reason);
+                reply.accept(401, reason);
+                return;
+            }
+            grant(audience, expiresAt);
+            reply.accept(200, "OK");
+        }));
+    }
+
+    private void grant(List<String> audience, long expiresAtMillis) {
+        Grant grant = grants.computeIfAbsent(String.join("/", audience), k -> new Grant(audience));
+        grant.expiresAtMillis = expiresAtMillis;
+        if (grant.expiryTimer != null) {
+            grant.expiryTimer.cancel(false);
+        }
+        long delay = Math.max(0, expiresAtMillis - System.currentTimeMillis());
+        grant.expiryTimer = ctx.executor().schedule(() -> onLoop.accept(() -> expire(grant)), delay,
+                TimeUnit.MILLISECONDS);
+        log.info("AMQP connection from {} authorised to read {} until {}", ctx.channel().remoteAddress(),
+                String.join("/", audience), Instant.ofEpochMilli(expiresAtMillis));
+    }
+
+    private void expire(Grant grant) {
+        if (grants.get(String.join("/", grant.audience)) != grant
+                || grant.expiresAtMillis > System.currentTimeMillis()) {
+            return; // renewed meanwhile
+        }
+        grants.remove(String.join("/", grant.audience));
+        log.info("Event Hubs token for {} expired: detaching its {} receivers", String.join("/", grant.audience),
+                grant.links.size());
+        for (Link link : List.copyOf(grant.links)) {
+            release(link);
+            link.setCondition(AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "the token expired"));
+            link.close();
+        }
+    }
+
+    /** The live grant whose audience covers {@code path}, or null. */
+    private Grant grantCovering(List<String> path) {
+        long now = System.currentTimeMillis();
+        for (Grant grant : grants.values()) {
+            if (grant.expiresAtMillis > now && grant.audience.size() <= path.size()
+                    && grant.audience.equals(path.subList(0, grant.audience.size()))) {
+                return grant;
+            }
+        }
+        return null;
+    }
+
+    // ---- attach -----------------------------------------------------------------------------------------------
+
+    /** Attaches a link if its address is the built-in endpoint's; false leaves it to the connection. */
+    boolean attach(Link link, String address) {
+        if (MANAGEMENT.equals(address)) {
+            if (link instanceof Receiver receiver) {
+                open(link, new ManagementRequests());
+                receiver.flow(MANAGEMENT_CREDIT);
+            } else {
+                open(link, new ManagementReplies());
+            }
+            return true;
+        }
+        EntityPath path = EntityPath.parse(address);
+        if (path == null) {
+            return false;
+        }
+        if (!(link instanceof Sender sender)) {
+            refuse(link, new ErrorCondition(AmqpErrors.NOT_ALLOWED, "'" + address + "' is read-only: the built-in "
+                    + "endpoint takes events from devices only"));
+            return true;
+        }
+        ErrorCondition refusal = checkEntity(path);
+        Grant grant = refusal != null ? null : grantCovering(path.segments());
+        if (refusal == null && grant == null) {
+            refusal = AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "no live token for '" + address
+                    + "': put one on $cbs first");
+        }
+        StartPosition start = null;
+        if (refusal == null) {
+            try {
+                start = EventHubsMessages.startPosition(link.getRemoteSource() instanceof Source s ? s : null);
+            } catch (HubException e) {
+                refusal = AmqpErrors.of(e);
+            }
+        }
+        if (refusal != null) {
+            refuse(link, refusal);
+            return true;
+        }
+        int partition = Integer.parseInt(path.partition());
+        if (start instanceof StartPosition.Latest) {
+            // "after the last event" means at attach time, not whenever credit first arrives
+            long last = hub.events.partitionInfo(partition).lastSequenceNumber();
+            start = last < 0 ? StartPosition.earliest() : new StartPosition.SequenceNumber(last, false);
+        }
+        PartitionReceiver receiver = new PartitionReceiver(sender, path.consumerGroup(), partition, grant, start);
+        grant.links.add(link);
+        open(link, receiver);
+        log.info("Event Hubs receiver attached on {} from {}", address, start);
+        read(receiver);
+        return true;
+    }
+
+    /** Null when the entity exists; else why not. */
+    private ErrorCondition checkEntity(EntityPath path) {
+        if (!path.eventHub().equalsIgnoreCase(hub.eventHubName)) {
+            return notFound("no event hub '" + path.eventHub() + "' (the built-in endpoint is '" + hub.eventHubName
+                    + "')");
+        }
+        if (hub.events.consumerGroups().stream().noneMatch(g -> g.equalsIgnoreCase(path.consumerGroup()))) {
+            return notFound("no consumer group '" + path.consumerGroup() + "' in '" + hub.eventHubName + "'");
+        }
+        if (partitionOf(path.partition()) < 0) {
+            return notFound("no partition '" + path.partition() + "' (the event hub has "
+                    + hub.events.partitionCount() + ")");
+        }
+        return null;
+    }
+
+    private int partitionOf(String id) {
+        try {
+            int p = Integer.parseInt(id);
+            return p >= 0 && p < hub.events.partitionCount() && Integer.toString(p).equals(id) ? p : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static ErrorCondition notFound(String description) {
+        return new ErrorCondition(AmqpErrors.NOT_FOUND, description);
+    }
+
+    private static void open(Link link, Object role) {
+        link.setContext(role);
+        link.setSource(link.getRemoteSource());
+        link.setTarget(link.getRemoteTarget());
+        link.setSenderSettleMode(link.getRemoteSenderSettleMode());
+        link.setReceiverSettleMode(link.getRemoteReceiverSettleMode());
+        link.open();
+    }
+
+    /** AMQP's refusal: the attach answered with no terminus on our side, then a detach with the reason. */
+    private void refuse(Link link, ErrorCondition condition) {
+        log.info("Event Hubs link refused on {}: {} {}", ctx.channel().remoteAddress(), condition.getCondition(),
+                condition.getDescription());
+        link.setSource(link instanceof Receiver ? link.getRemoteSource() : null);
+        link.setTarget(link instanceof Receiver ? null : link.getRemoteTarget());
+        link.open();
+        link.setCondition(condition);
+        link.close();
+    }
+
+    /** Forgets a link of ours (detached by either side); false when it is not ours. */
+    boolean release(Link link) {
+        Object role = link.getContext();
+        if (role instanceof PartitionReceiver receiver) {
+            receiver.open = false;
+            receiver.grant.links.remove(link);
+        } else if (!(role instanceof ManagementRequests) && !(role instanceof ManagementReplies)) {
+            return false;
+        }
+        link.setContext(null);
+        return true;
+    }
+
+    /** The connection is gone: stop timers; pending reads find their receivers closed. */
+    void close() {
+        for (Grant grant : grants.values()) {
+            if (grant.expiryTimer != null) {
+                grant.expiryTimer.cancel(false);
+            }
+            for (Link link : grant.links) {
+                if (link.getContext() instanceof PartitionReceiver receiver) {
+                    receiver.open = false;
+                }
+            }
+        }
+        grants.clear();
+    }
+
+    // ---- partition receivers ----------------------------------------------------------------------------------
+
+    /** The peer granted credit: a receiver that was waiting for it reads on. */
+    void onFlow(Link link) {
+        if (link.getContext() instanceof PartitionReceiver receiver) {
+            read(receiver);
+        }
+    }
+
+    private void read(PartitionReceiver receiver) {
+        if (!receiver.open || receiver.reading) {
+            return;
+        }
+        int credit = receiver.sender.getCredit() - receiver.sender.getQueued();
+        if (credit <= 0) {
+            return; // the next flow frame resumes it
+        }
+        if (!ctx.channel().isWritable()) {
+            retryLater(receiver, BUSY_RETRY_MILLIS); // the reader is slower than the log: let the socket drain
+            return;
+        }
+        receiver.reading = true;
+        hub.events.read(receiver.consumerGroup, receiver.partition, receiver.position, credit, READ_WAIT)
+                .whenComplete((result, error) -> onLoop.accept(() -> {
+                    receiver.reading = false;
+                    if (!receiver.open) {
+                        return;
+                    }
+                    if (error != null) {
+                        onReadFailure(receiver, error);
+                        return;
+                    }
+                    for (StoredEvent event : result.events()) {
+                        send(receiver.sender, event);
+                    }
+                    receiver.position = new StartPosition.Offset(result.nextOffset(), true);
+                    read(receiver);
+                }));
+    }
+
+    private void onReadFailure(PartitionReceiver receiver, Throwable error) {
+        ErrorCondition condition = AmqpErrors.of(error);
+        Throwable cause = error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof HubException e && e.errorCode() == HubErrorCode.ThrottlingException) {
+            retryLater(receiver, THROTTLED_RETRY_MILLIS);
+            return;
+        }
+        log.info("Event Hubs receiver on partition {} detached: {}", receiver.partition, condition.getDescription());
+        release(receiver.sender);
+        receiver.sender.setCondition(condition);
+        receiver.sender.close();
+    }
+
+    private void retryLater(PartitionReceiver receiver, long millis) {
+        ctx.executor().schedule(() -> onLoop.accept(() -> read(receiver)), millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void send(Sender sender, StoredEvent event) {
+        sendMessage(sender, EventHubsMessages.toAmqp(event), event.data().body().length);
+    }
+
+    private void sendMessage(Sender sender, Message message, int sizeHint) {
+        byte[] encoded = AmqpMessages.encode(message, sizeHint);
+        Delivery delivery = sender.delivery(Long.toString(deliveryTags++).getBytes(StandardCharsets.US_ASCII));
+        sender.send(encoded, 0, encoded.length);
+        sender.advance();
+        if (sender.getSenderSettleMode() == SenderSettleMode.SETTLED) {
+            delivery.settle();
+        }
+    }
+
+    // ---- deliveries: management requests and readers' outcomes ------------------------------------------------
+
+    /** Takes a delivery on one of our links; false when the link is not ours. */
+    boolean onDelivery(Delivery delivery) {
+        Object role = delivery.getLink().getContext();
+        if (role instanceof PartitionReceiver || role instanceof ManagementReplies) {
+            if (delivery.remotelySettled() || delivery.getRemoteState() != null) {
+                delivery.settle(); // an event is read once it is out: the outcome changes nothing
+            }
+            return true;
+        }
+        if (!(role instanceof ManagementRequests)) {
+            return false;
+        }
+        Receiver receiver = (Receiver) delivery.getLink();
+        if (!delivery.isReadable() || delivery.isPartial()) {
+            return true;
+        }
+        byte[] bytes = new byte[delivery.pending()];
+        receiver.recv(bytes, 0, bytes.length);
+        receiver.advance();
+        if (!delivery.remotelySettled()) {
+            delivery.disposition(Accepted.getInstance());
+        }
+        delivery.settle();
+        if (receiver.getCredit() < MANAGEMENT_CREDIT / 2) {
+            receiver.flow(MANAGEMENT_CREDIT - receiver.getCredit());
+        }
+        Message request;
+        try {
+            request = AmqpMessages.decode(bytes);
+        } catch (RuntimeException e) {
+            return true; // not a message: nothing to correlate an answer with
+        }
+        Session session = receiver.getSession();
+        blocking.offLoop(() -> answer(request)).whenComplete((answer, error) -> onLoop.accept(() -> {
+            Answer reply = error == null ? answer : Answer.of(error);
+            reply(session, request, reply);
+        }));
+        return true;
+    }
+
+    /** A management answer: status and, on success, the body. */
+    private record Answer(int status, String description, Map<String, Object> body) {
+        static Answer of(Throwable error) {
+            Throwable cause = error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof HubException e && e.errorCode() == HubErrorCode.IotHubUnauthorizedAccess) {
+                return new Answer(401, e.getMessage(), null);
+            }
+            return new Answer(500, "Internal server error", null);
+        }
+    }
+
+    /** Runs off the event loop: the token check and the partition's runtime information. */
+    private Answer answer(Message request) {
+        Map<String, String> props = AmqpMessages.applicationProperties(request);
+        String operation = props.get("operation");
+        String type = props.get("type");
+        String name = props.get("name");
+        if (!"READ".equals(operation)) {
+            return new Answer(400, "unsupported operation '" + operation + "': the management node answers READ",
+                    null);
+        }
+        if (name == null || !name.equalsIgnoreCase(hub.eventHubName)) {
+            return new Answer(404, "no event hub '" + name + "' (the built-in endpoint is '" + hub.eventHubName
+                    + "')", null);
+        }
+        hub.services.authenticate(props.get("security_token"), Permission.ServiceConnect, lowerCase(List.of(name)));
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (EVENTHUB_TYPE.equals(type)) {
+            String[] ids = new String[hub.events.partitionCount()];
+            for (int p = 0; p < ids.length; p++) {
+                ids[p] = Integer.toString(p);
+            }
+            body.put("name", hub.eventHubName);
+            body.put("type", EVENTHUB_TYPE);
+            body.put("created_at", Date.from(hub.createdAt));
+            body.put("partition_count", ids.length);
+            body.put("partition_ids", ids);
+            return new Answer(200, "OK", body);
+        }
+        if (!PARTITION_TYPE.equals(type)) {
+            return new Answer(400, "unsupported type '" + type + "': use " + EVENTHUB_TYPE + " or " + PARTITION_TYPE,
+                    null);
+        }
+        String partitionId = props.get("partition");
+        int partition = partitionOf(partitionId);
+        if (partition < 0) {
+            return new Answer(404, "no partition '" + partitionId + "' (the event hub has "
+                    + hub.events.partitionCount() + ")", null);
+        }
+        PartitionInfo info = hub.events.partitionInfo(partition);
+        body.put("name", hub.eventHubName);
+        body.put("type", PARTITION_TYPE);
+        body.put("partition", partitionId);
+        body.put("begin_sequence_number", info.beginSequenceNumber());
+        body.put("last_enqueued_sequence_number", info.lastSequenceNumber());
+        body.put("last_enqueued_offset", Long.toString(info.lastOffset()));
+        body.put("last_enqueued_time_utc", new Date(info.lastEnqueuedTimeMillis()));
+        body.put("is_partition_empty", info.isEmpty());
+        return new Answer(200, "OK", body);
+    }
+
+    private void reply(Session session, Message request, Answer answer) {
+        Sender replies = null;
+        for (Link link = session.getConnection().linkHead(null, null); link != null; link = link.next(null, null)) {
+            if (link instanceof Sender s && link.getContext() instanceof ManagementReplies
+                    && link.getLocalState() == EndpointState.ACTIVE
+                    && (replies == null || link.getSession() == session && addressedTo(link, request))) {
+                replies = s;
+            }
+        }
+        if (replies == null) {
+            log.info("Event Hubs management request from {} has no reply link", ctx.channel().remoteAddress());
+            return;
+        }
+        Message reply = Message.Factory.create();
+        Properties properties = new Properties();
+        properties.setCorrelationId(request.getMessageId());
+        properties.setTo(request.getReplyTo());
+        reply.setProperties(properties);
+        Map<String, Object> app = new LinkedHashMap<>();
+        app.put("status-code", answer.status());
+        app.put("status-description", answer.description());
+        reply.setApplicationProperties(new ApplicationProperties(app));
+        if (answer.body() != null) {
+            reply.setBody(new AmqpValue(answer.body()));
+        }
+        sendMessage(replies, reply, 512);
+    }
+
+    private static boolean addressedTo(Link link, Message request) {
+        return link.getRemoteTarget() instanceof Target t && t.getAddress() != null
+                && t.getAddress().equals(request.getReplyTo());
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------------
+
+    private static List<String> segmentsOf(String path) {
+        List<String> segments = new ArrayList<>();
+        for (String s : path.split("/")) {
+            if (!s.isEmpty()) {
+                segments.add(s);
+            }
+        }
+        return lowerCase(segments);
+    }
+
+    private static List<String> lowerCase(List<String> segments) {
+        return segments.stream().map(s -> s.toLowerCase(Locale.ROOT)).toList();
+    }
+}

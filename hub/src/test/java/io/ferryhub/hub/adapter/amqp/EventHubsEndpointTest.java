@@ -1,0 +1,462 @@
+package io.ferryhub.hub.adapter.amqp;
+
+import io.ferryhub.hub.server.HubConfig;
+import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.hub.server.tls.HubPki;
+import io.ferryhub.hub.service.registry.Device;
+import org.apache.qpid.proton.amqp.Binary;
+import org.apache.qpid.proton.amqp.Symbol;
+import org.apache.qpid.proton.amqp.UnsignedLong;
+import org.apache.qpid.proton.amqp.messaging.Accepted;
+import org.apache.qpid.proton.amqp.messaging.AmqpValue;
+import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
+import org.apache.qpid.proton.amqp.messaging.Data;
+import org.apache.qpid.proton.amqp.messaging.Properties;
+import org.apache.qpid.proton.amqp.messaging.Source;
+import org.apache.qpid.proton.amqp.messaging.Target;
+import org.apache.qpid.proton.amqp.transport.ErrorCondition;
+import org.apache.qpid.proton.amqp.transport.ReceiverSettleMode;
+import org.apache.qpid.proton.amqp.transport.SenderSettleMode;
+import org.apache.qpid.proton.engine.EndpointState;
+import org.apache.qpid.proton.engine.Receiver;
+import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.message.Message;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The built-in endpoint as Event Hubs clients use it, against a Proton-J client over real TLS: tokens the way
+ * azure-messaging-eventhubs makes them (audience {@code amqp://{host}/{entity}}, {@code sr} URL-encoded), the
+ * {@code $management} node, receivers from every kind of position, credit, consumer groups and refusals.
+ */
+class EventHubsEndpointTest {
+    @TempDir
+    static Path dataDir;
+    static HubServer hub;
+    static SSLContext tls;
+    static String eh;
+    static String ownerKey;
+
+    @BeforeAll
+    static void start() throws Exception {
+        hub = HubServer.start(HubConfig.ephemeral(dataDir).withHostName("ehhub.localhost"));
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("hub-ca", HubPki.readCertificates(hub.caCertificatePath()).get(0));
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        tls = SSLContext.getInstance("TLSv1.2");
+        tls.init(null, tmf.getTrustManagers(), null);
+        eh = hub.eventHubName();
+        ownerKey = hub.policies().find("iothubowner").orElseThrow().primaryKey();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (hub != null) {
+            hub.close();
+        }
+    }
+
+    // ---- what an Event Hubs client does, by hand ---------------------------------------------------------------
+
+    /** As EventHubSharedKeyCredential: sr is the whole audience URL-encoded, signed as encoded. */
+    private static String ehToken(String audience, String policy, String key, Instant expiry) throws Exception {
+        String sr = URLEncoder.encode(audience, StandardCharsets.UTF_8);
+        String se = Long.toString(expiry.getEpochSecond());
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(Base64.getDecoder().decode(key), "HmacSHA256"));
+        String sig = Base64.getEncoder().encodeToString(mac.doFinal((sr + "\n" + se).getBytes(StandardCharsets.UTF_8)));
+        return "SharedAccessSignature sr=" + sr + "&sig=" + URLEncoder.encode(sig, StandardCharsets.UTF_8)
+                + "&se=" + se + "&skn=" + policy;
+    }
+
+    private static String audience(String entityPath) {
+        return "amqp://" + hub.hostName() + "/" + entityPath;
+    }
+
+    private static String entity(String group, int partition) {
+        return eh + "/ConsumerGroups/" + group + "/Partitions/" + partition;
+    }
+
+    private static ProtonClient client() throws Exception {
+        ProtonClient c = new ProtonClient(tls, hub.amqpPort(), ProtonClient.SaslMode.ANONYMOUS, null, null);
+        assertTrue(c.awaitOpen());
+        return c;
+    }
+
+    /** Authorises the entity (as the client does before each receiver) and attaches a receiver with a filter. */
+    private static Receiver receiver(ProtonClient c, String entityPath, String selector, int credit) throws Exception {
+        assertEquals(200, c.putToken(audience(entityPath), ehToken(audience(entityPath), "iothubowner", ownerKey,
+                Instant.now().plusSeconds(1200))));
+        return attach(c, entityPath, selector, credit);
+    }
+
+    private static Receiver attach(ProtonClient c, String entityPath, String selector, int credit) throws Exception {
+        Receiver r = c.session.receiver("eh-" + UUID.randomUUID());
+        Source source = new Source();
+        source.setAddress(entityPath);
+        if (selector != null) {
+            Symbol name = Symbol.valueOf("apache.org:selector-filter:string");
+            source.setFilter(Map.of(name, new org.apache.qpid.proton.amqp.UnknownDescribedType(name,
+                    selector)));
+        }
+        r.setSource(source);
+        Target target = new Target();
+        target.setAddress("reader-" + UUID.randomUUID());
+        r.setTarget(target);
+        r.setSenderSettleMode(SenderSettleMode.UNSETTLED);
+        r.setReceiverSettleMode(ReceiverSettleMode.SECOND);
+        r.open();
+        r.flow(credit);
+        c.pumpUntil(() -> r.getRemoteState() != EndpointState.UNINITIALIZED);
+        return r;
+    }
+
+    private static List<Message> receive(ProtonClient c, Receiver r, int count) throws Exception {
+        List<Message> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Message m = c.receive(r, true);
+            if (m == null) {
+                break;
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** Sends a request on $management and returns the answer. */
+    private static Message manage(ProtonClient c, Map<String, Object> properties) throws Exception {
+        Sender requests = c.openSender("$management");
+        Receiver replies = c.session.receiver("mgmt-replies-" + UUID.randomUUID());
+        Source source = new Source();
+        source.setAddress("$management");
+        replies.setSource(source);
+        Target target = new Target();
+        target.setAddress("management-client-reply-to");
+        replies.setTarget(target);
+        replies.open();
+        replies.flow(1);
+        Message request = Message.Factory.create();
+        Properties p = new Properties();
+        p.setMessageId(new UnsignedLong(7));
+        p.setReplyTo("management-client-reply-to");
+        request.setProperties(p);
+        request.setApplicationProperties(new ApplicationProperties(properties));
+        c.send(requests, request);
+        Message reply = c.receive(replies, true);
+        assertNotNull(reply, "no management reply");
+        assertEquals(new UnsignedLong(7), reply.getCorrelationId());
+        return reply;
+    }
+
+    private static Map<String, Object> read(String type, String partition, String token) {
+        Map<String, Object> props = new HashMap<>();
+        props.put("operation", "READ");
+        props.put("type", type);
+        props.put("name", eh);
+        if (partition != null) {
+            props.put("partition", partition);
+        }
+        props.put("security_token", token);
+        return props;
+    }
+
+    private static int status(Message reply) {
+        return (Integer) reply.getApplicationProperties().getValue().get("status-code");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> body(Message reply) {
+        return (Map<String, Object>) ((AmqpValue) reply.getBody()).getValue();
+    }
+
+    private static String managementToken() throws Exception {
+        return ehToken(audience(eh), "iothubowner", ownerKey, Instant.now().plusSeconds(600));
+    }
+
+    // ---- devices ----------------------------------------------------------------------------------------------
+
+    private static String register(String deviceId) {
+        if (hub.registry().findDevice(deviceId).isEmpty()) {
+            hub.registry().putDevice(deviceId, new Device(deviceId, null, null, null, null, null, null, false, null,
+                    null), null);
+        }
+        return hub.registry().device(deviceId).authentication().symmetricKey().primaryKey();
+    }
+
+    /** Sends telemetry as a device over AMQP; returns the partition it landed on (the one that grew). */
+    private static int sendTelemetry(String deviceId, int count, String prefix) throws Exception {
+        String key = register(deviceId);
+        long[] before = lastSequenceNumbers();
+        try (ProtonClient device = client()) {
+            String token = io.ferryhub.common.sas.SasToken.create(hub.hostName() + "/devices/" + deviceId, key, null,
+                    Instant.now().plusSeconds(600));
+            assertEquals(200, device.putToken(hub.hostName() + "/devices/" + deviceId, token));
+            Sender events = device.openSender("/devices/" + deviceId + "/messages/events");
+            for (int i = 0; i < count; i++) {
+                Message m = Message.Factory.create();
+                Properties properties = new Properties();
+                properties.setMessageId(prefix + "-" + i);
+                properties.setCorrelationId("corr-" + i);
+                properties.setContentType(Symbol.valueOf("application/json"));
+                properties.setContentEncoding(Symbol.valueOf("utf-8"));
+                m.setProperties(properties);
+                m.setApplicationProperties(new ApplicationProperties(Map.of("index", Integer.toString(i),
+                        "color", "blue")));
+                m.setBody(new Data(new Binary(("{\"n\":" + i + ",\"p\":\"" + prefix + "\"}")
+                        .getBytes(StandardCharsets.UTF_8))));
+                assertInstanceOf(Accepted.class, device.send(events, m));
+            }
+        }
+        long[] after = lastSequenceNumbers();
+        for (int p = 0; p < after.length; p++) {
+            if (after[p] != before[p]) {
+                return p;
+            }
+        }
+        throw new AssertionError("no partition grew");
+    }
+
+    private static long[] lastSequenceNumbers() {
+        long[] out = new long[hub.eventStream().partitionCount()];
+        for (int p = 0; p < out.length; p++) {
+            out[p] = hub.eventStream().partitionInfo(p).lastSequenceNumber();
+        }
+        return out;
+    }
+
+    /** Keeps the connection going for a while: what the hub sends meanwhile arrives. */
+    private static void pumpFor(ProtonClient c, long millis) throws Exception {
+        long until = System.currentTimeMillis() + millis;
+        c.pumpUntil(() -> System.currentTimeMillis() >= until);
+    }
+
+    private static Object annotation(Message m, String name) {
+        return m.getMessageAnnotations().getValue().get(Symbol.valueOf(name));
+    }
+
+    private static String bodyText(Message m) {
+        Binary b = ((Data) m.getBody()).getValue();
+        return new String(b.getArray(), b.getArrayOffset(), b.getLength(), StandardCharsets.UTF_8);
+    }
+
+    // ---- tests ------------------------------------------------------------------------------------------------
+
+    @Test
+    void theOwnerConnectionStringHasAnEventHubsTwinInTheDataDirectory() throws Exception {
+        String text = Files.readString(dataDir.resolve(HubServer.EVENT_HUBS_CONNECTION_STRING_FILE)).trim();
+        assertEquals("Endpoint=sb://ehhub.localhost/;SharedAccessKeyName=iothubowner;SharedAccessKey=" + ownerKey
+                + ";EntityPath=ehhub", text);
+        assertEquals("ehhub", eh);
+    }
+
+    @Test
+    void managementNodeDescribesTheEventHubAndItsPartitions() throws Exception {
+        int partition = sendTelemetry("eh-mgmt", 2, "mgmt");
+        try (ProtonClient c = client()) {
+            Message hubInfo = manage(c, read("com.microsoft:eventhub", null, managementToken()));
+            assertEquals(200, status(hubInfo));
+            Map<String, Object> info = body(hubInfo);
+            assertEquals(eh, info.get("name"));
+            assertEquals(4, info.get("partition_count"));
+            assertArrayEquals(new String[]{"0", "1", "2", "3"}, (String[]) info.get("partition_ids"));
+            assertInstanceOf(Date.class, info.get("created_at"));
+
+            Message partitionInfo = manage(c, read("com.microsoft:partition", Integer.toString(partition),
+                    managementToken()));
+            assertEquals(200, status(partitionInfo));
+            Map<String, Object> p = body(partitionInfo);
+            var stored = hub.eventStream().partitionInfo(partition);
+            assertEquals(Integer.toString(partition), p.get("partition"));
+            assertEquals(stored.beginSequenceNumber(), p.get("begin_sequence_number"));
+            assertEquals(stored.lastSequenceNumber(), p.get("last_enqueued_sequence_number"));
+            assertEquals(Long.toString(stored.lastOffset()), p.get("last_enqueued_offset"));
+            assertEquals(new Date(stored.lastEnqueuedTimeMillis()), p.get("last_enqueued_time_utc"));
+            assertEquals(Boolean.FALSE, p.get("is_partition_empty"));
+
+            assertEquals(404, status(manage(c, read("com.microsoft:partition", "9", managementToken()))));
+            Map<String, Object> wrongName = read("com.microsoft:eventhub", null, managementToken());
+            wrongName.put("name", "other");
+            assertEquals(404, status(manage(c, wrongName)));
+            Map<String, Object> write = read("com.microsoft:eventhub", null, managementToken());
+            write.put("operation", "DELETE");
+            assertEquals(400, status(manage(c, write)));
+            String forged = ehToken(audience(eh), "iothubowner", Base64.getEncoder().encodeToString(new byte[32]),
+                    Instant.now().plusSeconds(60));
+            Message refused = manage(c, read("com.microsoft:eventhub", null, forged));
+            assertEquals(401, status(refused));
+            assertNull(refused.getBody());
+        }
+    }
+
+    @Test
+    void readsFromEachKindOfPositionWithIoTHubsAnnotations() throws Exception {
+        int partition = sendTelemetry("eh-pos", 5, "pos");
+        String entity = entity("$Default", partition);
+        try (ProtonClient c = client()) {
+            List<Message> all = new ArrayList<>();
+            for (Message m : receive(c, receiver(c, entity, "amqp.annotation.x-opt-offset > '-1'", 500),
+                    (int) hub.eventStream().partitionInfo(partition).lastSequenceNumber() + 1)) {
+                if ("eh-pos".equals(annotation(m, "iothub-connection-device-id"))) {
+                    all.add(m);
+                }
+            }
+            assertEquals(5, all.size());
+            Message first = all.get(0);
+            assertEquals("pos-0", first.getMessageId());
+            assertEquals("corr-0", first.getCorrelationId());
+            assertEquals("application/json", first.getContentType());
+            assertEquals("utf-8", first.getContentEncoding());
+            assertEquals(Map.of("index", "0", "color", "blue"), first.getApplicationProperties().getValue());
+            assertEquals("{\"n\":0,\"p\":\"pos\"}", bodyText(first));
+            assertEquals("Telemetry", annotation(first, "iothub-message-source"));
+            assertEquals("{\"scope\":\"device\",\"type\":\"sas\",\"issuer\":\"iothub\",\"acceptingIpFilterRule\":null}",
+                    annotation(first, "iothub-connection-auth-method"));
+            assertEquals(hub.registry().device("eh-pos").generationId(),
+                    annotation(first, "iothub-connection-auth-generation-id"));
+            assertNull(annotation(first, "iothub-connection-module-id"));
+            assertInstanceOf(Date.class, annotation(first, "iothub-enqueuedtime"));
+            assertEquals(annotation(first, "iothub-enqueuedtime"), annotation(first, "x-opt-enqueued-time"));
+            assertInstanceOf(Long.class, annotation(first, "x-opt-sequence-number"));
+            assertInstanceOf(String.class, annotation(first, "x-opt-offset"));
+            for (int i = 1; i < all.size(); i++) {
+                assertEquals((Long) annotation(all.get(i - 1), "x-opt-sequence-number") + 1,
+                        annotation(all.get(i), "x-opt-sequence-number"));
+            }
+
+            String offset1 = (String) annotation(all.get(1), "x-opt-offset");
+            long seq3 = (Long) annotation(all.get(3), "x-opt-sequence-number");
+            Date time2 = (Date) annotation(all.get(2), "x-opt-enqueued-time");
+            assertEquals("pos-2", receive(c, attach(c, entity, "amqp.annotation.x-opt-offset > '" + offset1 + "'", 1),
+                    1).get(0).getMessageId());
+            assertEquals("pos-1", receive(c, attach(c, entity, "amqp.annotation.x-opt-offset >= '" + offset1 + "'",
+                    1), 1).get(0).getMessageId());
+            assertEquals("pos-3", receive(c, attach(c, entity, "amqp.annotation.x-opt-sequence-number >= '" + seq3
+                    + "'", 1), 1).get(0).getMessageId());
+            assertEquals("pos-4", receive(c, attach(c, entity, "amqp.annotation.x-opt-sequence-number > '" + seq3
+                    + "'", 1), 1).get(0).getMessageId());
+            Message fromTime = receive(c, attach(c, entity, "amqp.annotation.x-opt-enqueued-time >= '"
+                    + time2.getTime() + "'", 1), 1).get(0);
+            assertTrue(((Date) annotation(fromTime, "x-opt-enqueued-time")).getTime() >= time2.getTime());
+
+            Receiver latest = attach(c, entity, "amqp.annotation.x-opt-offset > '@latest'", 10);
+            sendTelemetry("eh-pos", 1, "later");
+            Message next = c.receive(latest, true);
+            assertNotNull(next);
+            assertEquals("later-0", next.getMessageId());
+        }
+    }
+
+    @Test
+    void sendsNoMoreThanTheCreditAndResumesWhenItReturns() throws Exception {
+        int partition = sendTelemetry("eh-credit", 4, "credit");
+        long seq = hub.eventStream().partitionInfo(partition).lastSequenceNumber() - 3;
+        try (ProtonClient c = client()) {
+            Receiver r = receiver(c, entity("$Default", partition), "amqp.annotation.x-opt-sequence-number >= '"
+                    + seq + "'", 1);
+            assertEquals("credit-0", c.receive(r, true).getMessageId());
+            pumpFor(c, 500);
+            assertNull(r.current(), "a delivery beyond the credit");
+            assertEquals(0, r.getCredit());
+            r.flow(3);
+            assertEquals(List.of("credit-1", "credit-2", "credit-3"),
+                    receive(c, r, 3).stream().map(m -> (String) m.getMessageId()).toList());
+        }
+    }
+
+    @Test
+    void consumerGroupsReadIndependently() throws Exception {
+        hub.eventStream().createConsumerGroup("analytics");
+        int partition = sendTelemetry("eh-groups", 3, "groups");
+        long seq = hub.eventStream().partitionInfo(partition).lastSequenceNumber() - 2;
+        String selector = "amqp.annotation.x-opt-sequence-number >= '" + seq + "'";
+        try (ProtonClient c = client()) {
+            Receiver defaults = receiver(c, entity("$Default", partition), selector, 10);
+            Receiver analytics = receiver(c, entity("analytics", partition), selector, 10);
+            List<String> expected = List.of("groups-0", "groups-1", "groups-2");
+            assertEquals(expected, receive(c, analytics, 3).stream().map(m -> (String) m.getMessageId()).toList());
+            assertEquals(expected, receive(c, defaults, 3).stream().map(m -> (String) m.getMessageId()).toList());
+        }
+    }
+
+    @Test
+    void refusesWhatIsNotThereOrNotAuthorised() throws Exception {
+        try (ProtonClient c = client()) {
+            // no token yet
+            assertEquals(AmqpErrors.UNAUTHORIZED,
+                    c.awaitDetach(attach(c, entity("$Default", 0), null, 1)).getCondition());
+            // a token signed with the wrong key, and one for a policy without ServiceConnect
+            String forged = ehToken(audience(entity("$Default", 0)), "iothubowner",
+                    Base64.getEncoder().encodeToString(new byte[32]), Instant.now().plusSeconds(60));
+            assertEquals(401, c.putToken(audience(entity("$Default", 0)), forged));
+            String registryRead = hub.policies().find("registryRead").orElseThrow().primaryKey();
+            assertEquals(401, c.putToken(audience(eh), ehToken(audience(eh), "registryRead", registryRead,
+                    Instant.now().plusSeconds(60))));
+            // a token for one partition does not cover another
+            assertEquals(200, c.putToken(audience(entity("$Default", 0)), ehToken(audience(entity("$Default", 0)),
+                    "iothubowner", ownerKey, Instant.now().plusSeconds(60))));
+            assertEquals(AmqpErrors.UNAUTHORIZED,
+                    c.awaitDetach(attach(c, entity("$Default", 1), null, 1)).getCondition());
+            // one for the whole event hub covers every group and partition that exists
+            assertEquals(200, c.putToken(audience(eh), ehToken(audience(eh), "iothubowner", ownerKey,
+                    Instant.now().plusSeconds(60))));
+            assertEquals(AmqpErrors.NOT_FOUND, c.awaitDetach(attach(c, entity("nosuchgroup", 0), null, 1))
+                    .getCondition());
+            assertEquals(AmqpErrors.NOT_FOUND, c.awaitDetach(attach(c, entity("$Default", 4), null, 1))
+                    .getCondition());
+            assertEquals(AmqpErrors.NOT_FOUND, c.awaitDetach(attach(c, entity("$Default", -1), null, 1))
+                    .getCondition());
+            assertEquals(AmqpErrors.NOT_FOUND, c.awaitDetach(attach(c,
+                    "otherhub/ConsumerGroups/$Default/Partitions/0", null, 1)).getCondition());
+            ErrorCondition badFilter = c.awaitDetach(attach(c, entity("$Default", 0),
+                    "amqp.annotation.x-opt-color > 'red'", 1));
+            assertEquals(Symbol.valueOf("com.microsoft:argument-error"), badFilter.getCondition());
+            Sender writer = c.openSender(entity("$Default", 0));
+            assertEquals(AmqpErrors.NOT_ALLOWED, c.awaitDetach(writer).getCondition());
+        }
+    }
+
+    @Test
+    void anExpiredTokenDetachesItsReceivers() throws Exception {
+        try (ProtonClient c = client()) {
+            String entity = entity("$Default", 2);
+            assertEquals(200, c.putToken(audience(entity), ehToken(audience(entity), "iothubowner", ownerKey,
+                    Instant.now().plusSeconds(2))));
+            Receiver r = attach(c, entity, "amqp.annotation.x-opt-offset > '@latest'", 10);
+            assertEquals(EndpointState.ACTIVE, r.getRemoteState());
+            ErrorCondition cut = c.awaitDetach(r);
+            assertNotNull(cut, "the receiver outlived its token");
+            assertEquals(AmqpErrors.UNAUTHORIZED, cut.getCondition());
+            assertEquals(401, c.putToken(audience(entity), ehToken(audience(entity), "iothubowner", ownerKey,
+                    Instant.now().minusSeconds(1))));
+        }
+    }
+}
