@@ -2,14 +2,19 @@ package io.ferryhub.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.sas.EventHubsConnectionString;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** {@code iothub policy list}: the hub's shared access policies and their connection strings. */
+/**
+ * {@code iothub policy list}: the hub's shared access policies and their connection strings; with
+ * {@code --default-eventhub}, the built-in endpoint's Event Hub-compatible connection strings of the policies that
+ * may read it (ServiceConnect), as {@code az iot hub connection-string show --default-eventhub} prints them.
+ */
 final class PolicyCommands {
-    static final String USAGE = "iothub policy list";
+    static final String USAGE = "iothub policy list [--default-eventhub]";
 
     private PolicyCommands() {
     }
@@ -19,7 +24,8 @@ final class PolicyCommands {
             throw CliException.usage((argv.isEmpty() ? "missing policy command" : "unknown policy command '"
                     + argv.get(0) + "'") + "\n" + USAGE);
         }
-        Args args = Args.parse(argv.subList(1, argv.size()), HubApi.OPTIONS, Set.of("json"));
+        Args args = Args.parse(argv.subList(1, argv.size()), HubApi.OPTIONS, Set.of("json", "default-eventhub"));
+        boolean eventHubs = args.flag("default-eventhub");
         args.expectPositionals(0);
         try (HubApi api = HubApi.connect(args)) {
             JsonNode policies = api.get("/sharedAccessPolicies").path("value");
@@ -29,11 +35,17 @@ final class PolicyCommands {
             }
             List<String[]> rows = new ArrayList<>();
             for (JsonNode p : policies) {
-                rows.add(new String[]{p.path("keyName").asText(), p.path("rights").asText(),
-                        ConnectionString.forPolicy(api.hostName(), p.path("keyName").asText(),
-                                p.path("primaryKey").asText()).toString()});
+                String name = p.path("keyName").asText();
+                String key = p.path("primaryKey").asText();
+                if (eventHubs && !p.path("rights").asText().contains("ServiceConnect")) {
+                    continue;
+                }
+                rows.add(new String[]{name, p.path("rights").asText(), eventHubs
+                        ? EventHubsConnectionString.of(api.hostName(), name, key)
+                        : ConnectionString.forPolicy(api.hostName(), name, key).toString()});
             }
-            out.table(new String[]{"POLICY", "RIGHTS", "CONNECTION STRING (primary key)"}, rows);
+            out.table(new String[]{"POLICY", "RIGHTS", eventHubs ? "EVENT HUB-COMPATIBLE CONNECTION STRING (primary key)"
+                    : "CONNECTION STRING (primary key)"}, rows);
         }
     }
 }

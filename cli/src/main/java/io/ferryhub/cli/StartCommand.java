@@ -117,11 +117,16 @@ final class StartCommand {
                 + "   (clients must trust it)"));
         Path owner = hub.dataDir().resolve(HubServer.OWNER_CONNECTION_STRING_FILE);
         out.line("  owner secret    " + owner + "   (iothubowner connection string, readable by you only)");
+        Path eventHubs = hub.dataDir().resolve(HubServer.EVENT_HUBS_CONNECTION_STRING_FILE);
+        out.line("  event hub       " + hub.eventHubName() + " on the amqp port   (built-in endpoint; Event Hubs "
+                + "connection string in " + eventHubs + ")");
         out.line("  data directory  " + hub.dataDir());
         if (hub.isFirstStart()) {
             out.line("");
             out.line("First start: the iothubowner connection string (shown this once; it stays in the file above):");
             out.line("  " + hub.ownerConnectionString());
+            out.line("and the built-in endpoint's Event Hub-compatible connection string (for Event Hubs clients):");
+            out.line("  " + hub.eventHubsConnectionString());
         }
         out.line("");
         out.line("Next: iothub device create mydevice   then   iothub device connection-string mydevice");

@@ -124,6 +124,18 @@ class CliTest {
     }
 
     @Test
+    void policyListPrintsTheBuiltInEndpointsEventHubsConnectionStrings() {
+        Result r = iothub("policy", "list", "--default-eventhub");
+        assertEquals(0, r.status(), r.err());
+        String ownerKey = hub.policies().find("iothubowner").orElseThrow().primaryKey();
+        assertTrue(r.out().contains("Endpoint=sb://" + hub.hostName() + "/;SharedAccessKeyName=iothubowner;"
+                + "SharedAccessKey=" + ownerKey + ";EntityPath=" + hub.eventHubName()), r.out());
+        assertTrue(r.out().contains("SharedAccessKeyName=service;"), r.out());
+        // only policies with ServiceConnect may read the built-in endpoint
+        assertTrue(!r.out().contains("SharedAccessKeyName=registryRead;"), r.out());
+    }
+
+    @Test
     void errorsAreOneLineAndNonZero() {
         Result usage = iothub("device", "frobnicate", "x");
         assertEquals(2, usage.status());
