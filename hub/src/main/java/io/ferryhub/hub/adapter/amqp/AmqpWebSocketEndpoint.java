@@ -6,12 +6,15 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
 
 /**
- * AMQP over WebSockets at {@code /$iothub/websocket} with sub-protocol {@code AMQPWSB10} (the Java SDK's AMQPS_WS
+ * AMQP over WebSockets at {@code /$iothub/websocket} (and {@code /$servicebus/websocket}, where Event Hubs clients
+ * reach the built-in endpoint) with sub-protocol {@code AMQPWSB10} (the Java SDK's AMQPS_WS
  * sends its request target in absolute form; the HTTPS pipeline hands over the path only). Binary frames carry the
  * AMQP byte stream into the same handler as the AMQPS listener.
  */
 public final class AmqpWebSocketEndpoint implements WebSocketEndpoint {
     public static final String PATH = "/$iothub/websocket";
+    /** Where Event Hubs clients open AMQP over WebSockets, for the built-in endpoint. */
+    public static final String EVENT_HUBS_PATH = "/$servicebus/websocket";
     public static final String SUBPROTOCOL = "AMQPWSB10";
     private static final int MAX_FRAME_PAYLOAD = 1024 * 1024;
 
@@ -24,7 +27,7 @@ public final class AmqpWebSocketEndpoint implements WebSocketEndpoint {
 
     @Override
     public boolean matches(String path) {
-        return PATH.equals(path);
+        return PATH.equals(path) || EVENT_HUBS_PATH.equals(path);
     }
 
     /** MQTT shares the path: only requests offering AMQP's sub-protocol are AMQP's. */
