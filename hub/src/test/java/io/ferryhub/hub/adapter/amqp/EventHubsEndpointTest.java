@@ -1,9 +1,8 @@
 package io.ferryhub.hub.adapter.amqp;
 
+import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
-import io.ferryhub.hub.server.tls.HubPki;
-import io.ferryhub.hub.service.registry.Device;
 import org.apache.qpid.proton.amqp.Binary;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.UnsignedLong;
@@ -29,12 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -67,13 +64,7 @@ class EventHubsEndpointTest {
     @BeforeAll
     static void start() throws Exception {
         hub = HubServer.start(HubConfig.ephemeral(dataDir).withHostName("ehhub.localhost"));
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("hub-ca", HubPki.readCertificates(hub.caCertificatePath()).get(0));
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        tls = SSLContext.getInstance("TLSv1.2");
-        tls.init(null, tmf.getTrustManagers(), null);
+        tls = HubTestSupport.trusting(hub.caCertificatePath());
         eh = hub.eventHubName();
         ownerKey = hub.policies().find("iothubowner").orElseThrow().primaryKey();
     }
@@ -204,22 +195,13 @@ class EventHubsEndpointTest {
 
     // ---- devices ----------------------------------------------------------------------------------------------
 
-    private static String register(String deviceId) {
-        if (hub.registry().findDevice(deviceId).isEmpty()) {
-            hub.registry().putDevice(deviceId, new Device(deviceId, null, null, null, null, null, null, false, null,
-                    null), null);
-        }
-        return hub.registry().device(deviceId).authentication().symmetricKey().primaryKey();
-    }
-
     /** Sends telemetry as a device over AMQP; returns the partition it landed on (the one that grew). */
     private static int sendTelemetry(String deviceId, int count, String prefix) throws Exception {
-        String key = register(deviceId);
+        String key = HubTestSupport.register(hub, deviceId);
         long[] before = lastSequenceNumbers();
         try (ProtonClient device = client()) {
-            String token = io.ferryhub.common.sas.SasToken.create(hub.hostName() + "/devices/" + deviceId, key, null,
-                    Instant.now().plusSeconds(600));
-            assertEquals(200, device.putToken(hub.hostName() + "/devices/" + deviceId, token));
+            assertEquals(200, device.putToken(hub.hostName() + "/devices/" + deviceId,
+                    HubTestSupport.deviceToken(hub, deviceId, key)));
             Sender events = device.openSender("/devices/" + deviceId + "/messages/events");
             for (int i = 0; i < count; i++) {
                 Message m = Message.Factory.create();
