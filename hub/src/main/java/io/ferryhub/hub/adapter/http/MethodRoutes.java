@@ -32,7 +32,7 @@ public final class MethodRoutes {
     }
 
     private CompletableFuture<RestResponse> invoke(RestRequest request) {
-        JsonNode body = TwinRoutes.parseObject(request.body());
+        JsonNode body = request.jsonObject();
         MethodCall call = new MethodCall(text(body, "methodName"), body.get("payload"),
                 seconds(body, "responseTimeoutInSeconds"), seconds(body, "connectTimeoutInSeconds"));
         return methods.invoke(request.pathParam("deviceId"), request.pathParam("moduleId"), call)

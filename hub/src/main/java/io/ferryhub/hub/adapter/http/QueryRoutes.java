@@ -31,7 +31,7 @@ public final class QueryRoutes {
     }
 
     private CompletableFuture<RestResponse> query(RestRequest request) {
-        JsonNode body = TwinRoutes.parseObject(request.body());
+        JsonNode body = request.jsonObject();
         JsonNode text = body.get("query");
         if (text == null || !text.isTextual()) {
             throw new HubException(HubErrorCode.ArgumentNull, "The body needs a \"query\" string");

@@ -1,5 +1,9 @@
 package io.ferryhub.hub.adapter.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ferryhub.common.error.HubErrorCode;
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.json.Json;
 import io.ferryhub.hub.service.auth.ServicePrincipal;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -31,5 +35,31 @@ public record RestRequest(HttpMethod method, String path, Map<String, String> pa
 
     public String header(String name) {
         return headers.get(name);
+    }
+
+    /** The body as JSON (an object or an array), or IoT Hub's error for a missing or malformed one. */
+    public JsonNode jsonBody() {
+        if (body.length == 0) {
+            throw new HubException(HubErrorCode.ArgumentNull, "The request has no body");
+        }
+        JsonNode node;
+        try {
+            node = Json.parse(body);
+        } catch (IllegalArgumentException e) {
+            throw new HubException(HubErrorCode.IotHubFormatError, "The body is not valid JSON: " + e.getMessage());
+        }
+        if (!node.isObject() && !node.isArray()) {
+            throw new HubException(HubErrorCode.IotHubFormatError, "The body must be a JSON object");
+        }
+        return node;
+    }
+
+    /** The body as a JSON object, or IoT Hub's error for anything else. */
+    public JsonNode jsonObject() {
+        JsonNode node = jsonBody();
+        if (!node.isObject()) {
+            throw new HubException(HubErrorCode.IotHubFormatError, "The body must be a JSON object");
+        }
+        return node;
     }
 }

@@ -1,10 +1,6 @@
 package io.ferryhub.hub.adapter.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.ferryhub.common.error.HubErrorCode;
-import io.ferryhub.common.error.HubException;
-import io.ferryhub.common.json.Json;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.twin.TwinService;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -29,31 +25,15 @@ public final class TwinRoutes {
             routes.add(HttpMethod.GET, path, Permission.ServiceConnect, r -> answer(
                     twins.twin(r.pathParam("deviceId"), r.pathParam("moduleId"))));
             routes.add(HttpMethod.PATCH, path, Permission.ServiceConnect, r -> answer(twins.update(
-                    r.pathParam("deviceId"), r.pathParam("moduleId"), parseObject(r.body()), ifMatch(r))));
+                    r.pathParam("deviceId"), r.pathParam("moduleId"), r.jsonObject(), ifMatch(r))));
             routes.add(HttpMethod.PUT, path, Permission.ServiceConnect, r -> answer(twins.replace(
-                    r.pathParam("deviceId"), r.pathParam("moduleId"), parseObject(r.body()), ifMatch(r))));
+                    r.pathParam("deviceId"), r.pathParam("moduleId"), r.jsonObject(), ifMatch(r))));
         }
     }
 
     private static CompletableFuture<RestResponse> answer(ObjectNode twin) {
         return CompletableFuture.completedFuture(RestResponse.ok(twin)
                 .withHeader(HttpHeaderNames.ETAG.toString(), "\"" + twin.get("etag").asText() + "\""));
-    }
-
-    static JsonNode parseObject(byte[] body) {
-        if (body.length == 0) {
-            throw new HubException(HubErrorCode.ArgumentNull, "The request has no body");
-        }
-        JsonNode node;
-        try {
-            node = Json.parse(body);
-        } catch (IllegalArgumentException e) {
-            throw new HubException(HubErrorCode.IotHubFormatError, "The body is not valid JSON: " + e.getMessage());
-        }
-        if (!node.isObject()) {
-            throw new HubException(HubErrorCode.IotHubFormatError, "The body must be a JSON object");
-        }
-        return node;
     }
 
     static String ifMatch(RestRequest request) {

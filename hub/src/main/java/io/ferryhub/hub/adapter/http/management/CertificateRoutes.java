@@ -73,15 +73,7 @@ public final class CertificateRoutes {
     }
 
     private static String certificateField(RestRequest request) {
-        if (request.body().length == 0) {
-            throw new HubException(HubErrorCode.ArgumentNull, "The request has no body");
-        }
-        JsonNode body;
-        try {
-            body = Json.parse(request.body());
-        } catch (IllegalArgumentException e) {
-            throw new HubException(HubErrorCode.IotHubFormatError, "The body is not valid JSON: " + e.getMessage());
-        }
+        JsonNode body = request.jsonObject();
         JsonNode cert = body.has("certificate") ? body.get("certificate") : body.path("properties").get("certificate");
         if (cert == null || !cert.isTextual()) {
             throw new HubException(HubErrorCode.ArgumentNull, "The body needs a \"certificate\" string (PEM)");

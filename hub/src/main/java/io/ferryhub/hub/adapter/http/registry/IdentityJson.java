@@ -18,22 +18,6 @@ final class IdentityJson {
     private IdentityJson() {
     }
 
-    static JsonNode parseObject(byte[] body) {
-        if (body.length == 0) {
-            throw new HubException(HubErrorCode.ArgumentNull, "The request has no body");
-        }
-        JsonNode node;
-        try {
-            node = Json.parse(body);
-        } catch (IllegalArgumentException e) {
-            throw new HubException(HubErrorCode.IotHubFormatError, "The body is not valid JSON: " + e.getMessage());
-        }
-        if (!node.isObject() && !node.isArray()) {
-            throw new HubException(HubErrorCode.IotHubFormatError, "The body must be a JSON object");
-        }
-        return node;
-    }
-
     static Device readDevice(JsonNode node) {
         if (!node.isObject()) {
             throw new HubException(HubErrorCode.IotHubFormatError, "A device must be a JSON object");

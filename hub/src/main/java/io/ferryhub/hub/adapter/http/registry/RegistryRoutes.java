@@ -62,7 +62,7 @@ public final class RegistryRoutes {
     }
 
     private CompletableFuture<RestResponse> putDevice(RestRequest request) {
-        Device wanted = IdentityJson.readDevice(IdentityJson.parseObject(request.body()));
+        Device wanted = IdentityJson.readDevice(request.jsonBody());
         Device stored = registry.putDevice(request.pathParam("deviceId"), wanted, ifMatch(request));
         return done(deviceResponse(stored));
     }
@@ -98,7 +98,7 @@ public final class RegistryRoutes {
      * not hide the outcome of the others.
      */
     private CompletableFuture<RestResponse> bulk(RestRequest request) {
-        JsonNode body = IdentityJson.parseObject(request.body());
+        JsonNode body = request.jsonBody();
         if (!body.isArray()) {
             throw new HubException(HubErrorCode.IotHubFormatError, "A bulk request's body must be a JSON array");
         }
@@ -138,7 +138,7 @@ public final class RegistryRoutes {
     }
 
     private CompletableFuture<RestResponse> putModule(RestRequest request) {
-        Module wanted = IdentityJson.readModule(IdentityJson.parseObject(request.body()));
+        Module wanted = IdentityJson.readModule(request.jsonBody());
         Module stored = registry.putModule(request.pathParam("deviceId"), request.pathParam("moduleId"), wanted,
                 ifMatch(request));
         return done(moduleResponse(stored));
