@@ -1,6 +1,7 @@
 package io.ferryhub.deviceproxy;
 
 import io.ferryhub.client.mqtt.HubEndpoint;
+import io.ferryhub.client.mqtt.MqttTransport;
 import io.ferryhub.client.net.HttpConnectProxy;
 import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.common.sas.ConnectionString;
@@ -19,14 +20,20 @@ import java.util.concurrent.CountDownLatch;
 /** {@code device-proxy}: the command line. */
 public final class DeviceProxyMain {
     private static final String USAGE = """
-            usage: device-proxy [--connection-string STRING] [--ca FILE] [--mqtt-port PORT]
+            usage: device-proxy [--connection-string STRING] [--ca FILE] [--transport auto|mqtt|mqtt-ws]
+                                [--mqtt-port PORT] [--https-port PORT]
                                 [--cert FILE --key FILE] [--proxy URL] --map NAME=HOST:PORT [--map ...]
                                 [--echo] [--tunnel-grace SECONDS]
               --connection-string  the device's connection string (default: $FERRYHUB_DEVICE_CONNECTION_STRING)
               --cert, --key        for an x509=true connection string: the device's certificate chain and
                                    PKCS#8 private key (PEM)
               --ca                 PEM file of the CA that issued the hub's certificate (default: system trust)
+              --transport          how the device's MQTT connection reaches the hub: mqtt (TLS on the MQTT
+                                   port), mqtt-ws (WebSockets on the HTTPS port, for networks that only let 443
+                                   out), or auto (default: mqtt, switching to the other whenever a connection
+                                   cannot be made)
               --mqtt-port          the hub's MQTT port (default 8883)
+              --https-port         the hub's HTTPS port, for mqtt-ws (default 443)
               --proxy              reach the hub through this HTTP proxy (CONNECT), e.g.
                                    http://user:password@proxy.example:3128 (default: $FERRYHUB_HTTP_PROXY)
               --map                accept streams named NAME and connect them to HOST:PORT, e.g. ssh=localhost:22,
@@ -47,6 +54,8 @@ public final class DeviceProxyMain {
         Path cert = null;
         Path key = null;
         int mqttPort = HubEndpoint.DEFAULT_MQTT_PORT;
+        int httpsPort = HubEndpoint.DEFAULT_HTTPS_PORT;
+        MqttTransport transport = MqttTransport.AUTO;
         Map<String, SocketAddress> targets = new LinkedHashMap<>();
         boolean echo = false;
         ConnectionString device;
@@ -60,6 +69,8 @@ public final class DeviceProxyMain {
                     case "--cert" -> cert = Path.of(value(args, ++i));
                     case "--key" -> key = Path.of(value(args, ++i));
                     case "--mqtt-port" -> mqttPort = port(value(args, ++i));
+                    case "--https-port" -> httpsPort = port(value(args, ++i));
+                    case "--transport" -> transport = MqttTransport.parse(value(args, ++i));
                     case "--map" -> {
                         String map = value(args, ++i);
                         int eq = map.indexOf('=');
@@ -107,8 +118,8 @@ public final class DeviceProxyMain {
             System.exit(2);
             return;
         }
-        DeviceProxy deviceProxy = new DeviceProxy(device, new HubEndpoint(device.hostName(), mqttPort, mqttTls,
-                proxy), targets, echo, tls, tunnel);
+        HubEndpoint endpoint = new HubEndpoint(device.hostName(), mqttPort, httpsPort, transport, mqttTls, proxy);
+        DeviceProxy deviceProxy = new DeviceProxy(device, endpoint, targets, echo, tls, tunnel);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             deviceProxy.close();

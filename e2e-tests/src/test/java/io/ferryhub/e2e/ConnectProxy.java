@@ -35,22 +35,32 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A small HTTP CONNECT proxy for tests, as a corporate one behaves: basic authentication (407 without it), then
- * bytes relayed both ways. It counts tunnels per target port and can cut every connection, as a network failure.
+ * bytes relayed both ways; optionally only to some ports (403 for the others, as a proxy that lets only HTTPS out).
+ * It counts tunnels per target port and can cut every connection, as a network failure.
  */
 final class ConnectProxy implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final String expectedAuthorization;
+    private final Set<Integer> allowedPorts;
     private final Channel server;
     final Map<Integer, AtomicInteger> tunnelsByPort = new ConcurrentHashMap<>();
     final AtomicInteger refused = new AtomicInteger();
+    final Map<Integer, AtomicInteger> forbiddenByPort = new ConcurrentHashMap<>();
 
     ConnectProxy(String user, String password) {
+        this(user, password, Set.of());
+    }
+
+    /** @param allowedPorts the only ports CONNECT may reach; empty for any */
+    ConnectProxy(String user, String password, Set<Integer> allowedPorts) {
+        this.allowedPorts = Set.copyOf(allowedPorts);
         expectedAuthorization = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password)
                 .getBytes(StandardCharsets.UTF_8));
         server = new ServerBootstrap().group(group)
@@ -73,6 +83,10 @@ final class ConnectProxy implements AutoCloseable {
 
     int tunnelsTo(int port) {
         return tunnelsByPort.getOrDefault(port, new AtomicInteger()).get();
+    }
+
+    int forbiddenTo(int port) {
+        return forbiddenByPort.getOrDefault(port, new AtomicInteger()).get();
     }
 
     /** Cuts every connection through the proxy at once. */
@@ -108,6 +122,11 @@ final class ConnectProxy implements AutoCloseable {
             int colon = target.lastIndexOf(':');
             String host = target.substring(0, colon);
             int port = Integer.parseInt(target.substring(colon + 1));
+            if (!allowedPorts.isEmpty() && !allowedPorts.contains(port)) {
+                forbiddenByPort.computeIfAbsent(port, p -> new AtomicInteger()).incrementAndGet();
+                answer(ctx, HttpResponseStatus.FORBIDDEN, true);
+                return;
+            }
             Channel client = ctx.channel();
             client.config().setAutoRead(false);
             new Bootstrap().group(client.eventLoop())

@@ -2,17 +2,25 @@ package io.ferryhub.client.mqtt;
 
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.client.net.HttpConnectProxy;
+import io.ferryhub.common.websocket.WebSocketBinaryStream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttDecoder;
@@ -37,11 +45,12 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A device's MQTT connection to the hub, made with Netty's MQTT codec, for device streams: connects with a SAS
  * token from the device connection string (or, for an {@code x509=true} identity, with the client certificate of
- * the endpoint's TLS context and no password), subscribes to stream requests, hands each request to a listener and
+ * the endpoint's TLS context and no password) over TLS or, on the HTTPS port, over WebSockets, subscribes to stream requests, hands each request to a listener and
  * publishes its answer. Keeps the connection alive with PINGREQ, renews the token by reconnecting before it
  * expires, and reconnects after any loss with jittered exponential backoff until closed.
  */
@@ -50,7 +59,9 @@ public final class DeviceMqttClient implements AutoCloseable {
     private static final String API_VERSION = "2021-04-12";
     private static final String[] FILTERS = {"$iothub/streams/POST/#", "$iothub/streams/res/#"};
     private static final int MAX_PACKET = 256 * 1024;
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** The SDKs' default ceiling too: short enough that devices are back soon after a hub restart. */
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    private static final String WEBSOCKET_SUBPROTOCOL = "mqtt";
 
     /** Called on the connection's event loop; must not block. */
     public interface StreamRequestListener {
@@ -67,7 +78,9 @@ public final class DeviceMqttClient implements AutoCloseable {
     private volatile Channel channel;
     private volatile boolean subscribed;
     private volatile boolean closed;
-    private int failures;
+    /** Set by one connection attempt at a time: the transport of the next attempt, failures since the last success. */
+    private volatile MqttTransport transport;
+    private volatile int failures;
 
     public DeviceMqttClient(ConnectionString device, HubEndpoint endpoint, EventLoopGroup group,
                             StreamRequestListener listener, Duration keepAlive, Duration tokenLifetime) {
@@ -80,6 +93,7 @@ public final class DeviceMqttClient implements AutoCloseable {
         this.listener = listener;
         this.keepAlive = keepAlive;
         this.tokenLifetime = tokenLifetime;
+        this.transport = endpoint.transport() == MqttTransport.MQTT_WS ? MqttTransport.MQTT_WS : MqttTransport.MQTT;
     }
 
     public DeviceMqttClient(ConnectionString device, HubEndpoint endpoint, EventLoopGroup group,
@@ -106,6 +120,9 @@ public final class DeviceMqttClient implements AutoCloseable {
         if (closed) {
             return;
         }
+        MqttTransport transport = this.transport;
+        int port = endpoint.port(transport);
+        Attempt attempt = new Attempt(transport);
         Bootstrap bootstrap = new Bootstrap().group(group)
                 .channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -114,29 +131,88 @@ public final class DeviceMqttClient implements AutoCloseable {
         bootstrap.handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ChannelPipeline pipeline = ch.pipeline();
                         if (proxy != null) {
-                            ch.pipeline().addLast("proxy", proxy.newHandler());
+                            pipeline.addLast("proxy", proxy.newHandler());
                         }
-                        ch.pipeline().addLast("tls", endpoint.tls().newHandler(ch.alloc(), endpoint.host(),
-                                endpoint.port()));
-                        ch.pipeline().addLast("mqtt-decoder", new MqttDecoder(MAX_PACKET));
-                        ch.pipeline().addLast("mqtt-encoder", MqttEncoder.INSTANCE);
-                        ch.pipeline().addLast("keep-alive", new IdleStateHandler(keepAlive.toMillis() * 3 / 2,
+                        pipeline.addLast("tls", endpoint.tls().newHandler(ch.alloc(), endpoint.host(), port));
+                        if (transport == MqttTransport.MQTT_WS) {
+                            addWebSocketHandlers(pipeline);
+                        }
+                        pipeline.addLast("mqtt-decoder", new MqttDecoder(MAX_PACKET));
+                        pipeline.addLast("mqtt-encoder", MqttEncoder.INSTANCE);
+                        pipeline.addLast("keep-alive", new IdleStateHandler(keepAlive.toMillis() * 3 / 2,
                                 keepAlive.toMillis(), 0, TimeUnit.MILLISECONDS));
-                        ch.pipeline().addLast("session", new Session());
+                        pipeline.addLast("session", new Session(attempt));
                     }
                 });
-        HttpConnectProxy.connect(bootstrap, proxy, endpoint.host(), endpoint.port())
-                .addListener((ChannelFutureListener) f -> {
-                    if (!f.isSuccess()) {
-                        log.warn("cannot reach the hub at {}:{}: {}", endpoint.host(), endpoint.port(),
-                                f.cause().getMessage());
-                        retryLater();
-                    }
-                });
+        attempt.reached = HttpConnectProxy.connect(bootstrap, proxy, endpoint.host(), port);
+        attempt.reached.addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                String where = describe(transport);
+                if (endpoint.transport() == MqttTransport.AUTO) {
+                    this.transport = transport == MqttTransport.MQTT ? MqttTransport.MQTT_WS : MqttTransport.MQTT;
+                    where += "; trying " + describe(this.transport) + " next";
+                }
+                attempt.retry("cannot reach the hub over " + where + ": " + f.cause().getMessage());
+            }
+        });
     }
 
-    private void retryLater() {
+    /**
+     * One connection attempt. Its end schedules exactly one next attempt, whichever way it ends first: the
+     * connection (or the proxy's tunnel) could not be made, or the connection closed later.
+     */
+    private final class Attempt {
+        final MqttTransport transport;
+        /** Completes once the hub's port is reached (through the proxy, when there is one). */
+        volatile ChannelFuture reached;
+        private final AtomicBoolean over = new AtomicBoolean();
+
+        Attempt(MqttTransport transport) {
+            this.transport = transport;
+        }
+
+        boolean wasReached() {
+            ChannelFuture f = reached;
+            return f != null && f.isSuccess();
+        }
+
+        void retry(String why) {
+            if (over.compareAndSet(false, true)) {
+                retryLater(why);
+            }
+        }
+    }
+
+    /** MQTT in WebSocket binary frames: the upgrade to sub-protocol {@code mqtt}, then frames to bytes and back. */
+    private void addWebSocketHandlers(ChannelPipeline pipeline) {
+        WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
+                .webSocketUri(endpoint.webSocketUri())
+                .version(WebSocketVersion.V13)
+                .subprotocol(WEBSOCKET_SUBPROTOCOL)
+                .maxFramePayloadLength(MAX_PACKET)
+                .handshakeTimeoutMillis(10_000)
+                .dropPongFrames(true)
+                .handleCloseFrames(true)
+                .build();
+        pipeline.addLast("http", new HttpClientCodec());
+        pipeline.addLast("http-aggregator", new HttpObjectAggregator(16 * 1024));
+        pipeline.addLast("websocket", new WebSocketClientProtocolHandler(config));
+        pipeline.addLast("websocket-bytes", new WebSocketBinaryStream());
+    }
+
+    private String describe(MqttTransport transport) {
+        return transport == MqttTransport.MQTT_WS
+                ? "MQTT over WebSockets (" + endpoint.webSocketUri() + ")"
+                : "MQTT (" + endpoint.host() + ":" + endpoint.mqttPort() + ")";
+    }
+
+    /**
+     * Schedules the next attempt, with jittered exponential backoff. Only the first failure of a series is logged
+     * at INFO (a fleet's proxies would otherwise fill their logs while a hub is down); the rest go to DEBUG.
+     */
+    private void retryLater(String why) {
         if (closed) {
             return;
         }
@@ -144,7 +220,11 @@ public final class DeviceMqttClient implements AutoCloseable {
         failures++;
         // Jitter spreads a fleet's reconnects after a hub restart.
         long delay = ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
-        log.info("reconnecting to the hub in {} ms", delay);
+        if (failures == 1) {
+            log.info("{}; reconnecting with backoff (up to {} s between attempts)", why, MAX_BACKOFF.toSeconds());
+        } else {
+            log.debug("attempt {}: {}; next in {} ms", failures, why, delay);
+        }
         group.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
     }
 
@@ -177,8 +257,24 @@ public final class DeviceMqttClient implements AutoCloseable {
 
     /** One connection's protocol: CONNECT, SUBSCRIBE, then requests in and answers out. */
     private final class Session extends SimpleChannelInboundHandler<MqttMessage> {
+        private final Attempt attempt;
+        private final MqttTransport transport;
+
+        Session(Attempt attempt) {
+            this.attempt = attempt;
+            this.transport = attempt.transport;
+        }
+
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
+            if (transport == MqttTransport.MQTT) {
+                sendConnect(ctx);
+            }
+            ctx.fireChannelActive();
+        }
+
+        /** MQTT starts once the transport carries bytes: at once over TLS, after the upgrade over WebSockets. */
+        private void sendConnect(ChannelHandlerContext ctx) {
             channel = ctx.channel();
             String userName = device.hostName() + "/" + clientId() + "/?api-version=" + API_VERSION;
             MqttMessageBuilders.ConnectBuilder connect = MqttMessageBuilders.connect()
@@ -197,7 +293,6 @@ public final class DeviceMqttClient implements AutoCloseable {
                 }, tokenLifetime.toMillis() * 4 / 5, TimeUnit.MILLISECONDS);
             }
             ctx.writeAndFlush(connect.build());
-            ctx.fireChannelActive();
         }
 
         @Override
@@ -237,10 +332,11 @@ public final class DeviceMqttClient implements AutoCloseable {
                 channel.close();
                 return;
             }
+            int attempts = failures;
             failures = 0;
             subscribed = true;
-            log.info("{} connected to {}:{}, waiting for stream requests", clientId(), endpoint.host(),
-                    endpoint.port());
+            log.info("{} connected over {}{}, waiting for stream requests", clientId(), describe(transport),
+                    attempts == 0 ? "" : " (attempt " + (attempts + 1) + ")");
             firstSubscribed.complete(null);
         }
 
@@ -255,7 +351,9 @@ public final class DeviceMqttClient implements AutoCloseable {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent idle) {
+            if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+                sendConnect(ctx);
+            } else if (evt instanceof IdleStateEvent idle) {
                 if (idle.state() == IdleState.WRITER_IDLE) {
                     ctx.writeAndFlush(new MqttMessage(new MqttFixedHeader(MqttMessageType.PINGREQ, false,
                             MqttQoS.AT_MOST_ONCE, false, 0)));
@@ -268,16 +366,19 @@ public final class DeviceMqttClient implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            boolean wasSubscribed = subscribed;
             subscribed = false;
             if (!closed) {
-                log.info("connection to the hub lost");
-                retryLater();
+                attempt.retry(wasSubscribed ? "connection to the hub lost"
+                        : "the connection over " + describe(transport) + " ended before the hub accepted it");
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.warn("hub connection failed: {}", cause.getMessage());
+            if (attempt.wasReached()) {
+                log.warn("hub connection failed: {}", cause.getMessage());
+            }
             ctx.close();
         }
     }

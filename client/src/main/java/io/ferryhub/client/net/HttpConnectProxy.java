@@ -2,6 +2,8 @@ package io.ferryhub.client.net;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.proxy.HttpProxyHandler;
 import io.netty.handler.proxy.ProxyHandler;
 import io.netty.resolver.NoopAddressResolverGroup;
@@ -58,14 +60,32 @@ public record HttpConnectProxy(String host, int port, String user, String passwo
     /**
      * Connects {@code bootstrap} (whose pipeline starts with {@link #newHandler()} when proxied) to host:port:
      * through the proxy, the host name goes to the proxy unresolved, since devices behind such proxies often
-     * cannot resolve outside names themselves.
+     * cannot resolve outside names themselves. The future completes once the proxy's tunnel is open, so a proxy
+     * refusing the target (403, 407, 502...) fails it like a refused connection.
      */
     public static ChannelFuture connect(Bootstrap bootstrap, HttpConnectProxy proxy, String host, int port) {
         if (proxy == null) {
             return bootstrap.connect(host, port);
         }
-        return bootstrap.resolver(NoopAddressResolverGroup.INSTANCE)
+        ChannelFuture tcp = bootstrap.resolver(NoopAddressResolverGroup.INSTANCE)
                 .connect(InetSocketAddress.createUnresolved(host, port));
+        ChannelPromise tunnel = tcp.channel().newPromise();
+        tcp.addListener((ChannelFutureListener) connected -> {
+            ProxyHandler handler = connected.channel().pipeline().get(ProxyHandler.class);
+            if (!connected.isSuccess() || handler == null) {
+                tunnel.tryFailure(connected.isSuccess() ? new IllegalStateException("no proxy handler")
+                        : connected.cause());
+                return;
+            }
+            handler.connectFuture().addListener(established -> {
+                if (established.isSuccess()) {
+                    tunnel.trySuccess();
+                } else {
+                    tunnel.tryFailure(established.cause());
+                }
+            });
+        });
+        return tunnel;
     }
 
     @Override

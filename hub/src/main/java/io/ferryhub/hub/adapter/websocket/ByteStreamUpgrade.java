@@ -1,5 +1,6 @@
 package io.ferryhub.hub.adapter.websocket;
 
+import io.ferryhub.common.websocket.WebSocketBinaryStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;

@@ -1,4 +1,4 @@
-package io.ferryhub.hub.adapter.websocket;
+package io.ferryhub.common.websocket;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
