@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 public final class TunnelDialer {
     private static final Logger log = LoggerFactory.getLogger(TunnelDialer.class);
     private static final long HELLO_TIMEOUT_MILLIS = 10_000;
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
 
     /** The device proxy or the gateway does not speak the tunnel protocol: use one stream per connection. */
     public static final class TunnelUnsupported extends IOException {
@@ -72,7 +73,7 @@ public final class TunnelDialer {
         if (session.isEnded()) {
             return;
         }
-        long delay = attempt == 0 ? 0 : (long) (Math.min(5_000L, 250L << Math.min(attempt, 5))
+        long delay = attempt == 0 ? 0 : (long) (Math.min(MAX_BACKOFF_MILLIS, 250L << Math.min(attempt, 5))
                 * (0.5 + ThreadLocalRandom.current().nextDouble()));
         session.loop().schedule(() -> {
             if (session.isEnded()) {
@@ -80,9 +81,17 @@ public final class TunnelDialer {
             }
             link(session, TunnelFrame.FLAG_RESUME).whenComplete((v, failure) -> {
                 if (failure != null && !session.isEnded()) {
-                    log.info("{}: resume attempt {} failed: {}", session.name(), attempt + 1,
-                            rootOf(failure).getMessage());
+                    // Once per series: a hub or gateway restart would otherwise log every attempt.
+                    if (attempt == 0) {
+                        log.info("{}: resume failed ({}); retrying with backoff (up to {} ms) until the grace "
+                                + "period ends", session.name(), rootOf(failure).getMessage(), MAX_BACKOFF_MILLIS);
+                    } else {
+                        log.debug("{}: resume attempt {} failed: {}", session.name(), attempt + 1,
+                                rootOf(failure).getMessage());
+                    }
                     reconnect(session, attempt + 1);
+                } else if (failure == null && attempt > 0) {
+                    log.info("{}: resumed on attempt {}", session.name(), attempt + 1);
                 }
             });
         }, delay, TimeUnit.MILLISECONDS);
