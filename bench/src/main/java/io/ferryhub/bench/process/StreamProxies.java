@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * passed in the environment, not on the command line.
  */
 public final class StreamProxies implements AutoCloseable {
-    private static final Pattern DEVICE_CONNECTED = Pattern.compile("connected to .*waiting for stream requests");
+    private static final Pattern DEVICE_CONNECTED = Pattern.compile("connected over .*waiting for stream requests");
 
     private final ChildProcess deviceProxy;
     private final ChildProcess serviceProxy;
