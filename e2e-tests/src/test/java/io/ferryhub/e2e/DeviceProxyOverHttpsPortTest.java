@@ -10,12 +10,9 @@ import io.ferryhub.serviceproxy.ServiceProxy;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
 import org.apache.sshd.server.SshServer;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
-import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -62,15 +58,7 @@ class DeviceProxyOverHttpsPortTest {
     static void start() throws Exception {
         hub = new StreamTestHub(dataDir);
         httpsOnlyProxy = new ConnectProxy("device", "p@ss word", Set.of(hub.httpsPort()));
-        sshd = SshServer.setUpDefaultServer();
-        sshd.setHost("127.0.0.1");
-        sshd.setPort(0);
-        sshd.setKeyPairProvider(new SimpleGeneratorHostKeyProvider(dataDir.resolve("ssh-host-key")));
-        sshd.setPasswordAuthenticator((user, password, session) -> "operator".equals(user)
-                && "s3cret".equals(password));
-        sshd.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
-        sshd.setFileSystemFactory(new VirtualFileSystemFactory(sftpRoot));
-        sshd.start();
+        sshd = TestSshServer.start(dataDir.resolve("ssh-host-key"), sftpRoot, null);
     }
 
     @AfterAll
@@ -99,9 +87,9 @@ class DeviceProxyOverHttpsPortTest {
 
             client.setServerKeyVerifier(AcceptAllServerKeyVerifier.INSTANCE);
             client.start();
-            try (ClientSession session = client.connect("operator", "127.0.0.1", ssh.localAddress().getPort())
+            try (ClientSession session = client.connect(TestSshServer.USER, "127.0.0.1", ssh.localAddress().getPort())
                     .verify(WAIT).getSession()) {
-                session.addPasswordIdentity("s3cret");
+                session.addPasswordIdentity(TestSshServer.PASSWORD);
                 session.auth().verify(WAIT);
                 try (SftpClient sftp = SftpClientFactory.instance().createSftpClient(session)) {
                     byte[] file = randomBytes(8 << 20, 3);

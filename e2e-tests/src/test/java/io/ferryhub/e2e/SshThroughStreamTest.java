@@ -3,16 +3,13 @@ package io.ferryhub.e2e;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.file.virtualfs.VirtualFileSystemFactory;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.command.Command;
-import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClientFactory;
-import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,16 +54,7 @@ class SshThroughStreamTest {
     @BeforeAll
     static void start() throws Exception {
         hub = new StreamTestHub(dataDir);
-        sshd = SshServer.setUpDefaultServer();
-        sshd.setHost("127.0.0.1");
-        sshd.setPort(0);
-        sshd.setKeyPairProvider(new SimpleGeneratorHostKeyProvider(dataDir.resolve("ssh-host-key")));
-        sshd.setPasswordAuthenticator((user, password, session) -> "operator".equals(user)
-                && "s3cret".equals(password));
-        sshd.setCommandFactory((channel, command) -> new Said(command));
-        sshd.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
-        sshd.setFileSystemFactory(new VirtualFileSystemFactory(sftpRoot));
-        sshd.start();
+        sshd = TestSshServer.start(dataDir.resolve("ssh-host-key"), sftpRoot, (channel, command) -> new Said(command));
         proxies = new Proxies(hub, "ssh-device", "ssh",
                 Map.of("ssh", new InetSocketAddress("127.0.0.1", sshd.getPort())), false);
         ssh = SshClient.setUpDefaultClient();
@@ -83,8 +71,8 @@ class SshThroughStreamTest {
     }
 
     private static ClientSession login() throws Exception {
-        ClientSession session = ssh.connect("operator", "127.0.0.1", proxies.port()).verify(WAIT).getSession();
-        session.addPasswordIdentity("s3cret");
+        ClientSession session = ssh.connect(TestSshServer.USER, "127.0.0.1", proxies.port()).verify(WAIT).getSession();
+        session.addPasswordIdentity(TestSshServer.PASSWORD);
         session.auth().verify(WAIT);
         return session;
     }

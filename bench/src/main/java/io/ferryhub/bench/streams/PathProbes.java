@@ -54,6 +54,20 @@ final class PathProbes {
         return handler.done();
     }
 
+    /** Starts a bulk transfer into the sink that runs until {@link SinkTransferHandler#stop()}. */
+    CompletableFuture<SinkTransferHandler> bulk(StreamPath path) {
+        SinkTransferHandler handler = new SinkTransferHandler(Long.MAX_VALUE);
+        CompletableFuture<SinkTransferHandler> connected = new CompletableFuture<>();
+        bootstrap.clone().handler(handler).connect(path.address()).addListener(f -> {
+            if (f.isSuccess()) {
+                connected.complete(handler);
+            } else {
+                connected.completeExceptionally(f.cause());
+            }
+        });
+        return connected;
+    }
+
     /** Opens a stream that pumps echo traffic once started. */
     CompletableFuture<EchoPumpHandler> openPump(StreamPath path, int window, LongAdder echoedBytes) {
         EchoPumpHandler handler = new EchoPumpHandler(window, echoedBytes);

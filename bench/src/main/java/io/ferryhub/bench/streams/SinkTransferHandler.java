@@ -1,6 +1,7 @@
 package io.ferryhub.bench.streams;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -10,15 +11,17 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Sends {@code totalBytes} to the target's sink as fast as the path takes them (writing only while the channel is
- * writable) and completes with the nanoseconds from the first byte sent to the sink's confirmation.
+ * writable) and completes with the nanoseconds from the first byte sent to the sink's confirmation. With
+ * {@link Long#MAX_VALUE} bytes it is a bulk load that runs until {@link #stop()}.
  */
 final class SinkTransferHandler extends ChannelInboundHandlerAdapter {
     private static final int CHUNK = 64 * 1024;
 
     private final long totalBytes;
     private final CompletableFuture<Long> done = new CompletableFuture<>();
-    private long remaining;
+    private volatile long remaining;
     private long startNanos;
+    private volatile Channel channel;
 
     SinkTransferHandler(long totalBytes) {
         this.totalBytes = totalBytes;
@@ -29,8 +32,21 @@ final class SinkTransferHandler extends ChannelInboundHandlerAdapter {
         return done;
     }
 
+    /** Bytes handed to the path so far. */
+    long bytesWritten() {
+        return totalBytes - remaining;
+    }
+
+    void stop() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close();
+        }
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
         startNanos = System.nanoTime();
         ByteBuf header = ctx.alloc().buffer(9);
         header.writeByte(TargetServer.SINK).writeLong(totalBytes);

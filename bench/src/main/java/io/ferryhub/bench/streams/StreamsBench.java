@@ -2,17 +2,16 @@ package io.ferryhub.bench.streams;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.bench.BenchArgs;
-import io.ferryhub.bench.hub.HubRestClient;
 import io.ferryhub.bench.process.ChildProcess;
 import io.ferryhub.bench.process.HubProcess;
 import io.ferryhub.bench.process.StreamProxies;
+import io.ferryhub.bench.process.StreamRig;
 import io.ferryhub.bench.process.StunnelChain;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencyRecorder;
 import io.ferryhub.bench.report.LatencySummary;
 import io.ferryhub.bench.report.ProcessFacts;
 import io.ferryhub.bench.tls.BenchClientTls;
-import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -23,7 +22,6 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -81,22 +79,14 @@ public final class StreamsBench {
     public Path run() throws Exception {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         try (TargetServer target = new TargetServer(group);
-             HubProcess hub = HubProcess.start(launcher, runDir.resolve("hub/data"), true,
+             StreamRig rig = StreamRig.start(launcher, runDir,
                      List.of("--max-streams-per-device", Integer.toString(concurrentStreams + 100),
                              "--max-streams", Integer.toString(concurrentStreams + 1000)),
-                     runDir.resolve("hub/hub.log"), Duration.ofSeconds(60))) {
-            String deviceKey;
-            String owner;
-            try (HubRestClient rest = new HubRestClient(hub, group)) {
-                deviceKey = rest.createDevice(DEVICE_ID).get(30, TimeUnit.SECONDS);
-                owner = hub.ownerConnectionString().toString();
-            }
-            String deviceConnectionString = ConnectionString.forDevice(hub.hostName(), DEVICE_ID, null, deviceKey)
-                    .toString();
-            try (StreamProxies proxies = StreamProxies.start(runDir.resolve("proxies"), launcher.libDir(),
-                    proxyJvm, hub, deviceConnectionString, owner, STREAM_NAME, target.port());
-                 StunnelChain stunnel = StunnelChain.start(runDir.resolve("stunnel"), target.port(),
-                         BenchClientTls.CIPHER_SUITE)) {
+                     proxyJvm, group, DEVICE_ID, STREAM_NAME, target.port())) {
+            HubProcess hub = rig.hub();
+            StreamProxies proxies = rig.proxies();
+            try (StunnelChain stunnel = StunnelChain.start(runDir.resolve("stunnel"), target.port(),
+                    BenchClientTls.CIPHER_SUITE)) {
                 PathProbes probes = new PathProbes(group);
                 List<ChildProcess> hubPath = List.of(hub.process(), proxies.serviceProxy(), proxies.deviceProxy());
                 List<ChildProcess> tunnelPath = List.of(hub.process(), proxies.tunnelServiceProxy(),
