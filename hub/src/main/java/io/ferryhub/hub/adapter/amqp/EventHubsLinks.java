@@ -154,7 +154,7 @@ final class EventHubsLinks {
     void putToken(String audiencePath, String token, BiConsumer<Integer, String> reply) {
         List<String> audience = segmentsOf(audiencePath);
         blocking.offLoop(() -> {
-            hub.services.authenticate(token, Permission.ServiceConnect, audience);
+            hub.services.authenticateEventHubs(token, Permission.ServiceConnect, audience);
             return SasToken.parse(token).expiry().toEpochMilli();
         }).whenComplete((expiresAt, error) -> onLoop.accept(() -> {
             if (error != null) {
@@ -477,7 +477,7 @@ final class EventHubsLinks {
             return new Answer(404, "no event hub '" + name + "' (the built-in endpoint is '" + hub.eventHubName
                     + "')", null);
         }
-        hub.services.authenticate(props.get("security_token"), Permission.ServiceConnect, lowerCase(List.of(name)));
+        hub.services.authenticateEventHubs(props.get("security_token"), Permission.ServiceConnect, lowerCase(List.of(name)));
         Map<String, Object> body = new LinkedHashMap<>();
         if (EVENTHUB_TYPE.equals(type)) {
             String[] ids = new String[hub.events.partitionCount()];

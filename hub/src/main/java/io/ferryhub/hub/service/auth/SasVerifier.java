@@ -4,6 +4,7 @@ import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -76,6 +77,16 @@ final class SasVerifier {
     static boolean signedWithEither(SasToken token, String primaryKey, String secondaryKey) {
         boolean primary = signedWith(token, primaryKey);
         boolean secondary = signedWith(token, secondaryKey);
+        return primary | secondary;
+    }
+
+    /**
+     * As {@link #signedWithEither}, with each key's text (its UTF-8 bytes) as the HMAC key: how Event Hubs and
+     * Service Bus clients sign.
+     */
+    static boolean signedWithEitherKeyText(SasToken token, String primaryKey, String secondaryKey) {
+        boolean primary = primaryKey != null && token.isSignedWith(primaryKey.getBytes(StandardCharsets.UTF_8));
+        boolean secondary = secondaryKey != null && token.isSignedWith(secondaryKey.getBytes(StandardCharsets.UTF_8));
         return primary | secondary;
     }
 

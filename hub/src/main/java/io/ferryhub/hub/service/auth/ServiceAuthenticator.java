@@ -12,12 +12,13 @@ public interface ServiceAuthenticator {
     ServicePrincipal authenticate(String authorizationHeader, Permission required);
 
     /**
-     * Checks a SAS token as Event Hubs clients scope them: signed by a policy granting {@code required}, for the whole
-     * hub or for a path that covers {@code resource} by whole segments (e.g. {@code myhub} covers
+     * Checks a SAS token as Event Hubs clients make them for the built-in endpoint: signed by a policy granting
+     * {@code required}, with the key's text as the HMAC key (Event Hubs' way) or the key decoded (IoT Hub's), for
+     * the whole hub or for a path that covers {@code resource} by whole segments (e.g. {@code myhub} covers
      * {@code myhub/ConsumerGroups/$Default/Partitions/0}).
      *
      * @param resource the path below the host the token is used for, as lower-case segments
      * @throws io.ferryhub.common.error.HubException {@code IotHubUnauthorizedAccess} as for {@link #authenticate}
      */
-    ServicePrincipal authenticate(String token, Permission required, java.util.List<String> resource);
+    ServicePrincipal authenticateEventHubs(String token, Permission required, java.util.List<String> resource);
 }

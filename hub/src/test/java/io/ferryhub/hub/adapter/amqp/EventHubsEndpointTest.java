@@ -78,12 +78,15 @@ class EventHubsEndpointTest {
 
     // ---- what an Event Hubs client does, by hand ---------------------------------------------------------------
 
-    /** As EventHubSharedKeyCredential: sr is the whole audience URL-encoded, signed as encoded. */
+    /**
+     * As EventHubSharedKeyCredential: sr is the whole audience URL-encoded, signed as encoded, with the key's text
+     * (not its base64-decoded bytes) as the HMAC key.
+     */
     private static String ehToken(String audience, String policy, String key, Instant expiry) throws Exception {
         String sr = URLEncoder.encode(audience, StandardCharsets.UTF_8);
         String se = Long.toString(expiry.getEpochSecond());
         Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(Base64.getDecoder().decode(key), "HmacSHA256"));
+        mac.init(new SecretKeySpec(key.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         String sig = Base64.getEncoder().encodeToString(mac.doFinal((sr + "\n" + se).getBytes(StandardCharsets.UTF_8)));
         return "SharedAccessSignature sr=" + sr + "&sig=" + URLEncoder.encode(sig, StandardCharsets.UTF_8)
                 + "&se=" + se + "&skn=" + policy;
@@ -284,6 +287,8 @@ class EventHubsEndpointTest {
             assertEquals(new Date(stored.lastEnqueuedTimeMillis()), p.get("last_enqueued_time_utc"));
             assertEquals(Boolean.FALSE, p.get("is_partition_empty"));
 
+            // a hub-scoped token as IoT Hub's service SDKs make it (key decoded) is good for the event hub too
+            assertEquals(200, status(manage(c, read("com.microsoft:eventhub", null, HubTestSupport.ownerToken(hub)))));
             assertEquals(404, status(manage(c, read("com.microsoft:partition", "9", managementToken()))));
             Map<String, Object> wrongName = read("com.microsoft:eventhub", null, managementToken());
             wrongName.put("name", "other");
