@@ -11,7 +11,10 @@ import java.util.Set;
 final class StreamCommands {
     static final String USAGE = """
             iothub stream list
-            iothub stream close <streamId>""";
+            iothub stream close <streamId>
+            iothub stream policy show <deviceId> [--module M]
+            iothub stream policy set <deviceId> [--module M] (--file policy.json | '<json>')
+            iothub stream policy clear <deviceId> [--module M]""";
 
     private StreamCommands() {
     }
@@ -19,6 +22,10 @@ final class StreamCommands {
     static void run(List<String> argv, Output out) {
         if (argv.isEmpty()) {
             throw CliException.usage("missing stream command\n" + USAGE);
+        }
+        if (argv.get(0).equals("policy")) {
+            StreamPolicyCommands.run(argv.subList(1, argv.size()), out);
+            return;
         }
         Args args = Args.parse(argv.subList(1, argv.size()), HubApi.OPTIONS, Set.of("json"));
         switch (argv.get(0)) {

@@ -105,4 +105,30 @@ class StreamCliTest {
             assertTrue(again.err().contains("404105"), again.err());
         }
     }
+
+    @Test
+    void setsShowsAndClearsAStreamPolicy() throws Exception {
+        String policy = "{\"rules\":[{\"name\":\"office\",\"policies\":[\"service\"],\"streams\":[\"ssh\"],"
+                + "\"hours\":{\"days\":[\"Mon\",\"Fri\"],\"from\":\"08:00\",\"to\":\"18:00\","
+                + "\"timeZone\":\"Europe/Paris\"}}]}";
+        Result set = iothub("stream", "policy", "set", "cli-stream-device", policy);
+        assertEquals(0, set.status(), set.err());
+        assertTrue(set.out().contains("1 rule(s), recording off"), set.out());
+        assertTrue(set.out().contains("office") && set.out().contains("Mon,Fri 08:00-18:00 Europe/Paris"),
+                set.out());
+        Result json = iothub("stream", "policy", "show", "cli-stream-device", "--json");
+        assertEquals(0, json.status(), json.err());
+        assertEquals("ssh", Json.parse(json.out()).at("/rules/0/streams/0").asText());
+        // an invalid policy: exit status 1 and one line saying what is wrong
+        Result denied = iothub("stream", "policy", "set", "cli-stream-device",
+                "{\"rules\":[{\"name\":\"x\",\"hours\":{\"from\":\"8\",\"to\":\"9\"}}]}");
+        assertEquals(1, denied.status());
+        assertEquals(1, denied.err().strip().lines().count(), denied.err());
+        assertTrue(denied.err().contains("from and to must be HH:MM"), denied.err());
+        Result cleared = iothub("stream", "policy", "clear", "cli-stream-device");
+        assertEquals(0, cleared.status(), cleared.err());
+        Result none = iothub("stream", "policy", "show", "cli-stream-device");
+        assertEquals(1, none.status());
+        assertTrue(none.err().contains("has no stream policy"), none.err());
+    }
 }

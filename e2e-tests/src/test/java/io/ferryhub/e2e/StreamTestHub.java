@@ -21,8 +21,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,7 +45,12 @@ final class StreamTestHub implements AutoCloseable {
     }
 
     StreamTestHub(HubConfig config) throws Exception {
-        hub = HubServer.start(config);
+        this(config, Clock.systemUTC());
+    }
+
+    /** @param streamClock what the hub's streams judge policy hours and token expiry on */
+    StreamTestHub(HubConfig config, Clock streamClock) throws Exception {
+        hub = HubServer.start(config, streamClock);
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(hub.caCertificatePath())) {
@@ -151,6 +160,25 @@ final class StreamTestHub implements AutoCloseable {
             request.header("iothub-streaming-response-timeout-in-seconds", responseTimeout);
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The bodies of the hub's stream audit events about a device, from every partition of the event stream. */
+    List<JsonNode> streamAuditEvents(String deviceId, String opType) throws Exception {
+        List<JsonNode> found = new ArrayList<>();
+        JsonNode partitions = Json.parse(owner("GET", "/messages/events/partitions", null, Map.of()).body());
+        for (JsonNode partition : partitions) {
+            JsonNode read = Json.parse(owner("GET", "/messages/events/partitions/"
+                    + partition.path("partitionId").asText() + "?from=earliest&max=1000&waitSeconds=0&"
+                    + API.substring(1), null, Map.of()).body());
+            for (JsonNode event : read.path("events")) {
+                if ("deviceStreamEvents".equals(event.at("/systemProperties/iothub-message-source").asText())
+                        && opType.equals(event.at("/properties/opType").asText())
+                        && deviceId.equals(event.at("/properties/deviceId").asText())) {
+                    found.add(Json.parse(Base64.getDecoder().decode(event.path("body").asText())));
+                }
+            }
+        }
+        return found;
     }
 
     /** The inner IoT Hub error code of an error response body. */

@@ -30,7 +30,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -217,21 +216,7 @@ class TunnelSessionTest {
     /** The bodies of the hub's stream audit events about the test device, from every partition. */
     private static List<JsonNode> auditEvents(String opType) {
         try {
-            List<JsonNode> found = new ArrayList<>();
-            JsonNode partitions = Json.parse(hub.owner("GET", "/messages/events/partitions", null, Map.of()).body());
-            for (JsonNode partition : partitions) {
-                JsonNode read = Json.parse(hub.owner("GET", "/messages/events/partitions/"
-                        + partition.path("partitionId").asText() + "?from=earliest&max=1000&waitSeconds=0&"
-                        + StreamTestHub.API.substring(1), null, Map.of()).body());
-                for (JsonNode event : read.path("events")) {
-                    if ("deviceStreamEvents".equals(event.at("/systemProperties/iothub-message-source").asText())
-                            && opType.equals(event.at("/properties/opType").asText())
-                            && "tunnel-device".equals(event.at("/properties/deviceId").asText())) {
-                        found.add(Json.parse(Base64.getDecoder().decode(event.path("body").asText())));
-                    }
-                }
-            }
-            return found;
+            return hub.streamAuditEvents("tunnel-device", opType);
         } catch (Exception e) {
             throw new RuntimeException(e);
         }

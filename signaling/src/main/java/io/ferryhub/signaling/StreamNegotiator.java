@@ -57,7 +57,8 @@ public final class StreamNegotiator {
     /**
      * Starts a stream. The future completes with the device's answer, or fails with a {@link HubException}:
      * DeviceNotFound (not registered or disabled, as IoT Hub defines 404001) / ModuleNotFound, DeviceNotOnline (not
-     * subscribed within the connect timeout), GatewayTimeout (no answer within the response timeout).
+     * subscribed within the connect timeout), GatewayTimeout (no answer within the response timeout), or a
+     * {@link StreamDeniedException} when the identity's stream policy does not allow it.
      */
     public CompletableFuture<StreamInitiation> initiate(Request request) {
         String who = request.moduleId() == null ? request.deviceId() : request.deviceId() + "/" + request.moduleId();
@@ -79,14 +80,27 @@ public final class StreamNegotiator {
             case ENABLED:
                 break;
         }
+        StreamPolicy policy = directory.streamPolicy(request.deviceId(), request.moduleId()).orElse(null);
+        StreamPolicy grant = null;
+        if (policy != null) {
+            StreamPolicy.Denial denial = policy.checkStream(request.initiator(), request.streamName(), clock.instant());
+            if (denial != null) {
+                log.info("stream '{}' to {} by {} denied: {}", request.streamName(), who, request.initiator(),
+                        denial.message());
+                return CompletableFuture.failedFuture(new StreamDeniedException(denial));
+            }
+            grant = policy.narrowTo(request.initiator(), request.streamName());
+        }
+        StreamPolicy tokenGrant = grant;
         Duration responseTimeout = request.responseTimeout().compareTo(MAX_RESPONSE_TIMEOUT) > 0
                 ? MAX_RESPONSE_TIMEOUT : request.responseTimeout();
         return routes.awaitSink(request.deviceId(), request.moduleId(), request.connectTimeout())
-                .thenCompose(sink -> deliver(request, who, sink, responseTimeout));
+                .thenCompose(sink -> deliver(request, who, sink, responseTimeout, tokenGrant));
     }
 
     private CompletableFuture<StreamInitiation> deliver(Request request, String who,
-                                                        Optional<StreamRequestSink> sink, Duration responseTimeout) {
+                                                        Optional<StreamRequestSink> sink, Duration responseTimeout,
+                                                        StreamPolicy grant) {
         if (sink.isEmpty()) {
             log.info("stream '{}' to {} refused: not connected and subscribed to stream requests within {} ms",
                     request.streamName(), who, request.connectTimeout().toMillis());
@@ -96,7 +110,7 @@ public final class StreamNegotiator {
         String streamId = UUID.randomUUID().toString().replace("-", "");
         Instant now = clock.instant();
         StreamRequest streamRequest = issuer.issue(streamId, request.deviceId(), request.moduleId(),
-                request.streamName(), request.initiator(), now.plus(responseTimeout));
+                request.streamName(), request.initiator(), now.plus(responseTimeout), grant);
         CompletableFuture<StreamInitiation> result = new CompletableFuture<>();
         ScheduledFuture<?> deadline = timer.schedule(() -> {
             if (pending.remove(streamRequest.requestId()) != null) {

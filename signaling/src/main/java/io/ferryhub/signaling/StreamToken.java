@@ -20,9 +20,11 @@ import java.util.Base64;
  *
  * @param moduleId  null for a device stream
  * @param initiator the shared access policy that asked for the stream, for the gateway's log
+ * @param grant     the identity's stream policy narrowed to this initiator and stream name, which the gateway applies
+ *                  to each tunnel channel; null when the identity has no policy
  */
 public record StreamToken(String streamId, String hubName, String deviceId, String moduleId, String streamName,
-                          String initiator, Instant expiry) {
+                          String initiator, Instant expiry, StreamPolicy grant) {
     private static final String HEADER = b64(("{\"typ\":\"JWT\",\"alg\":\"HS256\"}").getBytes(StandardCharsets.UTF_8));
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
@@ -44,6 +46,9 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
                 .put("exp", expiry.getEpochSecond());
         if (moduleId != null) {
             claims.put("mod", moduleId);
+        }
+        if (grant != null) {
+            claims.set("pol", grant.toJson());
         }
         String signingInput = HEADER + "." + b64(Json.toBytes(claims));
         return signingInput + "." + b64(hmac(key, signingInput));
@@ -75,7 +80,8 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
             parsed = new StreamToken(text(claims, "jti"), text(claims, "iothub"), text(claims, "dev"),
                     claims.hasNonNull("mod") ? claims.get("mod").asText() : null, text(claims, "name"),
                     text(claims, "by"),
-                    Instant.ofEpochSecond(claims.path("exp").asLong(0)));
+                    Instant.ofEpochSecond(claims.path("exp").asLong(0)),
+                    claims.hasNonNull("pol") ? StreamPolicy.fromJson(claims.get("pol")) : null);
         } catch (IllegalArgumentException e) {
             throw new InvalidTokenException("stream token claims are malformed: " + e.getMessage());
         }

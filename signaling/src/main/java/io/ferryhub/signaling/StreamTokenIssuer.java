@@ -31,9 +31,9 @@ public final class StreamTokenIssuer {
     }
 
     StreamRequest issue(String streamId, String deviceId, String moduleId, String streamName, String initiator,
-                        Instant answerDeadline) {
+                        Instant answerDeadline, StreamPolicy grant) {
         StreamToken token = new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator,
-                answerDeadline.plus(handshakeWindow));
+                answerDeadline.plus(handshakeWindow), grant);
         String url = gatewayBaseUrl + BridgePath.of(hubName, deviceId, moduleId, streamId);
         return new StreamRequest(UUID.randomUUID().toString(), streamId, deviceId, moduleId, streamName, url,
                 token.sign(key));

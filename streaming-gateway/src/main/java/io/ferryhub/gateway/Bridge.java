@@ -21,6 +21,8 @@ final class Bridge {
     boolean tunnel;
     ScheduledFuture<?> handshakeTimer;
     RelaySession session;
+    /** Set for a tunnel stream: what the gateway follows of the session it carries. */
+    TunnelInspector.Link link;
 
     Bridge(StreamToken token) {
         this.token = token;

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import org.slf4j.Logger;
@@ -63,10 +64,26 @@ public final class StreamGateway {
     private int open;
     private volatile Consumer<StreamAuditEvent> audit = e -> { };
     private volatile BandwidthCaps caps = BandwidthCaps.none();
+    private final TunnelWatches tunnels;
 
+    /** @param clock token expiry and stream policy hours are judged on it */
     public StreamGateway(GatewayConfig config, Clock clock) {
         this.config = config;
         this.clock = clock;
+        this.tunnels = new TunnelWatches(clock);
+    }
+
+    /**
+     * Receives an event when a tunnel channel opens, closes or is denied (called on an event loop: must not
+     * block).
+     */
+    public void onChannelAudit(Consumer<ChannelAuditEvent> listener) {
+        tunnels.onAudit(listener);
+    }
+
+    /** Tunnel channels open now, over every tunnel session the gateway relays or waits to see resumed. */
+    public int openTunnelChannels() {
+        return tunnels.openChannels();
     }
 
     /** Receives an event when each stream is joined and when it ends (called on an event loop: must not block). */
@@ -166,7 +183,17 @@ public final class StreamGateway {
             return;
         }
         // Until paired, data is held (bounded) for the relay; control frames are answered meanwhile.
+        if (tunnel) {
+            // whole messages, so a tunnel frame cannot slip past the inspector in fragments
+            ch.pipeline().addLast("ws-aggregate", new WebSocketFrameAggregator(config.maxFramePayload()));
+        }
         ch.pipeline().addLast("ws-control", new WebSocketControlHandler());
+        if (tunnel) {
+            TunnelInspector.Link link = tunnelLink(token);
+            if (link != null) {
+                ch.pipeline().addLast(TunnelInspector.NAME, new TunnelInspector(link, link.newEnd()));
+            }
+        }
         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
         ch.pipeline().remove(ctx.handler());
         ChannelFuture handshake;
@@ -189,6 +216,17 @@ public final class StreamGateway {
             }
             pair(token, ch, tunnel);
         });
+    }
+
+    private synchronized TunnelInspector.Link tunnelLink(StreamToken token) {
+        Bridge bridge = bridges.get(token.streamId());
+        if (bridge == null) {
+            return null;
+        }
+        if (bridge.link == null) {
+            bridge.link = new TunnelInspector.Link(token, tunnels, clock);
+        }
+        return bridge.link;
     }
 
     private void pair(StreamToken token, Channel ch, boolean tunnel) {
@@ -286,6 +324,9 @@ public final class StreamGateway {
                 Duration.between(bridge.opened, Instant.now()).toMillis());
         if (bridge.session != null) {
             report(bridge, StreamAuditEvent.Kind.streamClosed, reason);
+        }
+        if (bridge.link != null && bridge.first != null) {
+            bridge.link.ended(bridge.first.eventLoop());
         }
         forgetAtExpiry(bridge);
     }

@@ -16,6 +16,11 @@ public enum HubErrorCode {
     IotHubUnauthorizedAccess(401002, "Unauthorized."),
     IotHubQuotaExceeded(403002, "Quota exceeded."),
     DeviceMaximumQueueDepthExceeded(403004, "Too many messages are queued for this device."),
+    /** FerryHub's own (IoT Hub has no stream policies): the device's stream policy does not admit the caller. */
+    StreamPolicyInitiatorDenied(403901, "The stream policy does not allow this shared access policy."),
+    StreamPolicyNameDenied(403902, "The stream policy does not allow this stream name."),
+    StreamPolicyTargetDenied(403903, "The stream policy does not allow this target."),
+    StreamPolicyHoursDenied(403904, "The stream policy does not allow streams at this time."),
     DeviceNotFound(404001, "Device not found."),
     PartitionNotFound(404003, "Partition not found."),
     ModuleNotFound(404010, "Module not found."),
@@ -24,6 +29,8 @@ public enum HubErrorCode {
     DeviceNotOnline(404103, "The operation failed because the requested device isn't online."),
     DeviceConnectionClosedRemotely(404104, "The device connection was closed."),
     StreamNotFound(404105, "Stream not found."),
+    /** FerryHub's own: the identity has no stream policy. */
+    StreamPolicyNotFound(404901, "The identity has no stream policy."),
     DeviceAlreadyExists(409001, "A device with this id already exists."),
     LinkCreationConflict(409002, "A newer connection for this identity replaced this one."),
     ModuleAlreadyExistsOnDevice(409301, "A module with this id already exists on the device."),

@@ -62,7 +62,10 @@ import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
 import io.ferryhub.hub.service.streams.StreamAuditLog;
+import io.ferryhub.hub.service.streams.StreamPolicies;
 import io.ferryhub.hub.service.streams.StreamService;
+import io.ferryhub.hub.storage.streams.KeyValueStreamPolicyStore;
+import io.ferryhub.hub.adapter.http.StreamPolicyRoutes;
 import io.ferryhub.hub.storage.embedded.JournalStore;
 import io.ferryhub.hub.storage.registry.KeyValueCaCertificateStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
@@ -158,15 +161,25 @@ public final class HubServer implements AutoCloseable {
     private TwinService twins;
     private SegmentedEventLog twinChangeEvents;
     private volatile boolean closed;
+    private final Clock streamClock;
 
-    private HubServer(HubConfig config) {
+    private HubServer(HubConfig config, Clock streamClock) {
         this.config = config;
+        this.streamClock = streamClock;
         this.aliases = new HostAliases(config.hostName(), aliasesOf(config));
     }
 
     /** Starts a hub; on failure everything already started is stopped again. */
     public static HubServer start(HubConfig config) throws HubStartException {
-        HubServer hub = new HubServer(config);
+        return start(config, Clock.systemUTC());
+    }
+
+    /**
+     * Starts a hub whose device streams run on {@code streamClock}: stream policy hours and stream token expiry
+     * (tests move it to check hours without waiting for them).
+     */
+    public static HubServer start(HubConfig config, Clock streamClock) throws HubStartException {
+        HubServer hub = new HubServer(config, streamClock);
         try {
             hub.assemble();
             return hub;
@@ -229,15 +242,17 @@ public final class HubServer implements AutoCloseable {
         GatewayConfig gatewayConfig = GatewayConfig.defaults(StreamTokenKeyFile.loadOrCreate(
                 dataDir.resolve(STREAM_TOKEN_KEY_FILE))).withLimits(config.maxStreamsPerDevice(), config.maxStreams())
                 .withHandshakeTimeout(config.streamHandshakeTimeout()).withIdleTimeout(config.streamIdleTimeout());
-        StreamGateway gateway = new StreamGateway(gatewayConfig, clock);
+        StreamGateway gateway = new StreamGateway(gatewayConfig, streamClock);
         streamGateway = gateway;
         addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));
         String streamGatewayUrl = config.streamGatewayUrl() != null ? config.streamGatewayUrl()
                 : "wss://" + aliases.hostName() + ":" + httpsPort;
-        streams = new StreamService(new RegistryDeviceDirectory(registry), connections,
+        StreamPolicies streamPolicies = new StreamPolicies(new KeyValueStreamPolicyStore(store), registry);
+        streams = new StreamService(new RegistryDeviceDirectory(registry, streamPolicies), connections,
                 new StreamTokenIssuer(aliases.hostName(), streamGatewayUrl, gatewayConfig.tokenKey(),
-                        gatewayConfig.handshakeTimeout()), gateway, scheduler);
+                        gatewayConfig.handshakeTimeout()), gateway, scheduler, aliases.hostName(), streamClock);
         new StreamRoutes(streams).register(router);
+        new StreamPolicyRoutes(streamPolicies).register(router);
 
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
                 SegmentedEventLog.Options.defaults().withFsync(config.eventLogFsync()));
@@ -251,7 +266,11 @@ public final class HubServer implements AutoCloseable {
         new CloudToDeviceRoutes(cloudToDevice).register(router);
         RegistryRoutes.register(router, registry, cloudToDevice::queuedMessages);
         TelemetryService telemetry = new TelemetryService(eventLog);
-        gateway.onAudit(new StreamAuditLog(eventLog, telemetry::partitionFor));
+        StreamAuditLog streamAudit = new StreamAuditLog(eventLog, telemetry::partitionFor);
+        gateway.onAudit(streamAudit);
+        gateway.onChannelAudit(streamAudit::acceptChannel);
+        streams.addDenialListener((deviceId, moduleId, streamName, initiator, denial, at) ->
+                streamAudit.denied(aliases.hostName(), deviceId, moduleId, streamName, initiator, denial, at));
         mqttTopicHandlers.add(new TelemetryTopicHandler(telemetry));
         new DeviceMessagingRoutes(deviceAuthenticator, telemetry, cloudToDevice).register(router);
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));

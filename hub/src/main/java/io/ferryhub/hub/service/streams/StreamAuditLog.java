@@ -2,14 +2,18 @@ package io.ferryhub.hub.service.streams;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.gateway.ChannelAuditEvent;
 import io.ferryhub.gateway.StreamAuditEvent;
+import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.hub.service.telemetry.EventData;
 import io.ferryhub.hub.storage.eventlog.EventLog;
+import io.ferryhub.signaling.StreamPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -34,22 +38,6 @@ public final class StreamAuditLog implements Consumer<StreamAuditEvent> {
 
     @Override
     public void accept(StreamAuditEvent e) {
-        Map<String, String> system = new LinkedHashMap<>();
-        system.put("iothub-connection-device-id", e.deviceId());
-        if (e.moduleId() != null) {
-            system.put("iothub-connection-module-id", e.moduleId());
-        }
-        system.put("iothub-message-source", MESSAGE_SOURCE);
-        system.put("content-type", "application/json");
-        system.put("content-encoding", "utf-8");
-        Map<String, String> application = new LinkedHashMap<>();
-        application.put("hubName", e.hubName());
-        application.put("deviceId", e.deviceId());
-        if (e.moduleId() != null) {
-            application.put("moduleId", e.moduleId());
-        }
-        application.put("opType", e.kind().name());
-        application.put("streamName", e.streamName());
         ObjectNode body = Json.object();
         body.put("streamId", e.streamId());
         body.put("streamName", e.streamName());
@@ -65,12 +53,69 @@ public final class StreamAuditLog implements Consumer<StreamAuditEvent> {
             body.put("bytesFirstToSecond", e.bytesFirstToSecond());
             body.put("bytesSecondToFirst", e.bytesSecondToFirst());
         }
+        append(e.hubName(), e.deviceId(), e.moduleId(), e.kind().name(), e.streamName(), body, e.streamId());
+    }
+
+    /** A tunnel channel opened, closed or denied: {@code opType} channelOpened, channelClosed, channelDenied. */
+    public void acceptChannel(ChannelAuditEvent e) {
+        ObjectNode body = Json.object();
+        body.put("streamId", e.streamId());
+        body.put("channel", e.channel());
+        body.put("deviceId", e.deviceId());
+        body.put("moduleId", e.moduleId());
+        body.put("initiator", e.initiator());
+        body.put("target", e.target());
+        body.put("opened", e.opened().toString());
+        if (e.closed() != null) {
+            body.put("closed", e.closed().toString());
+            body.put("durationMs", Duration.between(e.opened(), e.closed()).toMillis());
+            body.put("bytesServiceToDevice", e.bytesServiceToDevice());
+            body.put("bytesDeviceToService", e.bytesDeviceToService());
+        }
+        body.put("reason", e.reason());
+        append(e.hubName(), e.deviceId(), e.moduleId(), e.kind().name(), StreamGateway.TUNNEL_SUBPROTOCOL, body,
+                e.streamId());
+    }
+
+    /** A stream request the identity's stream policy refused at signaling ({@code opType} streamDenied). */
+    public void denied(String hubName, String deviceId, String moduleId, String streamName, String initiator,
+                       StreamPolicy.Denial denial, Instant at) {
+        ObjectNode body = Json.object();
+        body.put("streamName", streamName);
+        body.put("deviceId", deviceId);
+        body.put("moduleId", moduleId);
+        body.put("initiator", initiator);
+        body.put("at", at.toString());
+        body.put("rule", denial.rule());
+        body.put("check", denial.check().label());
+        body.put("errorCode", denial.check().errorCode().code());
+        body.put("reason", denial.message());
+        append(hubName, deviceId, moduleId, "streamDenied", streamName, body, "(denied)");
+    }
+
+    private void append(String hubName, String deviceId, String moduleId, String opType, String streamName,
+                        ObjectNode body, String streamId) {
+        Map<String, String> system = new LinkedHashMap<>();
+        system.put("iothub-connection-device-id", deviceId);
+        if (moduleId != null) {
+            system.put("iothub-connection-module-id", moduleId);
+        }
+        system.put("iothub-message-source", MESSAGE_SOURCE);
+        system.put("content-type", "application/json");
+        system.put("content-encoding", "utf-8");
+        Map<String, String> application = new LinkedHashMap<>();
+        application.put("hubName", hubName);
+        application.put("deviceId", deviceId);
+        if (moduleId != null) {
+            application.put("moduleId", moduleId);
+        }
+        application.put("opType", opType);
+        application.put("streamName", streamName);
         byte[] json = Json.toString(body).getBytes(StandardCharsets.UTF_8);
-        events.append(partitionOfDevice.applyAsInt(e.deviceId()), new EventData(system, application, json))
+        events.append(partitionOfDevice.applyAsInt(deviceId), new EventData(system, application, json))
                 .whenComplete((position, failure) -> {
                     if (failure != null) {
-                        log.warn("stream {}: audit event {} not stored: {}", e.streamId(), e.kind(),
-                                failure.toString());
+                        log.warn("stream {}: audit event {} not stored: {}", streamId, opType, failure.toString());
                     }
                 });
     }

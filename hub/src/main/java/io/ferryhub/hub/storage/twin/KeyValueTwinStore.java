@@ -2,6 +2,7 @@ package io.ferryhub.hub.storage.twin;
 
 import io.ferryhub.common.json.Json;
 import io.ferryhub.hub.service.twin.TwinRecord;
+import io.ferryhub.hub.storage.IdentityKeys;
 import io.ferryhub.hub.storage.KeyValueStore;
 import io.ferryhub.hub.storage.KeyValueStore.Mutation;
 
@@ -18,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class KeyValueTwinStore implements TwinStore {
     static final String TWINS = "twins";
-    private static final char SEPARATOR = '\0';
+    private static final char SEPARATOR = IdentityKeys.SEPARATOR;
 
     private final KeyValueStore store;
 
@@ -38,14 +39,7 @@ public final class KeyValueTwinStore implements TwinStore {
 
     @Override
     public CompletableFuture<Void> delete(String deviceId, String moduleId) {
-        List<Mutation> mutations = new ArrayList<>();
-        mutations.add(Mutation.delete(TWINS, key(deviceId, moduleId)));
-        if (moduleId == null) {
-            for (KeyValueStore.Entry e : store.scanPrefix(TWINS, deviceId + SEPARATOR, Integer.MAX_VALUE)) {
-                mutations.add(Mutation.delete(TWINS, e.key()));
-            }
-        }
-        return store.commit(mutations);
+        return store.commit(IdentityKeys.deletions(store, TWINS, deviceId, moduleId));
     }
 
     @Override
@@ -62,7 +56,7 @@ public final class KeyValueTwinStore implements TwinStore {
     }
 
     private static String key(String deviceId, String moduleId) {
-        return moduleId == null ? deviceId : deviceId + SEPARATOR + moduleId;
+        return IdentityKeys.of(deviceId, moduleId);
     }
 
     private static TwinRecord read(byte[] bytes) {
