@@ -24,11 +24,13 @@ final class StartCommand {
                          [--stream-handshake-timeout SECONDS] [--stream-idle-timeout SECONDS]   (60, 1800; 0 = never)
                          [--stream-bandwidth B/S] [--device-stream-bandwidth B/S] [--hub-stream-bandwidth B/S]
                                         (bytes per second and direction: each stream, a device's, all; 0 = no cap)
+                         [--metrics-port N [--metrics-bind ADDRESS]]   (Prometheus text at http://ADDRESS:N/metrics;
+                                        off by default, ADDRESS 127.0.0.1 unless given)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
             "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout", "stream-bandwidth",
-            "device-stream-bandwidth", "hub-stream-bandwidth");
+            "device-stream-bandwidth", "hub-stream-bandwidth", "metrics-port", "metrics-bind");
 
     private StartCommand() {
     }
@@ -73,6 +75,15 @@ final class StartCommand {
             hub = HubServer.start(config);
         } catch (HubStartException e) {
             throw new CliException(e.getMessage());
+        }
+        if (args.option("metrics-port") != null) {
+            try {
+                hub.serveMetrics(args.option("metrics-bind") == null ? "127.0.0.1" : args.option("metrics-bind"),
+                        args.intOption("metrics-port", 0));
+            } catch (HubStartException e) {
+                hub.close();
+                throw new CliException(e.getMessage());
+            }
         }
         if (perStream > 0 || perDevice > 0 || perHub > 0) {
             hub.streamGateway().bandwidthCaps(new BandwidthCaps(perStream, perDevice, perHub, hub.scheduler()));

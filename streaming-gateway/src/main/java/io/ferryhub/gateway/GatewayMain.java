@@ -17,13 +17,15 @@ public final class GatewayMain {
     private static final String USAGE = """
             usage: streaming-gateway --tls-cert CHAIN.pem --tls-key KEY.pem --token-key-file FILE
                                      [--listen [HOST:]PORT] [--handshake-timeout SECONDS] [--idle-timeout SECONDS]
-                                     [--max-streams-per-device N] [--max-streams N]
+                                     [--max-streams-per-device N] [--max-streams N] [--metrics [HOST:]PORT]
               --tls-cert, --tls-key  the gateway's certificate chain and key (PEM); clients verify its name
               --token-key-file       a copy of the hub's stream-token.key (in the hub's data directory)
               --listen               where to accept stream connections (default 0.0.0.0:443)
               --handshake-timeout    how long one end waits for the other (default 60)
               --idle-timeout         close streams idle this long (default 1800; 0 = never)
               --max-streams-per-device, --max-streams   concurrent stream limits (default 100 and 10000)
+              --metrics              serve Prometheus metrics at http://HOST:PORT/metrics (off by default;
+                                     e.g. 127.0.0.1:9464)
             Point the hub at it with: iothub start --stream-gateway-url wss://HOST:PORT
             """;
 
@@ -35,6 +37,7 @@ public final class GatewayMain {
         Path key = null;
         Path tokenKeyFile = null;
         InetSocketAddress listen = new InetSocketAddress("0.0.0.0", 443);
+        InetSocketAddress metrics = null;
         GatewayConfig config;
         SslContext tls;
         try {
@@ -52,6 +55,7 @@ public final class GatewayMain {
                     case "--idle-timeout" -> idle = seconds(args[i], value(args, ++i));
                     case "--max-streams-per-device" -> perDevice = count(args[i], value(args, ++i));
                     case "--max-streams" -> total = count(args[i], value(args, ++i));
+                    case "--metrics" -> metrics = address(value(args, ++i));
                     case "-h", "--help" -> {
                         System.out.print(USAGE);
                         return;
@@ -72,6 +76,9 @@ public final class GatewayMain {
             return;
         }
         StandaloneGateway gateway = StandaloneGateway.start(listen, tls, config);
+        if (metrics != null) {
+            gateway.serveMetrics(metrics);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             gateway.close();

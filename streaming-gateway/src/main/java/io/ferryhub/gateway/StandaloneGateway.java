@@ -1,5 +1,6 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.common.metrics.MetricsEndpoint;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -92,6 +93,18 @@ public final class StandaloneGateway implements AutoCloseable {
 
     public StreamGateway gateway() {
         return gateway;
+    }
+
+    /**
+     * Serves the gateway's metrics at {@code GET /metrics} in plain HTTP on {@code bind} (its own port, opt-in:
+     * see {@link MetricsEndpoint}); returns the bound port.
+     */
+    public int serveMetrics(InetSocketAddress bind) {
+        Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childHandler(new MetricsEndpoint(gateway.metrics())).bind(bind).syncUninterruptibly().channel();
+        server.closeFuture().addListener(f -> listener.close());
+        log.info("streaming gateway metrics on http://{}/metrics", listener.localAddress());
+        return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
     public int port() {

@@ -1,5 +1,6 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
@@ -38,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -65,12 +67,62 @@ public final class StreamGateway {
     private volatile Consumer<StreamAuditEvent> audit = e -> { };
     private volatile BandwidthCaps caps = BandwidthCaps.none();
     private final TunnelWatches tunnels;
+    private final Metrics metrics = new Metrics();
+    private final Metrics.Counter streamsOpened = metrics.counter("ferryhub_gateway_streams_opened_total",
+            "Streams whose two ends were joined, by mode (stream, tunnel)", "mode");
+    private final Metrics.Counter streamsClosed = metrics.counter("ferryhub_gateway_streams_closed_total",
+            "Streams ended (joined or not), by reason", "reason");
+    private final Metrics.Counter refused = metrics.counter("ferryhub_gateway_connections_refused_total",
+            "Stream connections refused before the WebSocket handshake, by HTTP status", "status");
+    private final Metrics.Histogram pairing = metrics.histogram("ferryhub_gateway_stream_pairing_seconds",
+            "From a stream's first end connecting to its second end joining", 0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+            0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
+    private final Metrics.Counter channels = metrics.counter("ferryhub_gateway_tunnel_channels_total",
+            "Tunnel channel events: opened, closed, denied", "event");
+    private final Metrics.Counter channelsDenied = metrics.counter("ferryhub_gateway_tunnel_channels_denied_total",
+            "Tunnel channels refused by the stream policy, by the check that failed", "check");
+    /** Bytes of streams that have ended, per direction; open streams' bytes are added at scrape time. */
+    private final AtomicLong[] endedBytes = {new AtomicLong(), new AtomicLong()};
+    private volatile Consumer<ChannelAuditEvent> channelAudit = e -> { };
 
     /** @param clock token expiry and stream policy hours are judged on it */
     public StreamGateway(GatewayConfig config, Clock clock) {
         this.config = config;
         this.clock = clock;
-        this.tunnels = new TunnelWatches(clock);
+        this.tunnels = new TunnelWatches(clock, this::channelEvent);
+        metrics.sampled("ferryhub_gateway_streams_active", "Streams waiting for their second end or relaying",
+                "gauge", this::openCount);
+        metrics.sampled("ferryhub_gateway_tunnel_channels_active", "Tunnel channels open now", "gauge",
+                tunnels::openChannels);
+        metrics.sampled("ferryhub_gateway_stream_bytes_total", "Bytes relayed, by direction between the end that "
+                + "connected first and the other", "counter", "direction", this::bytesRelayed);
+    }
+
+    /** The gateway's metrics (Prometheus text format): a hub includes them in its own. */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    private synchronized Map<String, Long> bytesRelayed() {
+        long firstToSecond = endedBytes[0].get();
+        long secondToFirst = endedBytes[1].get();
+        for (Bridge b : bridges.values()) {
+            RelaySession s = b.session;
+            if (s != null && b.state != Bridge.State.CLOSED) {
+                firstToSecond += s.bytesAtoB();
+                secondToFirst += s.bytesBtoA();
+            }
+        }
+        return Map.of("first_to_second", firstToSecond, "second_to_first", secondToFirst);
+    }
+
+    private void channelEvent(ChannelAuditEvent e) {
+        channels.inc(e.kind() == ChannelAuditEvent.Kind.channelOpened ? "opened"
+                : e.kind() == ChannelAuditEvent.Kind.channelClosed ? "closed" : "denied");
+        if (e.kind() == ChannelAuditEvent.Kind.channelDenied) {
+            channelsDenied.inc(e.reason().substring(0, Math.max(0, e.reason().indexOf(':'))));
+        }
+        channelAudit.accept(e);
     }
 
     /**
@@ -78,7 +130,7 @@ public final class StreamGateway {
      * block).
      */
     public void onChannelAudit(Consumer<ChannelAuditEvent> listener) {
-        tunnels.onAudit(listener);
+        this.channelAudit = listener;
     }
 
     /** Tunnel channels open now, over every tunnel session the gateway relays or waits to see resumed. */
@@ -263,6 +315,8 @@ public final class StreamGateway {
             closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
             return;
         }
+        pairing.observe(Duration.between(bridge.opened, Instant.now()).toNanos() / 1e9);
+        streamsOpened.inc(tunnel ? "tunnel" : "stream");
         caps.apply(bridge.identity(), first, ch);
         RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
                 config.idleTimeout());
@@ -315,7 +369,12 @@ public final class StreamGateway {
             }
             bridge.state = Bridge.State.CLOSED;
             decrement(bridge.token);
+            if (bridge.session != null) {
+                endedBytes[0].addAndGet(bridge.session.bytesAtoB());
+                endedBytes[1].addAndGet(bridge.session.bytesBtoA());
+            }
         }
+        streamsClosed.inc(closeReasonLabel(reason));
         RelaySession s = bridge.session;
         log.info("stream {} '{}' of {} (initiated by {}) closed: {}; bytes first->second {}, second->first {}, "
                 + "{} ms", bridge.token.streamId(), bridge.token.streamName(), bridge.identity(),
@@ -345,6 +404,26 @@ public final class StreamGateway {
         } else {
             forget.run();
         }
+    }
+
+    /** A small fixed set of labels for the reasons streams end, so metrics stay bounded. */
+    static String closeReasonLabel(String reason) {
+        if (reason.equals("idle")) {
+            return "idle";
+        }
+        if (reason.startsWith("closed by ")) {
+            return "operator";
+        }
+        if (reason.startsWith("the other end did not connect")) {
+            return "handshake_timeout";
+        }
+        if (reason.startsWith("closed before the other end")) {
+            return "abandoned";
+        }
+        if (reason.startsWith("only one end speaks")) {
+            return "protocol_mismatch";
+        }
+        return reason.contains(" failed") ? "error" : "end_closed";
     }
 
     /** Frees a reservation whose connection never became an end of the stream. */
@@ -426,13 +505,14 @@ public final class StreamGateway {
         return query < 0 ? path : path.substring(0, query);
     }
 
-    private static void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String reason, String path,
-                               String remote) {
+    private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String reason, String path,
+                        String remote) {
         refuse(ctx.channel(), status, reason, path, remote);
     }
 
-    private static void refuse(Channel ch, HttpResponseStatus status, String reason, String path, String remote) {
+    private void refuse(Channel ch, HttpResponseStatus status, String reason, String path, String remote) {
         log.info("stream connection from {} to {} refused ({}): {}", remote, path, status.code(), reason);
+        refused.inc(Integer.toString(status.code()));
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.copiedBuffer(reason + "\n", StandardCharsets.UTF_8));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");

@@ -21,21 +21,19 @@ final class TunnelWatches {
 
     private final Clock clock;
     private final Map<String, TunnelWatch> sessions = new HashMap<>();
-    private volatile Consumer<ChannelAuditEvent> audit = e -> { };
+    private final Consumer<ChannelAuditEvent> audit;
 
-    TunnelWatches(Clock clock) {
+    /** @param audit told of every channel event (on an event loop: must not block) */
+    TunnelWatches(Clock clock, Consumer<ChannelAuditEvent> audit) {
         this.clock = clock;
-    }
-
-    void onAudit(Consumer<ChannelAuditEvent> listener) {
-        this.audit = listener;
+        this.audit = audit;
     }
 
     /** The session a service side's HELLO names: the known one on a resume, else a new record. */
     synchronized TunnelWatch attach(String key, boolean resume, StreamToken token) {
         TunnelWatch watch = resume ? sessions.get(key) : null;
         if (watch == null || watch.ended()) {
-            watch = new TunnelWatch(key, token, clock, e -> audit.accept(e));
+            watch = new TunnelWatch(key, token, clock, audit);
             sessions.put(key, watch);
         }
         watch.links++;

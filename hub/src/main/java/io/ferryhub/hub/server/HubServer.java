@@ -1,5 +1,7 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.common.metrics.Metrics;
+import io.ferryhub.common.metrics.MetricsEndpoint;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.sas.EventHubsConnectionString;
 import io.ferryhub.gateway.GatewayConfig;
@@ -162,6 +164,7 @@ public final class HubServer implements AutoCloseable {
     private SegmentedEventLog twinChangeEvents;
     private volatile boolean closed;
     private final Clock streamClock;
+    private final Metrics metrics = new Metrics();
 
     private HubServer(HubConfig config, Clock streamClock) {
         this.config = config;
@@ -266,6 +269,12 @@ public final class HubServer implements AutoCloseable {
         new CloudToDeviceRoutes(cloudToDevice).register(router);
         RegistryRoutes.register(router, registry, cloudToDevice::queuedMessages);
         TelemetryService telemetry = new TelemetryService(eventLog);
+        metrics.sampled("ferryhub_devices_connected", "Connected devices and modules by protocol", "gauge",
+                "protocol", connections::connectedByTransport);
+        metrics.sampled("ferryhub_telemetry_messages_accepted_total", "Telemetry messages stored in the event "
+                + "stream", "counter", telemetry::acceptedCount);
+        metrics.include(streams.metrics());
+        metrics.include(gateway.metrics());
         StreamAuditLog streamAudit = new StreamAuditLog(eventLog, telemetry::partitionFor);
         gateway.onAudit(streamAudit);
         gateway.onChannelAudit(streamAudit::acceptChannel);
@@ -327,6 +336,25 @@ public final class HubServer implements AutoCloseable {
      */
     public int bindListener(String name, int port, ChannelInitializer<SocketChannel> initializer)
             throws HubStartException {
+        return bind(name, config.bindAddress(), port, initializer);
+    }
+
+    /**
+     * Serves the hub's metrics (Prometheus text format) at {@code GET /metrics} in plain HTTP on a port of its own,
+     * bound to {@code address} (e.g. 127.0.0.1): opt-in, and apart from the ports devices and back-ends use, since
+     * Prometheus scrapes without credentials that expire. Returns the bound port.
+     */
+    public int serveMetrics(String address, int port) throws HubStartException {
+        return bind("metrics", address, port, new MetricsEndpoint(metrics));
+    }
+
+    /** The hub's metrics: streams, tunnel channels, connections, telemetry. */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    private int bind(String name, String address, int port, ChannelInitializer<SocketChannel> initializer)
+            throws HubStartException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)
@@ -335,8 +363,8 @@ public final class HubServer implements AutoCloseable {
                 .childHandler(initializer);
         try {
             // no address: the JDK's wildcard, which on a dual-stack machine takes IPv4 and IPv6 connections
-            Channel channel = (config.bindAddress() == null ? bootstrap.bind(port)
-                    : bootstrap.bind(config.bindAddress(), port)).sync().channel();
+            Channel channel = (address == null ? bootstrap.bind(port) : bootstrap.bind(address, port)).sync()
+                    .channel();
             int bound = ((InetSocketAddress) channel.localAddress()).getPort();
             synchronized (listeners) {
                 listeners.add(channel);

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -112,6 +113,15 @@ public final class DeviceConnections {
 
     public int connectedCount() {
         return links.size();
+    }
+
+    /** Connected identities by transport ({@code mqtt}, {@code amqp-ws}...), for metrics. */
+    public Map<String, Integer> connectedByTransport() {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (DeviceLink link : links.values()) {
+            counts.merge(link.transport(), 1, Integer::sum);
+        }
+        return counts;
     }
 
     /**

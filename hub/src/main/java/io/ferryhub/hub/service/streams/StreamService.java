@@ -1,5 +1,7 @@
 package io.ferryhub.hub.service.streams;
 
+import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.gateway.StreamInfo;
 import io.ferryhub.hub.service.connection.DeviceConnections;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -29,6 +32,13 @@ public final class StreamService {
     private final String hubName;
     private final Clock clock;
     private final List<DenialListener> denialListeners = new CopyOnWriteArrayList<>();
+    private final Metrics metrics = new Metrics();
+    private final Metrics.Counter requests = metrics.counter("ferryhub_stream_requests_total",
+            "Stream requests by outcome: accepted, rejected (by the device), or the error code that ended them "
+                    + "(StreamPolicy*Denied, DeviceNotOnline, GatewayTimeout...)", "outcome");
+    private final Metrics.Histogram negotiation = metrics.histogram("ferryhub_stream_setup_seconds",
+            "From a stream request reaching the hub to the device's answer (accepted or rejected)", 0.005, 0.01,
+            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
 
     /** Told of every stream request a stream policy refused (audit trail, metrics). */
     public interface DenialListener {
@@ -61,12 +71,26 @@ public final class StreamService {
         return hubName;
     }
 
+    /** Stream request outcomes and set-up latency (Prometheus text format). */
+    public Metrics metrics() {
+        return metrics;
+    }
+
     /** See {@link StreamNegotiator#initiate}; the response timeout is capped at 60 s. */
     public CompletableFuture<StreamInitiation> initiate(String deviceId, String moduleId, String streamName,
                                                         Duration connectTimeout, Duration responseTimeout,
                                                         String initiator) {
+        long started = System.nanoTime();
         return negotiator.initiate(new StreamNegotiator.Request(deviceId, moduleId, streamName, connectTimeout,
                 responseTimeout, initiator)).whenComplete((outcome, failure) -> {
+                    if (outcome != null) {
+                        negotiation.observe((System.nanoTime() - started) / 1e9);
+                        requests.inc(outcome.accepted() ? "accepted" : "rejected");
+                    } else {
+                        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                                ? failure.getCause() : failure;
+                        requests.inc(cause instanceof HubException e ? e.errorCode().name() : "error");
+                    }
                     if (failure instanceof StreamDeniedException denied) {
                         Instant at = clock.instant();
                         denialListeners.forEach(l -> l.denied(deviceId, moduleId, streamName, initiator,

@@ -8,6 +8,7 @@ import io.ferryhub.hub.storage.eventlog.EventLog;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.zip.CRC32;
@@ -36,6 +37,8 @@ public final class TelemetryService {
     }
 
     private final EventLog eventLog;
+
+    private final LongAdder accepted = new LongAdder();
 
     public TelemetryService(EventLog eventLog) {
         this.eventLog = eventLog;
@@ -100,7 +103,17 @@ public final class TelemetryService {
             application = new LinkedHashMap<>(application);
             application.put("iothub-MessageType", "Will");
         }
-        return eventLog.append(partitionFor(sender.deviceId()), new EventData(system, application, message.body()));
+        return eventLog.append(partitionFor(sender.deviceId()), new EventData(system, application, message.body()))
+                .whenComplete((position, failure) -> {
+                    if (failure == null) {
+                        accepted.increment();
+                    }
+                });
+    }
+
+    /** Telemetry messages stored in the event stream since the hub started. */
+    public long acceptedCount() {
+        return accepted.sum();
     }
 
     private static String authMethodStamp(AuthenticatedDevice sender) {
