@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -27,6 +28,13 @@ import java.util.concurrent.TimeoutException;
  */
 final class HubApi implements AutoCloseable {
     static final Set<String> OPTIONS = Set.of("connection-string", "data-dir", "ca", "url");
+
+    /** {@link #OPTIONS} and a command's own valued options. */
+    static Set<String> optionsWith(String... own) {
+        Set<String> all = new HashSet<>(OPTIONS);
+        all.addAll(Set.of(own));
+        return Set.copyOf(all);
+    }
     static final String API_VERSION = "2021-04-12";
     /** Written by {@code iothub start}: the URL its REST API answers on, for the other commands. */
     static final String URL_FILE = "hub.url";

@@ -26,17 +26,21 @@ final class StartCommand {
                                         (bytes per second and direction: each stream, a device's, all; 0 = no cap)
                          [--metrics-port N [--metrics-bind ADDRESS]]   (Prometheus text at http://ADDRESS:N/metrics;
                                         off by default, ADDRESS 127.0.0.1 unless given)
+                         [--record-streams] [--recording-max-age-days N] [--recording-max-mb N]
+                                        (record every stream to DIR/recordings; by default only those whose
+                                        stream policy says "record": true; retention 30 days and 1024 MB)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
             "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout", "stream-bandwidth",
-            "device-stream-bandwidth", "hub-stream-bandwidth", "metrics-port", "metrics-bind");
+            "device-stream-bandwidth", "hub-stream-bandwidth", "metrics-port", "metrics-bind",
+            "recording-max-age-days", "recording-max-mb");
 
     private StartCommand() {
     }
 
     static void run(List<String> argv, Output out) {
-        Args args = Args.parse(argv, VALUED, Set.of("no-fsync"));
+        Args args = Args.parse(argv, VALUED, Set.of("no-fsync", "record-streams"));
         args.expectPositionals(0);
         HubConfig defaults = HubConfig.defaults();
         HubConfig config;
@@ -76,6 +80,13 @@ final class StartCommand {
         } catch (HubStartException e) {
             throw new CliException(e.getMessage());
         }
+        int maxAgeDays = args.intOption("recording-max-age-days", 30);
+        int maxMegabytes = args.intOption("recording-max-mb", 1024);
+        if (maxAgeDays < 1 || maxMegabytes < 1) {
+            hub.close();
+            throw CliException.usage("recording retention must be at least 1 day and 1 MB");
+        }
+        hub.recordStreams(args.flag("record-streams"), Duration.ofDays(maxAgeDays), maxMegabytes * 1024L * 1024);
         if (args.option("metrics-port") != null) {
             try {
                 hub.serveMetrics(args.option("metrics-bind") == null ? "127.0.0.1" : args.option("metrics-bind"),

@@ -14,7 +14,10 @@ final class StreamCommands {
             iothub stream close <streamId>
             iothub stream policy show <deviceId> [--module M]
             iothub stream policy set <deviceId> [--module M] (--file policy.json | '<json>')
-            iothub stream policy clear <deviceId> [--module M]""";
+            iothub stream policy clear <deviceId> [--module M]
+            iothub stream recording list [--data-dir DIR]
+            iothub stream recording show <file>
+            iothub stream recording extract <file> --direction first|second --out FILE""";
 
     private StreamCommands() {
     }
@@ -25,6 +28,10 @@ final class StreamCommands {
         }
         if (argv.get(0).equals("policy")) {
             StreamPolicyCommands.run(argv.subList(1, argv.size()), out);
+            return;
+        }
+        if (argv.get(0).equals("recording")) {
+            StreamRecordingCommands.run(argv.subList(1, argv.size()), out);
             return;
         }
         Args args = Args.parse(argv.subList(1, argv.size()), HubApi.OPTIONS, Set.of("json"));

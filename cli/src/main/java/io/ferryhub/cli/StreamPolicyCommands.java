@@ -7,21 +7,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /** {@code iothub stream policy show|set|clear}: a device's or module's stream policy. */
 final class StreamPolicyCommands {
-    private static final Set<String> OPTIONS;
-
-    static {
-        Set<String> options = new HashSet<>(HubApi.OPTIONS);
-        options.add("module");
-        options.add("file");
-        OPTIONS = Set.copyOf(options);
-    }
+    private static final Set<String> OPTIONS = HubApi.optionsWith("module", "file");
 
     private StreamPolicyCommands() {
     }

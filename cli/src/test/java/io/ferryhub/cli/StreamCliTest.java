@@ -131,4 +131,45 @@ class StreamCliTest {
         assertEquals(1, none.status());
         assertTrue(none.err().contains("has no stream policy"), none.err());
     }
+
+    @Test
+    void listsShowsAndExtractsARecording() throws Exception {
+        assertEquals(0, iothub("stream", "policy", "set", "cli-stream-device",
+                "{\"rules\":[{\"name\":\"anyone\"}],\"record\":true}").status());
+        try {
+            byte[] typed = "ls -l /tmp\nexit\n".getBytes(StandardCharsets.US_ASCII);
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(),
+                    serviceProxy.localAddress().getPort())) {
+                socket.setSoTimeout(20_000);
+                socket.getOutputStream().write(typed);
+                assertArrayEquals(typed, socket.getInputStream().readNBytes(typed.length));
+            }
+            JsonNode recording = null;
+            for (int i = 0; i < 100 && recording == null; i++) {
+                Result listed = iothub("stream", "recording", "list", "--json");
+                assertEquals(0, listed.status(), listed.err());
+                for (JsonNode r : Json.parse(listed.out())) {
+                    if (r.path("bytesFirstToSecond").asLong() == typed.length
+                            && r.path("bytesSecondToFirst").asLong() == typed.length) {
+                        recording = r;
+                    }
+                }
+                Thread.sleep(100);
+            }
+            assertTrue(recording != null, "no complete recording listed");
+            assertEquals("cli-stream-device", recording.path("deviceId").asText());
+            String file = recording.path("file").asText();
+            Result shown = iothub("stream", "recording", "show", file);
+            assertEquals(0, shown.status(), shown.err());
+            assertTrue(shown.out().contains("'echo' of cli-stream-device by iothubowner"), shown.out());
+            assertTrue(shown.out().contains("ls -l /tmp.exit."), shown.out());
+            Path extracted = dataDir.resolve("extracted.bin");
+            Result extract = iothub("stream", "recording", "extract", file, "--direction", "second", "--out",
+                    extracted.toString());
+            assertEquals(0, extract.status(), extract.err());
+            assertArrayEquals(typed, java.nio.file.Files.readAllBytes(extracted));
+        } finally {
+            iothub("stream", "policy", "clear", "cli-stream-device");
+        }
+    }
 }

@@ -23,6 +23,8 @@ final class Bridge {
     RelaySession session;
     /** Set for a tunnel stream: what the gateway follows of the session it carries. */
     TunnelInspector.Link link;
+    /** Set when the stream is recorded. */
+    StreamRecorder recorder;
 
     Bridge(StreamToken token) {
         this.token = token;

@@ -66,6 +66,7 @@ public final class StreamGateway {
     private int open;
     private volatile Consumer<StreamAuditEvent> audit = e -> { };
     private volatile BandwidthCaps caps = BandwidthCaps.none();
+    private volatile StreamRecordings recordings;
     private final TunnelWatches tunnels;
     private final Metrics metrics = new Metrics();
     private final Metrics.Counter streamsOpened = metrics.counter("ferryhub_gateway_streams_opened_total",
@@ -141,6 +142,11 @@ public final class StreamGateway {
     /** Receives an event when each stream is joined and when it ends (called on an event loop: must not block). */
     public void onAudit(Consumer<StreamAuditEvent> listener) {
         this.audit = listener;
+    }
+
+    /** Records streams from now on as {@code recordings} says; null records nothing. */
+    public void recordings(StreamRecordings recordings) {
+        this.recordings = recordings;
     }
 
     /** Caps the bandwidth of the streams joined from now on. */
@@ -292,6 +298,13 @@ public final class StreamGateway {
             } else if (bridge.first == null) {
                 bridge.first = ch;
                 bridge.tunnel = tunnel;
+                StreamRecordings r = recordings;
+                bridge.recorder = r == null ? null : r.recorderFor(token, tunnel);
+                if (bridge.recorder != null) {
+                    // before the holding handler: what arrives before the other end connects is recorded too
+                    ch.pipeline().addBefore(HoldingHandler.NAME, StreamRecorder.NAME,
+                            bridge.recorder.handler(StreamRecording.FIRST_TO_SECOND));
+                }
                 bridge.handshakeTimer = ch.eventLoop().schedule(() -> handshakeExpired(bridge),
                         config.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 ch.closeFuture().addListener(f -> firstLeftEarly(bridge));
@@ -314,6 +327,10 @@ public final class StreamGateway {
             closeWebSocket(first, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
             closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
             return;
+        }
+        if (bridge.recorder != null) {
+            ch.pipeline().addBefore(HoldingHandler.NAME, StreamRecorder.NAME,
+                    bridge.recorder.handler(StreamRecording.SECOND_TO_FIRST));
         }
         pairing.observe(Duration.between(bridge.opened, Instant.now()).toNanos() / 1e9);
         streamsOpened.inc(tunnel ? "tunnel" : "stream");
@@ -386,6 +403,10 @@ public final class StreamGateway {
         }
         if (bridge.link != null && bridge.first != null) {
             bridge.link.ended(bridge.first.eventLoop());
+        }
+        StreamRecordings r = recordings;
+        if (bridge.recorder != null && r != null) {
+            r.finished(bridge.recorder);
         }
         forgetAtExpiry(bridge);
     }

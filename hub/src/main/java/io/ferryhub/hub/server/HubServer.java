@@ -6,6 +6,7 @@ import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.sas.EventHubsConnectionString;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
+import io.ferryhub.gateway.StreamRecordings;
 import io.ferryhub.gateway.StreamTokenKeyFile;
 import io.ferryhub.hub.adapter.amqp.AmqpEndpoint;
 import io.ferryhub.hub.adapter.amqp.AmqpTlsChannelInitializer;
@@ -95,6 +96,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -131,6 +133,10 @@ public final class HubServer implements AutoCloseable {
     /** The key stream tokens are signed with; a stand-alone streaming gateway is given a copy of this file. */
     public static final String STREAM_TOKEN_KEY_FILE = "stream-token.key";
     private static final int REQUEST_QUEUE = 10_000;
+    /** Stream recordings, under the data directory. */
+    public static final String RECORDINGS_DIR = "recordings";
+    public static final Duration DEFAULT_RECORDING_MAX_AGE = Duration.ofDays(30);
+    public static final long DEFAULT_RECORDING_MAX_BYTES = 1L << 30;
 
     private final HubConfig config;
     private final HostAliases aliases;
@@ -247,6 +253,7 @@ public final class HubServer implements AutoCloseable {
                 .withHandshakeTimeout(config.streamHandshakeTimeout()).withIdleTimeout(config.streamIdleTimeout());
         StreamGateway gateway = new StreamGateway(gatewayConfig, streamClock);
         streamGateway = gateway;
+        recordStreams(false, DEFAULT_RECORDING_MAX_AGE, DEFAULT_RECORDING_MAX_BYTES);
         addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));
         String streamGatewayUrl = config.streamGatewayUrl() != null ? config.streamGatewayUrl()
                 : "wss://" + aliases.hostName() + ":" + httpsPort;
@@ -346,6 +353,17 @@ public final class HubServer implements AutoCloseable {
      */
     public int serveMetrics(String address, int port) throws HubStartException {
         return bind("metrics", address, port, new MetricsEndpoint(metrics));
+    }
+
+    /**
+     * Which streams the embedded gateway records into {@code data/recordings}: all of them, or (the default) those
+     * whose identity's stream policy says {@code "record": true}; with the retention applied as each one ends.
+     */
+    public void recordStreams(boolean all, Duration maxAge, long maxBytes) {
+        StreamRecordings recordings = new StreamRecordings(dataDir().resolve(RECORDINGS_DIR), all, maxAge, maxBytes,
+                streamClock);
+        closeOnStop(recordings);
+        streamGateway.recordings(recordings);
     }
 
     /** The hub's metrics: streams, tunnel channels, connections, telemetry. */

@@ -1,0 +1,147 @@
+package io.ferryhub.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ferryhub.common.json.Json;
+import io.ferryhub.gateway.StreamRecording;
+import io.ferryhub.hub.server.HubServer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * {@code iothub stream recording list|show|extract}: the stream recordings in a hub's data directory, read from
+ * the files (no running hub needed).
+ */
+final class StreamRecordingCommands {
+    private static final int PREVIEW = 48;
+    private static final Set<String> OPTIONS = HubApi.optionsWith("direction", "out");
+
+    private StreamRecordingCommands() {
+    }
+
+    static void run(List<String> argv, Output out) {
+        if (argv.isEmpty()) {
+            throw CliException.usage("missing stream recording command (list, show, extract)\n"
+                    + StreamCommands.USAGE);
+        }
+        Args args = Args.parse(argv.subList(1, argv.size()), OPTIONS, Set.of("json"));
+        switch (argv.get(0)) {
+            case "list" -> list(args, out);
+            case "show" -> show(args, out);
+            case "extract" -> extract(args, out);
+            default -> throw CliException.usage("unknown stream recording command '" + argv.get(0) + "'\n"
+                    + StreamCommands.USAGE);
+        }
+    }
+
+    private static void list(Args args, Output out) {
+        args.expectPositionals(0);
+        Path dir = Path.of(args.option("data-dir") == null ? "data" : args.option("data-dir"))
+                .resolve(HubServer.RECORDINGS_DIR);
+        List<Path> files = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> listed = Files.list(dir)) {
+                listed.filter(p -> p.toString().endsWith(StreamRecording.SUFFIX)).sorted().forEach(files::add);
+            } catch (IOException e) {
+                throw new CliException("cannot list " + dir + ": " + e.getMessage());
+            }
+        }
+        List<String[]> rows = new ArrayList<>();
+        ArrayNode json = Json.MAPPER.createArrayNode();
+        for (Path f : files) {
+            StreamRecording.Contents c;
+            try {
+                c = StreamRecording.read(f);
+            } catch (IOException e) {
+                rows.add(new String[] {f.getFileName().toString(), "(unreadable: " + e.getMessage() + ")", "", "", "",
+                        "", ""});
+                continue;
+            }
+            long[] bytes = {c.bytes(StreamRecording.FIRST_TO_SECOND).length,
+                    c.bytes(StreamRecording.SECOND_TO_FIRST).length};
+            ObjectNode row = json.addObject().put("file", f.toString());
+            row.setAll((ObjectNode) c.header());
+            row.put("bytesFirstToSecond", bytes[0]).put("bytesSecondToFirst", bytes[1]);
+            rows.add(new String[] {f.getFileName().toString(), identity(c.header()),
+                    c.header().path("streamName").asText(), c.header().path("initiator").asText(),
+                    c.header().path("start").asText(), Long.toString(bytes[0]), Long.toString(bytes[1])});
+        }
+        if (out.isJson()) {
+            out.json(json);
+        } else if (rows.isEmpty()) {
+            out.line("no recordings in " + dir);
+        } else {
+            out.table(new String[] {"FILE", "DEVICE", "NAME", "BY", "START (UTC)", "BYTES 1->2", "BYTES 2->1"}, rows);
+        }
+    }
+
+    /** The header, then one line per message: time, direction, size and a printable preview. */
+    private static void show(Args args, Output out) {
+        args.expectPositionals(1);
+        StreamRecording.Contents c = read(Path.of(args.positional(0, "recording file")));
+        if (out.isJson()) {
+            out.json(c.header());
+            return;
+        }
+        out.line("stream " + c.header().path("streamId").asText() + " '" + c.header().path("streamName").asText()
+                + "' of " + identity(c.header()) + " by " + c.header().path("initiator").asText() + ", "
+                + c.header().path("mode").asText() + " mode, started " + c.header().path("start").asText());
+        for (StreamRecording.Entry e : c.entries()) {
+            out.line(String.format(Locale.ROOT, "%12.6f s  %s  %7d bytes  %s", e.micros() / 1e6,
+                    e.direction() == StreamRecording.FIRST_TO_SECOND ? "1->2" : "2->1", e.bytes().length,
+                    preview(e.bytes())));
+        }
+    }
+
+    /** Writes every byte of one direction, in order, to a file (e.g. to replay a terminal session). */
+    private static void extract(Args args, Output out) {
+        args.expectPositionals(1);
+        String direction = args.option("direction");
+        if (!"first".equals(direction) && !"second".equals(direction)) {
+            throw CliException.usage("--direction first (what the first end sent) or second is required");
+        }
+        if (args.option("out") == null) {
+            throw CliException.usage("--out FILE is required");
+        }
+        StreamRecording.Contents c = read(Path.of(args.positional(0, "recording file")));
+        byte[] bytes = c.bytes(direction.equals("first") ? StreamRecording.FIRST_TO_SECOND
+                : StreamRecording.SECOND_TO_FIRST);
+        try {
+            Files.write(Path.of(args.option("out")), bytes);
+        } catch (IOException e) {
+            throw new CliException("cannot write " + args.option("out") + ": " + e.getMessage());
+        }
+        out.line(bytes.length + " bytes sent by the " + direction + " end written to " + args.option("out"));
+    }
+
+    private static StreamRecording.Contents read(Path file) {
+        try {
+            return StreamRecording.read(file);
+        } catch (IOException e) {
+            throw new CliException(e.getMessage());
+        }
+    }
+
+    private static String identity(JsonNode header) {
+        return header.path("deviceId").asText()
+                + (header.path("moduleId").isTextual() ? "/" + header.path("moduleId").asText() : "");
+    }
+
+    private static String preview(byte[] bytes) {
+        String text = new String(bytes, 0, Math.min(PREVIEW, bytes.length), StandardCharsets.ISO_8859_1);
+        StringBuilder s = new StringBuilder();
+        for (char ch : text.toCharArray()) {
+            s.append(ch >= 0x20 && ch < 0x7f ? ch : '.');
+        }
+        return s + (bytes.length > PREVIEW ? "..." : "");
+    }
+}

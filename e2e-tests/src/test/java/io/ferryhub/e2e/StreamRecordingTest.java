@@ -1,0 +1,178 @@
+package io.ferryhub.e2e;
+
+import io.ferryhub.gateway.StreamRecording;
+import io.ferryhub.hub.server.HubServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Session recording end to end: a target that answers every request with other bytes (so the two directions
+ * differ), streams through both proxies, and the recording files read back. Only streams the device's policy or
+ * the hub asks to record are recorded; retention removes old recordings and keeps the total under its cap.
+ */
+class StreamRecordingTest {
+    private static final int REQUEST = 50_000;
+
+    @TempDir
+    static Path dataDir;
+    static StreamTestHub hub;
+    static ServerSocket reverser;
+
+    @BeforeAll
+    static void start() throws Exception {
+        hub = new StreamTestHub(dataDir);
+        reverser = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread server = new Thread(() -> {
+            while (!reverser.isClosed()) {
+                try (Socket s = reverser.accept()) {
+                    byte[] request = s.getInputStream().readNBytes(REQUEST);
+                    s.getOutputStream().write(reversed(request));
+                    s.getOutputStream().flush();
+                    s.getInputStream().read(); // until the client closes
+                } catch (IOException e) {
+                    // next connection
+                }
+            }
+        }, "reverser");
+        server.setDaemon(true);
+        server.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        reverser.close();
+        hub.close();
+    }
+
+    @Test
+    void aDeviceWhosePolicySaysRecordIsRecordedBothWaysAndOthersAreNot() throws Exception {
+        try (Proxies recorded = proxies("recorded-device");
+             Proxies unrecorded = proxies("unrecorded-device")) {
+            assertEquals(200, hub.owner("PUT", "/ferryhub/devices/recorded-device/streamPolicy",
+                    "{\"rules\":[{\"name\":\"anyone\"}],\"record\":true}", Map.of()).statusCode());
+            byte[] request = exchange(recorded, 1);
+            exchange(unrecorded, 2);
+            recorded.awaitIdle();
+            unrecorded.awaitIdle();
+            List<Path> files = recordingsOf("recorded-device");
+            assertEquals(1, files.size(), "one recording of the recorded device");
+            assertEquals(List.of(), recordingsOf("unrecorded-device"), "no recording without the policy");
+            StreamRecording.Contents c = awaitComplete(files.get(0), request);
+            assertEquals("recorded-device", c.header().path("deviceId").asText());
+            assertEquals("reverse", c.header().path("streamName").asText());
+            assertEquals("service", c.header().path("initiator").asText());
+            assertEquals("stream", c.header().path("mode").asText());
+            long last = -1;
+            for (StreamRecording.Entry e : c.entries()) {
+                assertTrue(e.micros() >= last, "timestamps go forward");
+                last = e.micros();
+            }
+        }
+    }
+
+    @Test
+    void recordingEveryStreamAndRetention() throws Exception {
+        Path dir = dataDir.resolve(HubServer.RECORDINGS_DIR);
+        Files.createDirectories(dir);
+        Path old = dir.resolve("20200101T000000Z-old-device-0" + StreamRecording.SUFFIX);
+        Files.write(old, new byte[10]);
+        Files.setLastModifiedTime(old, FileTime.from(Instant.now().minus(Duration.ofDays(40))));
+        Path big = dir.resolve("20260101T000000Z-big-device-0" + StreamRecording.SUFFIX);
+        Files.write(big, new byte[300_000]);
+        Files.setLastModifiedTime(big, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        hub.hub.recordStreams(true, Duration.ofDays(30), 250_000);
+        try (Proxies any = proxies("any-device")) {
+            byte[] request = exchange(any, 3);
+            any.awaitIdle();
+            List<Path> files = recordingsOf("any-device");
+            assertEquals(1, files.size(), "the hub records every stream");
+            awaitComplete(files.get(0), request);
+            Proxies.await(() -> !Files.exists(old) && !Files.exists(big), "retention kept old or excess recordings");
+            assertTrue(Files.exists(files.get(0)), "the newest recording is kept");
+        } finally {
+            hub.hub.recordStreams(false, HubServer.DEFAULT_RECORDING_MAX_AGE, HubServer.DEFAULT_RECORDING_MAX_BYTES);
+        }
+    }
+
+    private static Proxies proxies(String deviceId) throws Exception {
+        return new Proxies(hub, deviceId, "reverse", Map.of("reverse",
+                new InetSocketAddress("127.0.0.1", reverser.getLocalPort())), false);
+    }
+
+    /** Sends a request through the stream, checks the reversed answer; returns the request. */
+    private static byte[] exchange(Proxies proxies, long seed) throws Exception {
+        byte[] request = new byte[REQUEST];
+        new Random(seed).nextBytes(request);
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxies.port())) {
+            s.setSoTimeout(20_000);
+            s.getOutputStream().write(request);
+            InputStream in = s.getInputStream();
+            assertArrayEquals(reversed(request), in.readNBytes(REQUEST));
+        }
+        return request;
+    }
+
+    /**
+     * The recording once its writer has flushed it: one direction holds exactly the request, the other exactly the
+     * answer (which end connected first, and so is "first", is a race between the proxies).
+     */
+    private static StreamRecording.Contents awaitComplete(Path file, byte[] request) throws Exception {
+        byte[] answer = reversed(request);
+        for (int i = 0; i < 100; i++) {
+            StreamRecording.Contents c = StreamRecording.read(file);
+            byte[] first = c.bytes(StreamRecording.FIRST_TO_SECOND);
+            byte[] second = c.bytes(StreamRecording.SECOND_TO_FIRST);
+            if (first.length + second.length == 2 * REQUEST) {
+                boolean deviceFirst = java.util.Arrays.equals(first, answer);
+                assertArrayEquals(deviceFirst ? answer : request, first);
+                assertArrayEquals(deviceFirst ? request : answer, second);
+                return c;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(file + " never held both directions");
+    }
+
+    private static List<Path> recordingsOf(String deviceId) throws IOException {
+        Path dir = dataDir.resolve(HubServer.RECORDINGS_DIR);
+        List<Path> out = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> files = Files.list(dir)) {
+                files.filter(p -> p.getFileName().toString().contains("-" + deviceId + "-")).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    private static byte[] reversed(byte[] bytes) {
+        byte[] out = new byte[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            out[i] = bytes[bytes.length - 1 - i];
+        }
+        return out;
+    }
+}

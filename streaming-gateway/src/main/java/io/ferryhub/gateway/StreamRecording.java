@@ -1,0 +1,89 @@
+package io.ferryhub.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ferryhub.common.json.Json;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The file format of a stream recording (README, "Session recording"): a first line of JSON naming the stream
+ * ({@code "format":"ferryhub-recording/1"}, stream id, device, module, stream name, initiator, mode, start), then
+ * one record per message relayed, big-endian: {@code direction:u8 (0 first->second, 1 second->first)
+ * micros:u64 (since the start) length:u32 bytes}. A recording cut short (the hub killed) ends with a partial
+ * record, which readers ignore.
+ */
+public final class StreamRecording {
+    public static final String FORMAT = "ferryhub-recording/1";
+    public static final String SUFFIX = ".ferryrec";
+    public static final int FIRST_TO_SECOND = 0;
+    public static final int SECOND_TO_FIRST = 1;
+
+    /** One relayed message. */
+    public record Entry(int direction, long micros, byte[] bytes) {
+    }
+
+    /** A recording read back: its header and its messages in order. */
+    public record Contents(JsonNode header, List<Entry> entries) {
+        /** Every byte sent in one direction, concatenated. */
+        public byte[] bytes(int direction) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (Entry e : entries) {
+                if (e.direction() == direction) {
+                    out.writeBytes(e.bytes());
+                }
+            }
+            return out.toByteArray();
+        }
+    }
+
+    private StreamRecording() {
+    }
+
+    public static Contents read(Path file) throws IOException {
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file))) {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            for (int b = raw.read(); b != '\n'; b = raw.read()) {
+                if (b < 0 || line.size() > 64 * 1024) {
+                    throw new IOException(file + " is not a stream recording (no header line)");
+                }
+                line.write(b);
+            }
+            JsonNode header;
+            try {
+                header = Json.parse(line.toString(StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + " is not a stream recording (header is not JSON)");
+            }
+            if (!FORMAT.equals(header.path("format").asText())) {
+                throw new IOException(file + " is not a " + FORMAT + " recording");
+            }
+            DataInputStream in = new DataInputStream(raw);
+            List<Entry> entries = new ArrayList<>();
+            while (true) {
+                try {
+                    int direction = in.readUnsignedByte();
+                    long micros = in.readLong();
+                    int length = in.readInt();
+                    if (direction > 1 || length < 0 || length > 64 * 1024 * 1024) {
+                        throw new IOException(file + ": corrupt record after " + entries.size() + " records");
+                    }
+                    byte[] bytes = new byte[length];
+                    in.readFully(bytes);
+                    entries.add(new Entry(direction, micros, bytes));
+                } catch (EOFException end) {
+                    return new Contents(header, entries);
+                }
+            }
+        }
+    }
+}
