@@ -10,10 +10,13 @@ import java.util.regex.Pattern;
  * @param deviceId null for service nodes
  */
 record AmqpAddress(Kind kind, String deviceId, String moduleId) {
-    enum Kind { CBS, TELEMETRY, DEVICE_C2D, SERVICE_C2D, FEEDBACK }
+    enum Kind { CBS, TELEMETRY, DEVICE_C2D, SERVICE_C2D, FEEDBACK, TWIN, METHODS, STREAMS }
 
     private static final Pattern DEVICE_NODE = Pattern.compile(
             "/?devices/([^/]+)(?:/modules/([^/]+))?/messages/(events|devicebound)/?", Pattern.CASE_INSENSITIVE);
+    /** Request/response nodes a device opens a link pair on, one link each way. */
+    private static final Pattern DEVICE_CHANNEL = Pattern.compile(
+            "/?devices/([^/]+)(?:/modules/([^/]+))?/(twin|methods/devicebound|streams)/?", Pattern.CASE_INSENSITIVE);
     private static final Pattern SERVICE_C2D = Pattern.compile("/?messages/devicebound/?", Pattern.CASE_INSENSITIVE);
     private static final Pattern FEEDBACK = Pattern.compile("/?messages/servicebound/feedback/?",
             Pattern.CASE_INSENSITIVE);
@@ -30,6 +33,12 @@ record AmqpAddress(Kind kind, String deviceId, String moduleId) {
         Matcher m = DEVICE_NODE.matcher(path);
         if (m.matches()) {
             Kind kind = m.group(3).equalsIgnoreCase("events") ? Kind.TELEMETRY : Kind.DEVICE_C2D;
+            return new AmqpAddress(kind, decode(m.group(1)), m.group(2) == null ? null : decode(m.group(2)));
+        }
+        m = DEVICE_CHANNEL.matcher(path);
+        if (m.matches()) {
+            String node = m.group(3).toLowerCase(java.util.Locale.ROOT);
+            Kind kind = node.equals("twin") ? Kind.TWIN : node.equals("streams") ? Kind.STREAMS : Kind.METHODS;
             return new AmqpAddress(kind, decode(m.group(1)), m.group(2) == null ? null : decode(m.group(2)));
         }
         if (SERVICE_C2D.matcher(path).matches()) {

@@ -55,6 +55,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,6 +95,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         final List<Link> links = new ArrayList<>();
         ScheduledFuture<?> expiryTimer;
         DeviceLink registered;
+        final Map<AmqpAddress.Kind, AmqpDeviceChannel> channels = new EnumMap<>(AmqpAddress.Kind.class);
 
         Grant(String key) {
             this.key = key;
@@ -101,7 +103,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** The role a link plays, kept as its Proton context. */
-    private record LinkRole(AmqpAddress address, Grant grant, AmqpInbox inbox) {
+    private record LinkRole(AmqpAddress address, Grant grant, AmqpInbox inbox, AmqpDeviceChannel channel) {
     }
 
     private final AmqpEndpoint endpoint;
@@ -259,16 +261,28 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Runs a task back on this connection's event loop, then pumps. */
-    private void onLoop(Runnable task) {
-        ctx.executor().execute(() -> {
-            if (!closed) {
-                task.run();
-                pump();
-            }
+    void onLoop(Runnable task) {
+        onLoopOrElse(task, () -> {
         });
     }
 
-    private <T> CompletableFuture<T> offLoop(Supplier<T> work) {
+    /** Like {@link #onLoop}, but runs {@code ifClosed} (on some thread) when the connection is gone. */
+    void onLoopOrElse(Runnable task, Runnable ifClosed) {
+        try {
+            ctx.executor().execute(() -> {
+                if (closed) {
+                    ifClosed.run();
+                } else {
+                    task.run();
+                    pump();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            ifClosed.run();
+        }
+    }
+
+    <T> CompletableFuture<T> offLoop(Supplier<T> work) {
         CompletableFuture<T> result = new CompletableFuture<>();
         try {
             endpoint.blockingExecutor.execute(() -> {
@@ -341,13 +355,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
         AmqpAddress node = AmqpAddress.parse(address);
         boolean receiving = link instanceof Receiver; // the peer sends on it
-        if (node == null || (node.kind() != AmqpAddress.Kind.CBS && receiving != expectsPeerToSend(node.kind()))) {
+        if (node == null || (!eitherWay(node.kind()) && receiving != expectsPeerToSend(node.kind()))) {
             refuse(link, notFound("the hub serves no " + (receiving ? "target" : "source") + " node '" + address
                     + "'"));
             return;
         }
         if (node.kind() == AmqpAddress.Kind.CBS) {
-            accept(link, new LinkRole(node, null, null));
+            accept(link, new LinkRole(node, null, null, null));
             return;
         }
         String key = node.deviceId() == null ? SERVICE_GRANT
@@ -358,18 +372,31 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     + address + "' on this connection (put one on $cbs first)"));
             return;
         }
-        if (node.kind() == AmqpAddress.Kind.DEVICE_C2D && node.moduleId() != null) {
-            refuse(link, notFound("cloud-to-device messages go to devices only"));
+        if ((node.kind() == AmqpAddress.Kind.DEVICE_C2D || node.kind() == AmqpAddress.Kind.STREAMS)
+                && node.moduleId() != null) {
+            refuse(link, notFound(node.kind() == AmqpAddress.Kind.STREAMS ? "device streams go to devices only"
+                    : "cloud-to-device messages go to devices only"));
             return;
         }
-        AmqpInbox inbox = node.kind() == AmqpAddress.Kind.DEVICE_C2D ? new AmqpInbox(grant.device, (Sender) link)
-                : null;
-        LinkRole role = new LinkRole(node, grant, inbox);
-        accept(link, role);
-        grant.links.add(link);
         if (grant.device != null && grant.registered == null) {
             grant.registered = new AmqpDeviceLink(grant.device);
             endpoint.connections.register(grant.registered);
+        }
+        AmqpInbox inbox = node.kind() == AmqpAddress.Kind.DEVICE_C2D ? new AmqpInbox(grant.device, (Sender) link)
+                : null;
+        AmqpDeviceChannel channel = eitherWay(node.kind())
+                ? grant.channels.computeIfAbsent(node.kind(), kind -> endpoint.channel(kind, this, grant.device,
+                grant.registered))
+                : null;
+        if (eitherWay(node.kind()) && channel == null) {
+            refuse(link, notFound("the hub serves no node '" + address + "'"));
+            return;
+        }
+        LinkRole role = new LinkRole(node, grant, inbox, channel);
+        accept(link, role);
+        grant.links.add(link);
+        if (channel != null) {
+            channel.attached(link);
         }
         log.info("AMQP link {} attached for {}", address, key.equals(SERVICE_GRANT) ? "the service" : key);
         switch (node.kind()) {
@@ -381,6 +408,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             default -> {
             }
         }
+    }
+
+    /** Nodes where the peer attaches one link each way (the hub answers on the one what came on the other). */
+    private static boolean eitherWay(AmqpAddress.Kind kind) {
+        return switch (kind) {
+            case CBS, TWIN, METHODS, STREAMS -> true;
+            default -> false;
+        };
     }
 
     private static boolean expectsPeerToSend(AmqpAddress.Kind kind) {
@@ -397,6 +432,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         link.setTarget(link.getRemoteTarget());
         link.setSenderSettleMode(link.getRemoteSenderSettleMode());
         link.setReceiverSettleMode(link.getRemoteReceiverSettleMode());
+        if (role.channel() != null) {
+            link.setProperties(link.getRemoteProperties()); // echoes com.microsoft:channel-correlation-id
+        }
         if (link instanceof Receiver receiver) {
             receiver.setMaxMessageSize(UnsignedLong.valueOf(MAX_DELIVERY_BYTES));
             link.open();
@@ -430,6 +468,15 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             role.inbox().closed();
             endpoint.c2d.detach(role.inbox());
         }
+        if (role.channel() != null && role.channel().detached(link) && role.grant() != null) {
+            role.grant().channels.remove(role.address().kind(), role.channel());
+        }
+    }
+
+    /** Detaches a link the hub no longer serves; the condition, if any, was set by the caller. */
+    void closeLink(Link link) {
+        releaseLink(link);
+        link.close();
     }
 
     // ---- deliveries -------------------------------------------------------------------------------------------
@@ -467,6 +514,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             topUp(receiver);
             return;
         }
+        if (role.channel() != null) {
+            role.channel().onMessage(delivery, message);
+            topUp(receiver);
+            return;
+        }
         switch (role.address().kind()) {
             case CBS -> onPutToken(delivery, message);
             case TELEMETRY -> onTelemetry(delivery, role, message);
@@ -482,13 +534,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static Rejected rejected(ErrorCondition condition) {
+    static Rejected rejected(ErrorCondition condition) {
         Rejected rejected = new Rejected();
         rejected.setError(condition);
         return rejected;
     }
 
-    private static void settle(Delivery delivery, DeliveryState state) {
+    static void settle(Delivery delivery, DeliveryState state) {
         if (!delivery.remotelySettled()) {
             delivery.disposition(state);
         }
@@ -565,7 +617,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         return Long.toString(deliveryTags++).getBytes(StandardCharsets.US_ASCII);
     }
 
-    private void send(Sender sender, Message message, Object context, int sizeHint) {
+    void send(Sender sender, Message message, Object context, int sizeHint) {
         byte[] encoded = AmqpMessages.encode(message, sizeHint);
         Delivery delivery = sender.delivery(nextTag());
         delivery.setContext(context);

@@ -1,11 +1,15 @@
 package io.ferryhub.hub.adapter.amqp;
 
+import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.auth.HostAliases;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.service.connection.DeviceLink;
+import io.ferryhub.hub.service.methods.DirectMethodService;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
+import io.ferryhub.hub.service.twin.TwinService;
 import io.netty.channel.ChannelPipeline;
 
 import java.util.concurrent.Executor;
@@ -24,6 +28,12 @@ public final class AmqpEndpoint {
     final Executor blockingExecutor;
     /** The built-in endpoint, when served on these listeners. */
     volatile EventHubsEndpoint eventHubs;
+    private volatile DeviceServices deviceServices;
+    private final AmqpTwinNotifications twinNotifications = new AmqpTwinNotifications();
+
+    /** What the device link pairs (twin, methods) translate to. */
+    public record DeviceServices(TwinService twins, DirectMethodService methods) {
+    }
 
     public AmqpEndpoint(DeviceAuthenticator devices, ServiceAuthenticator services, HostAliases aliases,
                         DeviceConnections connections, TelemetryService telemetry, CloudToDeviceService c2d,
@@ -40,6 +50,26 @@ public final class AmqpEndpoint {
     /** Serves the built-in Event Hub-compatible endpoint on this endpoint's listeners too. */
     public void serveEventHubs(EventHubsEndpoint builtIn) {
         this.eventHubs = builtIn;
+    }
+
+    /** Serves twin and direct-method links from now on; without it those nodes are unknown. */
+    public void serveDeviceChannels(DeviceServices services) {
+        this.deviceServices = services;
+        services.twins().addListener(twinNotifications);
+    }
+
+    /** The link pair of a device node, or null when the hub serves no such node. */
+    AmqpDeviceChannel channel(AmqpAddress.Kind kind, AmqpConnection connection, AuthenticatedDevice device,
+                              DeviceLink deviceLink) {
+        DeviceServices services = deviceServices;
+        if (services == null) {
+            return null;
+        }
+        return switch (kind) {
+            case TWIN -> new AmqpTwinChannel(connection, device, deviceLink, services.twins(), twinNotifications);
+            case METHODS -> new AmqpMethodChannel(connection, device, deviceLink, services.methods(), connections);
+            default -> null;
+        };
     }
 
     /** Appends the AMQP handler to a pipeline that delivers the connection's bytes as {@code ByteBuf}s. */

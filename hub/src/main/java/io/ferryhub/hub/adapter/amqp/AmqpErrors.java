@@ -14,6 +14,7 @@ final class AmqpErrors {
     static final Symbol NOT_FOUND = Symbol.valueOf("amqp:not-found");
     static final Symbol INTERNAL = Symbol.valueOf("amqp:internal-error");
     static final Symbol NOT_ALLOWED = Symbol.valueOf("amqp:not-allowed");
+    static final Symbol STOLEN = Symbol.valueOf("amqp:link:stolen");
     private static final Symbol STATUS_CODE = Symbol.valueOf("status-code");
 
     private AmqpErrors() {
@@ -46,7 +47,7 @@ final class AmqpErrors {
             case ArgumentInvalid, ArgumentNull, IotHubFormatError -> Symbol.valueOf("com.microsoft:argument-error");
             case InvalidOperation -> NOT_ALLOWED;
             case LinkCreationConflict, ConnectionForcefullyClosedOnNewConnection ->
-                    Symbol.valueOf("amqp:link:stolen");
+                    STOLEN;
             case ServiceUnavailable -> Symbol.valueOf("com.microsoft:server-busy");
             default -> INTERNAL;
         };

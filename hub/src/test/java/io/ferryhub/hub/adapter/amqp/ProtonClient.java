@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.amqp;
 
 import org.apache.qpid.proton.Proton;
 import org.apache.qpid.proton.amqp.Binary;
+import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.messaging.AmqpValue;
 import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
 import org.apache.qpid.proton.amqp.messaging.Properties;
@@ -176,7 +177,13 @@ final class ProtonClient implements AutoCloseable {
     }
 
     Sender openSender(String address) throws Exception {
+        return openSender(address, null);
+    }
+
+    /** A sending link with attach properties, as the SDKs set {@code com.microsoft:channel-correlation-id}. */
+    Sender openSender(String address, Map<Symbol, Object> properties) throws Exception {
         Sender sender = session.sender("s-" + UUID.randomUUID());
+        sender.setProperties(properties);
         Target target = new Target();
         target.setAddress(address);
         sender.setTarget(target);
@@ -187,7 +194,12 @@ final class ProtonClient implements AutoCloseable {
     }
 
     Receiver openReceiver(String address, int credit) throws Exception {
+        return openReceiver(address, credit, null);
+    }
+
+    Receiver openReceiver(String address, int credit, Map<Symbol, Object> properties) throws Exception {
         Receiver receiver = session.receiver("r-" + UUID.randomUUID());
+        receiver.setProperties(properties);
         Source source = new Source();
         source.setAddress(address);
         receiver.setSource(source);
