@@ -29,22 +29,22 @@ import java.util.Date;
 import java.util.HexFormat;
 
 /** Certificates for X.509 tests: CAs, device certificates, and TLS client contexts presenting them. */
-final class TestPki {
+public final class TestPki {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** A key pair and the certificate for it. */
-    record Issued(KeyPair keys, X509Certificate certificate) {
-        String pem() throws Exception {
+    public record Issued(KeyPair keys, X509Certificate certificate) {
+        public String pem() throws Exception {
             return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
                     .encodeToString(certificate.getEncoded()) + "\n-----END CERTIFICATE-----\n";
         }
 
-        String sha1() throws Exception {
+        public String sha1() throws Exception {
             return HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-1")
                     .digest(certificate.getEncoded()));
         }
 
-        String sha256() throws Exception {
+        public String sha256() throws Exception {
             return HexFormat.of().withUpperCase().formatHex(MessageDigest.getInstance("SHA-256")
                     .digest(certificate.getEncoded()));
         }
@@ -59,13 +59,13 @@ final class TestPki {
         return g.generateKeyPair();
     }
 
-    static Issued selfSigned(String cn, boolean ca) throws Exception {
+    public static Issued selfSigned(String cn, boolean ca) throws Exception {
         KeyPair keys = keys();
         return new Issued(keys, build(cn, keys, cn, keys.getPrivate(), ca, Instant.now().minus(Duration.ofHours(1)),
                 Instant.now().plus(Duration.ofDays(1))));
     }
 
-    static Issued issue(String cn, Issued issuer, boolean ca) throws Exception {
+    public static Issued issue(String cn, Issued issuer, boolean ca) throws Exception {
         return issue(cn, issuer, ca, Instant.now().minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofDays(1)));
     }
 
@@ -88,7 +88,7 @@ final class TestPki {
     }
 
     /** A client TLS context presenting {@code chain} (leaf first) and trusting the hub's CA. */
-    static SSLContext client(Issued leaf, X509Certificate[] chain, java.nio.file.Path hubCa) throws Exception {
+    public static SSLContext client(Issued leaf, X509Certificate[] chain, java.nio.file.Path hubCa) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         ks.setKeyEntry("device", leaf.keys().getPrivate(), "pw".toCharArray(), chain);

@@ -12,6 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -25,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * X.509 devices over MQTT with TLS client certificates (Paho as the device): self-signed certificates known by
  * thumbprint, and certificates issued by a CA registered with proof of possession. Good certificates beside bad ones.
+ * The HTTPS device API takes the same certificates in place of a SAS token (the JDK HTTP client as the device).
  */
 class X509AuthenticationTest {
     @TempDir
@@ -136,6 +141,34 @@ class X509AuthenticationTest {
         RegistryRestTest.assertError(rest.owner("GET", "/certificates/test-root", null), 404, 404020,
                 "CertificateNotFound");
         assertRefused("ca-dev", device, chain); // the CA is gone
+    }
+
+    /** Posts telemetry as {@code deviceId} over HTTPS with no Authorization header, presenting {@code chain}. */
+    static HttpResponse<String> postTelemetry(String deviceId, TestPki.Issued leaf, X509Certificate... chain)
+            throws Exception {
+        HttpClient http = HttpClient.newBuilder().sslContext(TestPki.client(leaf, chain, hub.caCertificatePath()))
+                .build();
+        return http.send(HttpRequest.newBuilder(URI.create("https://localhost:" + hub.httpsPort() + "/devices/"
+                        + deviceId + "/messages/events?api-version=2020-09-30"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"t\":1}")).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void httpsDeviceApiTakesTheClientCertificateInPlaceOfAToken() throws Exception {
+        TestPki.Issued certificate = TestPki.selfSigned("https-x509", false);
+        TestPki.Issued stranger = TestPki.selfSigned("https-x509", false);
+        assertEquals(200, rest.owner("PUT", "/devices/https-x509", "{\"authentication\":{\"type\":\"selfSigned\","
+                + "\"x509Thumbprint\":{\"primaryThumbprint\":\"" + certificate.sha256() + "\"}}}").status());
+        rest.owner("PUT", "/devices/https-sas", "{}");
+
+        HttpResponse<String> sent = postTelemetry("https-x509", certificate, certificate.certificate());
+        assertEquals(204, sent.statusCode(), sent.body());
+
+        HttpResponse<String> wrongCertificate = postTelemetry("https-x509", stranger, stranger.certificate());
+        assertEquals(401, wrongCertificate.statusCode());
+        assertTrue(wrongCertificate.body().contains("401002"), wrongCertificate.body());
+        HttpResponse<String> otherDevice = postTelemetry("https-sas", certificate, certificate.certificate());
+        assertEquals(401, otherDevice.statusCode());
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.c2d.C2dMessage;
@@ -53,6 +54,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -367,6 +369,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         String key = node.deviceId() == null ? SERVICE_GRANT
                 : node.moduleId() == null ? node.deviceId() : node.deviceId() + "/" + node.moduleId();
         Grant grant = grants.get(key);
+        if (grant == null && node.deviceId() != null && attachOnceCertificateChecked(link, node, key)) {
+            return;
+        }
         if (grant == null || grant.expiresAtMillis <= System.currentTimeMillis()) {
             refuse(link, AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "no valid token authorises '"
                     + address + "' on this connection (put one on $cbs first)"));
@@ -408,6 +413,32 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             default -> {
             }
         }
+    }
+
+    /**
+     * X.509 devices put no token (the Java SDK opens no SASL layer and no $cbs link): the TLS client certificate is
+     * their credential, checked for the identity of the first link they attach. False when there is none.
+     */
+    private boolean attachOnceCertificateChecked(Link link, AmqpAddress node, String key) {
+        X509Certificate[] chain = TlsClientCertificates.of(ctx.channel());
+        if (chain == null) {
+            return false;
+        }
+        offLoop(() -> endpoint.devices.authenticate(node.deviceId(), node.moduleId(), null, chain))
+                .whenComplete((device, error) -> onLoop(() -> {
+                    if (link.getLocalState() != EndpointState.UNINITIALIZED) {
+                        return; // the peer gave up on the link meanwhile
+                    }
+                    if (error != null) {
+                        refuse(link, AmqpErrors.of(error));
+                        return;
+                    }
+                    if (!grants.containsKey(key)) {
+                        grant(key, device, expiryMillis(device.credentialExpiry()));
+                    }
+                    attach(link);
+                }));
+        return true;
     }
 
     /** Nodes where the peer attaches one link each way (the hub answers on the one what came on the other). */

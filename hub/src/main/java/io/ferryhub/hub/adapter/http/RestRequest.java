@@ -8,6 +8,7 @@ import io.ferryhub.hub.service.auth.ServicePrincipal;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 
@@ -20,10 +21,11 @@ import java.util.Map;
  * @param query      query parameters, decoded
  * @param body       the request body (empty array when none)
  * @param principal  who is calling; null on routes that need no service permission
+ * @param clientCertificates the chain the caller presented in the TLS handshake (X.509 devices), or null
  */
 public record RestRequest(HttpMethod method, String path, Map<String, String> pathParams,
                           Map<String, List<String>> query, HttpHeaders headers, byte[] body,
-                          ServicePrincipal principal, String remoteAddress) {
+                          ServicePrincipal principal, String remoteAddress, X509Certificate[] clientCertificates) {
     public String pathParam(String name) {
         return pathParams.get(name);
     }

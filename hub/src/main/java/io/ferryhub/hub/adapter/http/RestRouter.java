@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.http;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
 import io.ferryhub.hub.service.auth.ServicePrincipal;
@@ -92,7 +93,7 @@ public final class RestRouter implements RestRoutes {
             route = match.route();
             partial = new RestRequest(method, rawPath, match.params(), target.parameters(),
                     request.headers().copy(), ByteBufUtil.getBytes(request.content()), null,
-                    remote(ctx.channel().remoteAddress()));
+                    remote(ctx.channel().remoteAddress()), TlsClientCertificates.of(ctx.channel()));
         } catch (HubException e) {
             answer(ctx, HubErrorResponse.of(e.errorCode(), e.getMessage()), keepAlive);
             return;
@@ -149,7 +150,8 @@ public final class RestRouter implements RestRoutes {
                     : authenticator.authenticate(partial.header(HttpHeaderNames.AUTHORIZATION.toString()),
                     route.permission());
             RestRequest request = new RestRequest(partial.method(), partial.path(), partial.pathParams(),
-                    partial.query(), partial.headers(), partial.body(), principal, partial.remoteAddress());
+                    partial.query(), partial.headers(), partial.body(), principal, partial.remoteAddress(),
+                    partial.clientCertificates());
             answer = route.handler().handle(request);
         } catch (Throwable t) {
             answer = CompletableFuture.failedFuture(t);

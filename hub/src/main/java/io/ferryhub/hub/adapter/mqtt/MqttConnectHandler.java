@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.mqtt;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,19 +15,15 @@ import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.net.ssl.SSLPeerUnverifiedException;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.Queue;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
@@ -116,7 +113,7 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         }
         String sasToken = connect.variableHeader().hasPassword()
                 ? new String(connect.payload().passwordInBytes(), StandardCharsets.UTF_8) : null;
-        X509Certificate[] certificates = sasToken == null ? clientCertificates(ctx) : null;
+        X509Certificate[] certificates = sasToken == null ? TlsClientCertificates.of(ctx.channel()) : null;
         if (sasToken == null && certificates == null) {
             refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, clientId,
                     "neither a SAS token password nor a TLS client certificate");
@@ -200,23 +197,6 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         releaseHeldBack();
         MqttConnAckMessage connAck = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
         ctx.writeAndFlush(connAck).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private X509Certificate[] clientCertificates(ChannelHandlerContext ctx) {
-        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-        if (ssl == null) {
-            return null;
-        }
-        try {
-            Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
-            if (chain.length == 0 || !(chain[0] instanceof X509Certificate)) {
-                return null;
-            }
-            return Arrays.stream(chain).filter(X509Certificate.class::isInstance).map(X509Certificate.class::cast)
-                    .toArray(X509Certificate[]::new);
-        } catch (SSLPeerUnverifiedException e) {
-            return null;
-        }
     }
 
     @Override

@@ -24,7 +24,8 @@ import java.util.concurrent.CompletableFuture;
  * {@code application/vnd.microsoft.iothub.json} batch, also for modules) and polled cloud-to-device messages
  * ({@code GET /devices/{id}/messages/deviceBound}, settled with {@code DELETE .../{etag}} to complete,
  * {@code DELETE .../{etag}?reject} to reject, {@code POST .../{etag}/abandon} to abandon). The device's SAS token
- * comes in {@code Authorization}; these routes authenticate it themselves (no service permission applies).
+ * comes in {@code Authorization}, an X.509 device's certificate in the TLS handshake; these routes authenticate
+ * them themselves (no service permission applies).
  */
 public final class DeviceMessagingRoutes {
     private static final String BATCH_CONTENT_TYPE = "application/vnd.microsoft.iothub.json";
@@ -51,7 +52,13 @@ public final class DeviceMessagingRoutes {
     private AuthenticatedDevice authenticate(RestRequest request) {
         String token = request.header(HttpHeaderNames.AUTHORIZATION.toString());
         if (token == null || token.isBlank()) {
-            throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, "the Authorization header is missing");
+            if (request.clientCertificates() == null) {
+                throw new HubException(HubErrorCode.IotHubUnauthorizedAccess,
+                        "neither an Authorization header nor a TLS client certificate");
+            }
+            // X.509 devices: the certificate of the TLS handshake is the credential
+            return authenticator.authenticate(request.pathParam("deviceId"), request.pathParam("moduleId"), null,
+                    request.clientCertificates());
         }
         return authenticator.authenticate(request.pathParam("deviceId"), request.pathParam("moduleId"), token, null);
     }
