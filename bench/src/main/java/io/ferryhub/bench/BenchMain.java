@@ -5,6 +5,7 @@ import io.ferryhub.bench.mqtt.MqttTelemetryBench;
 import io.ferryhub.bench.registry.RegistryBench;
 import io.ferryhub.bench.streams.StreamsBench;
 import io.ferryhub.bench.streams.TunnelsBench;
+import io.ferryhub.bench.telemetry.TelemetryProtocolsBench;
 import io.ferryhub.bench.twins.TwinsBench;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,7 @@ public final class BenchMain {
 
     public static void main(String[] argv) throws Exception {
         if (argv.length == 0) {
-            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|twins [--option value]");
+            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|twins|telemetry-protocols [--option value]");
             System.exit(2);
         }
         String benchmark = argv[0];
@@ -48,6 +49,7 @@ public final class BenchMain {
             case "tunnels" -> new TunnelsBench(args, command, runDir, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
             case "twins" -> new TwinsBench(args, command, runDir, resultsDir).run();
+            case "telemetry-protocols" -> new TelemetryProtocolsBench(args, command, runDir, resultsDir).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark + "'");
         };
         if (!args.unknown().isEmpty()) {

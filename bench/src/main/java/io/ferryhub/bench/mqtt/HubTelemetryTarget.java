@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * iothubowner token and connect with SAS tokens signed with their own keys; telemetry is read back through the
  * event stream's REST long-poll.
  */
-final class HubTelemetryTarget implements TelemetryTarget {
+public final class HubTelemetryTarget implements TelemetryTarget {
     private static final Logger log = LoggerFactory.getLogger(HubTelemetryTarget.class);
     private static final int REGISTRATION_CONCURRENCY = 32;
 
@@ -33,7 +33,7 @@ final class HubTelemetryTarget implements TelemetryTarget {
     private final HubRestClient rest;
     private String[] keys = new String[0];
 
-    HubTelemetryTarget(String name, HubProcess.Launcher launcher, Path dir, boolean fsync) throws Exception {
+    public HubTelemetryTarget(String name, HubProcess.Launcher launcher, Path dir, boolean fsync) throws Exception {
         this.name = name;
         this.hub = HubProcess.start(launcher, dir.resolve("data"), fsync, dir.resolve("hub.log"),
                 Duration.ofSeconds(60));
@@ -87,6 +87,11 @@ final class HubTelemetryTarget implements TelemetryTarget {
         // let every partition's first poll fix its start position before devices publish
         Thread.sleep(500);
         return reader;
+    }
+
+    /** The hub process, for the ports of its other protocols. */
+    public HubProcess hub() {
+        return hub;
     }
 
     @Override

@@ -9,11 +9,11 @@ public final class TelemetryStats {
     /** Enough for a few minutes at the rates this machine reaches; beyond it samples are only counted. */
     private static final int MAX_SAMPLES = 8_000_000;
 
-    final MeasurementWindow window = new MeasurementWindow();
-    final LatencyRecorder publishToAck = new LatencyRecorder(MAX_SAMPLES);
+    public final MeasurementWindow window = new MeasurementWindow();
+    public final LatencyRecorder publishToAck = new LatencyRecorder(MAX_SAMPLES);
     final LatencyRecorder publishToRead = new LatencyRecorder(MAX_SAMPLES);
-    final LongAdder published = new LongAdder();
-    final LongAdder acked = new LongAdder();
+    public final LongAdder published = new LongAdder();
+    public final LongAdder acked = new LongAdder();
     final LongAdder read = new LongAdder();
 
     /** Called by readers for each message read back. */
@@ -24,7 +24,7 @@ public final class TelemetryStats {
         }
     }
 
-    void onAck(long sentNanos, long ackNanos) {
+    public void onAck(long sentNanos, long ackNanos) {
         acked.increment();
         if (window.contains(sentNanos)) {
             publishToAck.record(ackNanos - sentNanos);

@@ -28,16 +28,18 @@ public final class HubProcess implements AutoCloseable {
     private final String hostName;
     private final int httpsPort;
     private final int mqttPort;
+    private final int amqpPort;
     private final Path caCertificate;
     private final Duration startTime;
 
     private HubProcess(ChildProcess process, Path dataDir, String hostName, int httpsPort, int mqttPort,
-                       Path caCertificate, Duration startTime) {
+                       int amqpPort, Path caCertificate, Duration startTime) {
         this.process = process;
         this.dataDir = dataDir;
         this.hostName = hostName;
         this.httpsPort = httpsPort;
         this.mqttPort = mqttPort;
+        this.amqpPort = amqpPort;
         this.caCertificate = caCertificate;
         this.startTime = startTime;
     }
@@ -87,12 +89,13 @@ public final class HubProcess implements AutoCloseable {
         Files.createDirectories(dataDir);
         int httpsPort = ChildProcess.freePort();
         int mqttPort = ChildProcess.freePort();
+        int amqpPort = ChildProcess.freePort();
         List<String> args = new ArrayList<>(List.of("start",
                 "--data-dir", dataDir.toAbsolutePath().toString(),
                 "--bind", "127.0.0.1",
                 "--https-port", Integer.toString(httpsPort),
                 "--mqtt-port", Integer.toString(mqttPort),
-                "--amqp-port", "0"));
+                "--amqp-port", Integer.toString(amqpPort)));
         if (!fsync) {
             args.add("--no-fsync");
         }
@@ -104,7 +107,7 @@ public final class HubProcess implements AutoCloseable {
             Duration startTime = Duration.ofNanos(System.nanoTime() - startNanos);
             String hostName = process.awaitLogLine(HOST_NAME, Duration.ofSeconds(5)).group(1);
             Path ca = Path.of(process.awaitLogLine(CA_CERTIFICATE, Duration.ofSeconds(5)).group(1));
-            return new HubProcess(process, dataDir, hostName, httpsPort, mqttPort, ca, startTime);
+            return new HubProcess(process, dataDir, hostName, httpsPort, mqttPort, amqpPort, ca, startTime);
         } catch (IOException | InterruptedException | RuntimeException e) {
             process.close();
             throw e;
@@ -125,6 +128,10 @@ public final class HubProcess implements AutoCloseable {
 
     public int mqttPort() {
         return mqttPort;
+    }
+
+    public int amqpPort() {
+        return amqpPort;
     }
 
     public Path caCertificate() {
