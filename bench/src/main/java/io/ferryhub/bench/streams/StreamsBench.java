@@ -42,6 +42,7 @@ public final class StreamsBench {
     private static final String STREAM_NAME = "bench";
 
     private final long transferBytes;
+    private final long warmupBytes;
     private final int pings;
     private final int pingBytes;
     private final int setups;
@@ -59,6 +60,9 @@ public final class StreamsBench {
 
     public StreamsBench(BenchArgs args, String command, Path runDir, Path resultsDir) {
         this.transferBytes = args.longValue("transfer-mb", 200) * 1024 * 1024;
+        // Long enough for the JIT to finish with the relay paths of every JVM on the path: with 20 MB the
+        // measured transfer still paid for compilation and read about half the steady rate.
+        this.warmupBytes = args.longValue("warmup-mb", 200) * 1024 * 1024;
         this.pings = args.intValue("pings", 2000);
         this.pingBytes = args.intValue("ping-bytes", 64);
         this.setups = args.intValue("setups", 300);
@@ -140,7 +144,7 @@ public final class StreamsBench {
     private void measure(PathProbes probes, StreamPath path, List<ChildProcess> processes) throws Exception {
         ObjectNode result = report.result(path.name());
         log.info("== {}: warming up", path.name());
-        probes.transfer(path, Math.min(transferBytes, 20L << 20)).get(2, TimeUnit.MINUTES);
+        probes.transfer(path, warmupBytes).get(5, TimeUnit.MINUTES);
         probes.pingPong(path, 200, 0, pingBytes, new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
 
         long self = ProcessHandle.current().pid();
