@@ -74,11 +74,13 @@ public final class StreamConnector {
         String host = url.getHost();
         int port = url.getPort() > 0 ? url.getPort() : (secure ? 443 : 80);
         CompletableFuture<Channel> result = new CompletableFuture<>();
+        DefaultHttpHeaders headers = new DefaultHttpHeaders();
+        headers.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + bearerToken);
         WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
                 .webSocketUri(url)
                 .version(WebSocketVersion.V13)
                 .subprotocol(subprotocol)
-                .customHeaders(new DefaultHttpHeaders().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + bearerToken))
+                .customHeaders(headers)
                 .maxFramePayloadLength(MAX_FRAME)
                 .handshakeTimeoutMillis(HANDSHAKE_TIMEOUT_MILLIS)
                 .dropPongFrames(true)
@@ -99,7 +101,10 @@ public final class StreamConnector {
                         }
                         ch.pipeline().addLast("http", new HttpClientCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(16 * 1024));
-                        ch.pipeline().addLast("websocket", new WebSocketClientProtocolHandler(config));
+                        ch.pipeline().addLast("websocket", secure
+                                ? new WebSocketClientProtocolHandler(new ZeroMaskHandshaker(url, subprotocol,
+                                headers, MAX_FRAME), config)
+                                : new WebSocketClientProtocolHandler(config));
                         ch.pipeline().addLast("handshake-outcome", new HandshakeOutcome(result));
                         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
                     }
