@@ -152,6 +152,24 @@ class StreamPolicyTest {
     }
 
     @Test
+    void aModuleHasAPolicyOfItsOwn() throws Exception {
+        hub.createModule(DEVICE, "camera");
+        String path = "/ferryhub/devices/" + DEVICE + "/modules/camera/streamPolicy";
+        assertEquals(200, hub.owner("PUT", path, "{\"rules\":[{\"name\":\"owner-only\","
+                + "\"policies\":[\"iothubowner\"]}]}", Map.of()).statusCode());
+        HttpResponse<String> denied = hub.initiate("/twins/" + DEVICE + "/modules/camera/streams/echo",
+                hub.serviceToken("service"), "0", "5");
+        assertEquals(403901, StreamTestHub.errorCode(denied));
+        JsonNode audit = awaitAudit(DEVICE, "streamDenied", e -> "camera".equals(e.path("moduleId").asText()));
+        assertEquals("owner-only", audit.path("rule").asText());
+        HttpResponse<String> ownerGoesOn = hub.initiate("/twins/" + DEVICE + "/modules/camera/streams/echo",
+                hub.serviceToken("iothubowner"), "0", "5");
+        assertEquals(404103, StreamTestHub.errorCode(ownerGoesOn), "allowed, and then the module is offline");
+        assertEquals(404010, StreamTestHub.errorCode(hub.owner("GET", "/ferryhub/devices/" + DEVICE
+                + "/modules/nocamera/streamPolicy", null, Map.of())));
+    }
+
+    @Test
     void aStreamNameNotListedIsDenied() throws Exception {
         HttpResponse<String> denied = hub.initiate("/twins/" + DEVICE + "/streams/secret",
                 hub.serviceToken("service"), "0", "5");

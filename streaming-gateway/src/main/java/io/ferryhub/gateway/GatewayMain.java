@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
@@ -18,12 +19,16 @@ public final class GatewayMain {
             usage: streaming-gateway --tls-cert CHAIN.pem --tls-key KEY.pem --token-key-file FILE
                                      [--listen [HOST:]PORT] [--handshake-timeout SECONDS] [--idle-timeout SECONDS]
                                      [--max-streams-per-device N] [--max-streams N] [--metrics [HOST:]PORT]
+                                     [--record-dir DIR [--record-all] [--recording-max-age-days N]
+                                      [--recording-max-mb N]]
               --tls-cert, --tls-key  the gateway's certificate chain and key (PEM); clients verify its name
               --token-key-file       a copy of the hub's stream-token.key (in the hub's data directory)
               --listen               where to accept stream connections (default 0.0.0.0:443)
               --handshake-timeout    how long one end waits for the other (default 60)
               --idle-timeout         close streams idle this long (default 1800; 0 = never)
               --max-streams-per-device, --max-streams   concurrent stream limits (default 100 and 10000)
+              --record-dir           record streams there: those whose stream policy says "record": true, or
+                                     every stream with --record-all (retention 30 days and 1024 MB by default)
               --metrics              serve Prometheus metrics at http://HOST:PORT/metrics (off by default;
                                      e.g. 127.0.0.1:9464)
             Point the hub at it with: iothub start --stream-gateway-url wss://HOST:PORT
@@ -38,6 +43,10 @@ public final class GatewayMain {
         Path tokenKeyFile = null;
         InetSocketAddress listen = new InetSocketAddress("0.0.0.0", 443);
         InetSocketAddress metrics = null;
+        Path recordDir = null;
+        boolean recordAll = false;
+        int recordDays = 30;
+        int recordMegabytes = 1024;
         GatewayConfig config;
         SslContext tls;
         try {
@@ -56,12 +65,19 @@ public final class GatewayMain {
                     case "--max-streams-per-device" -> perDevice = count(args[i], value(args, ++i));
                     case "--max-streams" -> total = count(args[i], value(args, ++i));
                     case "--metrics" -> metrics = address(value(args, ++i));
+                    case "--record-dir" -> recordDir = Path.of(value(args, ++i));
+                    case "--record-all" -> recordAll = true;
+                    case "--recording-max-age-days" -> recordDays = count(args[i], value(args, ++i));
+                    case "--recording-max-mb" -> recordMegabytes = count(args[i], value(args, ++i));
                     case "-h", "--help" -> {
                         System.out.print(USAGE);
                         return;
                     }
                     default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
                 }
+            }
+            if (recordDays < 1 || recordMegabytes < 1) {
+                throw new IllegalArgumentException("recording retention must be at least 1 day and 1 MB");
             }
             if (cert == null || key == null || tokenKeyFile == null) {
                 throw new IllegalArgumentException("--tls-cert, --tls-key and --token-key-file are required");
@@ -78,6 +94,10 @@ public final class GatewayMain {
         StandaloneGateway gateway = StandaloneGateway.start(listen, tls, config);
         if (metrics != null) {
             gateway.serveMetrics(metrics);
+        }
+        if (recordDir != null) {
+            gateway.gateway().recordings(new StreamRecordings(recordDir, recordAll, Duration.ofDays(recordDays),
+                    recordMegabytes * 1024L * 1024, Clock.systemUTC()));
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
