@@ -352,7 +352,8 @@ final class EventHubsLinks {
         if (!receiver.open || receiver.reading) {
             return;
         }
-        int credit = receiver.sender.getCredit() - receiver.sender.getQueued();
+        // Proton takes a delivery's credit when it is advanced, queued or not: what is left is what may be read
+        int credit = receiver.sender.getCredit();
         if (credit <= 0) {
             return; // the next flow frame resumes it
         }
