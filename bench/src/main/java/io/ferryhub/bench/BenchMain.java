@@ -1,5 +1,6 @@
 package io.ferryhub.bench;
 
+import io.ferryhub.bench.eventhubs.EventHubsReaderBench;
 import io.ferryhub.bench.mqtt.IdleConnectionsBench;
 import io.ferryhub.bench.mqtt.MqttTelemetryBench;
 import io.ferryhub.bench.registry.RegistryBench;
@@ -30,7 +31,7 @@ public final class BenchMain {
 
     public static void main(String[] argv) throws Exception {
         if (argv.length == 0) {
-            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|twins|telemetry-protocols [--option value]");
+            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|twins|telemetry-protocols|eventhubs-reader [--option value]");
             System.exit(2);
         }
         String benchmark = argv[0];
@@ -50,6 +51,7 @@ public final class BenchMain {
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
             case "twins" -> new TwinsBench(args, command, runDir, resultsDir).run();
             case "telemetry-protocols" -> new TelemetryProtocolsBench(args, command, runDir, resultsDir).run();
+            case "eventhubs-reader" -> new EventHubsReaderBench(args, command, runDir, resultsDir).run();
             default -> throw new IllegalArgumentException("unknown benchmark '" + benchmark + "'");
         };
         if (!args.unknown().isEmpty()) {
