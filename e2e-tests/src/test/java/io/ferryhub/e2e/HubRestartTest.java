@@ -1,5 +1,6 @@
 package io.ferryhub.e2e;
 
+import io.ferryhub.client.mqtt.MqttTransport;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StandaloneGateway;
 import io.ferryhub.gateway.StreamTokenKeyFile;
@@ -58,13 +59,14 @@ class HubRestartTest {
         }
     }
 
+    /** The device proxy runs MQTT over WebSockets here, so that transport's reconnect is covered too. */
     @Test
     void aTunnelSessionAndItsConnectionSurviveAHubRestart() throws Exception {
         HubConfig config = HubConfig.ephemeral(dataDir).withHostName("localhost")
                 .withPorts(freePort(), freePort(), 0);
         StreamTestHub first = new StreamTestHub(config);
         Proxies proxies = new Proxies(first, "tunnel-restart-device", "echo", Map.of(), true,
-                ServiceProxy.Mode.TUNNEL, Duration.ofSeconds(20));
+                MqttTransport.MQTT_WS, ServiceProxy.Mode.TUNNEL, Duration.ofSeconds(20));
         try (Socket open = new Socket(InetAddress.getLoopbackAddress(), proxies.port())) {
             open.setSoTimeout(30_000);
             echo(open, "before the restart");
@@ -94,7 +96,7 @@ class HubRestartTest {
         try (StreamTestHub hub = new StreamTestHub(HubConfig.ephemeral(dataDir).withHostName("localhost")
                 .withStreamGatewayUrl("wss://localhost:" + gatewayAddress.getPort()));
              Proxies proxies = new Proxies(hub, "gateway-restart-device", "echo", Map.of(), true,
-                     ServiceProxy.Mode.TUNNEL, Duration.ofSeconds(20));
+                     MqttTransport.MQTT, ServiceProxy.Mode.TUNNEL, Duration.ofSeconds(20));
              Socket open = new Socket(InetAddress.getLoopbackAddress(), proxies.port())) {
             open.setSoTimeout(30_000);
             echo(open, "before the restart");

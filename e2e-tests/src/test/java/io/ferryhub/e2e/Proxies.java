@@ -1,6 +1,7 @@
 package io.ferryhub.e2e;
 
 import io.ferryhub.client.mqtt.HubEndpoint;
+import io.ferryhub.client.mqtt.MqttTransport;
 import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
@@ -24,16 +25,20 @@ final class Proxies implements AutoCloseable {
 
     Proxies(StreamTestHub hub, String deviceId, String streamName, Map<String, InetSocketAddress> targets,
             boolean echo) throws Exception {
-        this(hub, deviceId, streamName, targets, echo, ServiceProxy.Mode.STREAM_PER_CONNECTION, Duration.ZERO);
+        this(hub, deviceId, streamName, targets, echo, MqttTransport.MQTT, ServiceProxy.Mode.STREAM_PER_CONNECTION,
+                Duration.ZERO);
     }
 
-    /** @param connectTimeout how long the hub waits for the device to be online for each stream request */
+    /**
+     * @param transport      how the device proxy reaches the hub
+     * @param connectTimeout how long the hub waits for the device to be online for each stream request
+     */
     Proxies(StreamTestHub hub, String deviceId, String streamName, Map<String, InetSocketAddress> targets,
-            boolean echo, ServiceProxy.Mode mode, Duration connectTimeout) throws Exception {
+            boolean echo, MqttTransport transport, ServiceProxy.Mode mode, Duration connectTimeout) throws Exception {
         this.hub = hub;
         ConnectionString deviceCs = hub.createDevice(deviceId);
-        device = new DeviceProxy(deviceCs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()), targets,
-                echo, hub.nettyTls());
+        device = new DeviceProxy(deviceCs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls())
+                .withTransport(transport, hub.httpsPort()), targets, echo, hub.nettyTls());
         device.start().get(10, TimeUnit.SECONDS);
         service = new ServiceProxy(hub.policy("service"), URI.create("https://" + hub.host() + ":" + hub.httpsPort()),
                 hub.nettyTls(), new ServiceProxy.Target(deviceId, null, streamName, connectTimeout,
