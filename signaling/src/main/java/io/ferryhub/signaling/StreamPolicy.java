@@ -36,6 +36,11 @@ import java.util.Set;
 public record StreamPolicy(List<Rule> rules, boolean record) {
     public static final int MAX_RULES = 64;
     public static final int MAX_PATTERNS = 64;
+    /**
+     * The largest policy, as compact JSON: the rules that apply to a stream travel in its token, which goes in an
+     * HTTP header (8 KiB for the whole header block at the gateway) and an MQTT topic.
+     */
+    public static final int MAX_JSON_BYTES = 4096;
 
     public StreamPolicy {
         rules = List.copyOf(rules);
@@ -264,7 +269,13 @@ public record StreamPolicy(List<Rule> rules, boolean record) {
         for (int i = 0; i < list.size(); i++) {
             rules.add(rule(list.get(i), "rules[" + i + "]"));
         }
-        return new StreamPolicy(rules, record != null && record.asBoolean());
+        StreamPolicy policy = new StreamPolicy(rules, record != null && record.asBoolean());
+        int size = Json.toBytes(policy.toJson()).length;
+        if (size > MAX_JSON_BYTES) {
+            throw new IllegalArgumentException("the policy is " + size + " bytes of JSON, over the limit of "
+                    + MAX_JSON_BYTES + " (its rules travel in every stream token): use fewer or wider patterns");
+        }
+        return policy;
     }
 
     private static Rule rule(JsonNode node, String where) {

@@ -67,6 +67,17 @@ class StreamPolicyRulesTest {
                 Json.parse("{\"rules\":[{\"name\":\"r\",\"hours\":{\"from\":\"8h\",\"to\":\"18:00\"}}]}")));
         assertTrue(e.getMessage().contains("rules[0] ('r').hours"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> StreamPolicy.fromJson(Json.parse("{\"rule\":[]}")));
+        StringBuilder big = new StringBuilder("{\"rules\":[");
+        for (int r = 0; r < 3; r++) {
+            big.append(r == 0 ? "" : ",").append("{\"name\":\"r").append(r).append("\",\"targets\":[");
+            for (int t = 0; t < 60; t++) {
+                big.append(t == 0 ? "" : ",").append("\"host-").append(t).append(".example.internal:22\"");
+            }
+            big.append("]}");
+        }
+        IllegalArgumentException tooBig = assertThrows(IllegalArgumentException.class,
+                () -> StreamPolicy.fromJson(Json.parse(big + "]}")));
+        assertTrue(tooBig.getMessage().contains("over the limit of 4096"), tooBig.getMessage());
         assertThrows(IllegalArgumentException.class, () -> StreamPolicy.fromJson(Json.parse(
                 "{\"rules\":[{\"name\":\"r\",\"hours\":{\"days\":[\"Funday\"],\"from\":\"08:00\",\"to\":\"09:00\"}}]}")));
     }
