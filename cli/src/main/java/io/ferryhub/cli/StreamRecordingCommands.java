@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  */
 final class StreamRecordingCommands {
     private static final int PREVIEW = 48;
-    private static final Set<String> OPTIONS = HubApi.optionsWith("direction", "out");
+    private static final Set<String> OPTIONS = HubApi.optionsWith("direction", "out", "channel");
 
     private StreamRecordingCommands() {
     }
@@ -92,6 +92,9 @@ final class StreamRecordingCommands {
             out.json(c.header());
             return;
         }
+        if ("tunnel".equals(c.header().path("mode").asText())) {
+            out.line("tunnel channels (extract one with --channel N): " + c.tunnelChannels());
+        }
         out.line("stream " + c.header().path("streamId").asText() + " '" + c.header().path("streamName").asText()
                 + "' of " + identity(c.header()) + " by " + c.header().path("initiator").asText() + ", "
                 + c.header().path("mode").asText() + " mode, started " + c.header().path("start").asText());
@@ -113,8 +116,18 @@ final class StreamRecordingCommands {
             throw CliException.usage("--out FILE is required");
         }
         StreamRecording.Contents c = read(Path.of(args.positional(0, "recording file")));
-        byte[] bytes = c.bytes(direction.equals("first") ? StreamRecording.FIRST_TO_SECOND
-                : StreamRecording.SECOND_TO_FIRST);
+        int way = direction.equals("first") ? StreamRecording.FIRST_TO_SECOND : StreamRecording.SECOND_TO_FIRST;
+        byte[] bytes;
+        if (args.option("channel") != null) {
+            long channel = args.intOption("channel", 0);
+            if (!c.tunnelChannels().containsKey(channel)) {
+                throw new CliException("no tunnel channel " + channel + " in this recording (channels: "
+                        + c.tunnelChannels() + ")");
+            }
+            bytes = c.tunnelChannelBytes(way, channel);
+        } else {
+            bytes = c.bytes(way);
+        }
         try {
             Files.write(Path.of(args.option("out")), bytes);
         } catch (IOException e) {

@@ -1,7 +1,9 @@
 package io.ferryhub.e2e;
 
+import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.gateway.StreamRecording;
 import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.serviceproxy.ServiceProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,6 +15,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -22,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -95,6 +99,51 @@ class StreamRecordingTest {
     }
 
     @Test
+    void aTunnelSessionsRecordingTakesApartIntoItsChannels() throws Exception {
+        try (Proxies device = proxies("tunnel-recorded-device");
+             ServiceProxy tunnel = new ServiceProxy(hub.policy("service"),
+                     URI.create("https://" + hub.host() + ":" + hub.httpsPort()), hub.nettyTls(),
+                     new ServiceProxy.Target("tunnel-recorded-device", null, "reverse", Duration.ZERO,
+                             Duration.ofSeconds(30)), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                     ServiceProxy.Mode.TUNNEL, TunnelConfig.defaults())) {
+            assertEquals(200, hub.owner("PUT", "/ferryhub/devices/tunnel-recorded-device/streamPolicy",
+                    "{\"rules\":[{\"name\":\"anyone\"}],\"record\":true}", Map.of()).statusCode());
+            byte[] first = exchange(tunnel.localAddress().getPort(), 4);
+            byte[] second = exchange(tunnel.localAddress().getPort(), 5);
+            List<Path> files = recordingsOf("tunnel-recorded-device");
+            assertEquals(1, files.size(), "one recording: one session over one stream");
+            StreamRecording.Contents c = null;
+            for (int i = 0; i < 100; i++) {
+                c = StreamRecording.read(files.get(0));
+                if (c.tunnelChannels().size() == 2 && channelBytes(c, 2) == 2 * REQUEST) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertEquals("tunnel", c.header().path("mode").asText());
+            assertEquals(List.of("reverse", "reverse"), List.copyOf(c.tunnelChannels().values()));
+            List<Long> ids = List.copyOf(c.tunnelChannels().keySet());
+            byte[][] requests = {first, second};
+            for (int i = 0; i < 2; i++) {
+                long id = ids.get(i);
+                byte[] a = c.tunnelChannelBytes(StreamRecording.FIRST_TO_SECOND, id);
+                byte[] b = c.tunnelChannelBytes(StreamRecording.SECOND_TO_FIRST, id);
+                boolean deviceFirst = java.util.Arrays.equals(a, reversed(requests[i]));
+                assertArrayEquals(deviceFirst ? reversed(requests[i]) : requests[i], a);
+                assertArrayEquals(deviceFirst ? requests[i] : reversed(requests[i]), b);
+            }
+        }
+    }
+
+    private static long channelBytes(StreamRecording.Contents c, int channels) {
+        long n = 0;
+        for (long id : c.tunnelChannels().keySet()) {
+            n += c.tunnelChannelBytes(0, id).length + c.tunnelChannelBytes(1, id).length;
+        }
+        return n / channels;
+    }
+
+    @Test
     void recordingEveryStreamAndRetention() throws Exception {
         Path dir = dataDir.resolve(HubServer.RECORDINGS_DIR);
         Files.createDirectories(dir);
@@ -125,9 +174,13 @@ class StreamRecordingTest {
 
     /** Sends a request through the stream, checks the reversed answer; returns the request. */
     private static byte[] exchange(Proxies proxies, long seed) throws Exception {
+        return exchange(proxies.port(), seed);
+    }
+
+    private static byte[] exchange(int port, long seed) throws Exception {
         byte[] request = new byte[REQUEST];
         new Random(seed).nextBytes(request);
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxies.port())) {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(20_000);
             s.getOutputStream().write(request);
             InputStream in = s.getInputStream();
@@ -162,7 +215,8 @@ class StreamRecordingTest {
         List<Path> out = new ArrayList<>();
         if (Files.isDirectory(dir)) {
             try (Stream<Path> files = Files.list(dir)) {
-                files.filter(p -> p.getFileName().toString().contains("-" + deviceId + "-")).forEach(out::add);
+                files.filter(p -> p.getFileName().toString().matches("\\d{8}T\\d{6}Z-" + Pattern.quote(deviceId)
+                        + "-[0-9a-f]+\\" + StreamRecording.SUFFIX)).forEach(out::add);
             }
         }
         return out;

@@ -9,18 +9,22 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The file format of a stream recording (README, "Session recording"): a first line of JSON naming the stream
  * ({@code "format":"ferryhub-recording/1"}, stream id, device, module, stream name, initiator, mode, start), then
  * one record per message relayed, big-endian: {@code direction:u8 (0 first->second, 1 second->first)
  * micros:u64 (since the start) length:u32 bytes}. A recording cut short (the hub killed) ends with a partial
- * record, which readers ignore.
+ * record, which readers ignore. A tunnel session's recording holds its tunnel frames, one per record; the
+ * readers below take its channels apart.
  */
 public final class StreamRecording {
     public static final String FORMAT = "ferryhub-recording/1";
@@ -44,7 +48,35 @@ public final class StreamRecording {
             }
             return out.toByteArray();
         }
+
+        /** For a tunnel session's recording: each channel opened in it and its target, in order. */
+        public Map<Long, String> tunnelChannels() {
+            Map<Long, String> channels = new LinkedHashMap<>();
+            for (Entry e : entries) {
+                ByteBuffer frame = ByteBuffer.wrap(e.bytes());
+                if (frame.remaining() >= TUNNEL_HEADER + 4 && frame.get(0) == TunnelWatch.OPEN) {
+                    channels.put(Integer.toUnsignedLong(frame.getInt(1)), new String(e.bytes(), TUNNEL_HEADER + 4,
+                            e.bytes().length - TUNNEL_HEADER - 4, StandardCharsets.UTF_8));
+                }
+            }
+            return channels;
+        }
+
+        /** For a tunnel session's recording: the payload one channel carried in one direction, concatenated. */
+        public byte[] tunnelChannelBytes(int direction, long channel) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (Entry e : entries) {
+                ByteBuffer frame = ByteBuffer.wrap(e.bytes());
+                if (e.direction() == direction && frame.remaining() > TUNNEL_HEADER
+                        && frame.get(0) == TunnelWatch.DATA && Integer.toUnsignedLong(frame.getInt(1)) == channel) {
+                    out.write(e.bytes(), TUNNEL_HEADER, e.bytes().length - TUNNEL_HEADER);
+                }
+            }
+            return out.toByteArray();
+        }
     }
+
+    private static final int TUNNEL_HEADER = 5;
 
     private StreamRecording() {
     }
