@@ -459,10 +459,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     private void accept(Link link, LinkRole role) {
         link.setContext(role);
-        link.setSource(link.getRemoteSource());
-        link.setTarget(link.getRemoteTarget());
-        link.setSenderSettleMode(link.getRemoteSenderSettleMode());
-        link.setReceiverSettleMode(link.getRemoteReceiverSettleMode());
+        AmqpLinks.mirror(link);
         if (role.channel() != null) {
             link.setProperties(link.getRemoteProperties()); // echoes com.microsoft:channel-correlation-id
         }
@@ -475,15 +472,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** AMQP's way to refuse an attach: answer it with no terminus, then detach with the reason. */
     private void refuse(Link link, ErrorCondition condition) {
         log.info("AMQP link refused on {}: {} {}", ctx.channel().remoteAddress(), condition.getCondition(),
                 condition.getDescription());
-        link.setSource(link instanceof Receiver ? link.getRemoteSource() : null);
-        link.setTarget(link instanceof Receiver ? null : link.getRemoteTarget());
-        link.open();
-        link.setCondition(condition);
-        link.close();
+        AmqpLinks.refuse(link, condition);
     }
 
     private void releaseLink(Link link) {

@@ -293,22 +293,14 @@ final class EventHubsLinks {
 
     private static void open(Link link, Object role) {
         link.setContext(role);
-        link.setSource(link.getRemoteSource());
-        link.setTarget(link.getRemoteTarget());
-        link.setSenderSettleMode(link.getRemoteSenderSettleMode());
-        link.setReceiverSettleMode(link.getRemoteReceiverSettleMode());
+        AmqpLinks.mirror(link);
         link.open();
     }
 
-    /** AMQP's refusal: the attach answered with no terminus on our side, then a detach with the reason. */
     private void refuse(Link link, ErrorCondition condition) {
         log.info("Event Hubs link refused on {}: {} {}", ctx.channel().remoteAddress(), condition.getCondition(),
                 condition.getDescription());
-        link.setSource(link instanceof Receiver ? link.getRemoteSource() : null);
-        link.setTarget(link instanceof Receiver ? null : link.getRemoteTarget());
-        link.open();
-        link.setCondition(condition);
-        link.close();
+        AmqpLinks.refuse(link, condition);
     }
 
     /** Forgets a link of ours (detached by either side); false when it is not ours. */
