@@ -843,6 +843,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             String user = parts[1];
             String password = parts[2];
             int at = user.lastIndexOf("@sas.");
+            if (at <= 0 && eventHubs != null) {
+                // Event Hubs clients log in with a policy's name and its key (or a SAS token)
+                eventHubs.login(user, password, ok -> sasl.done(ok ? Sasl.SaslOutcome.PN_SASL_OK
+                        : Sasl.SaslOutcome.PN_SASL_AUTH));
+                return;
+            }
             if (at <= 0) {
                 log.info("AMQP SASL PLAIN refused: user name '{}' is not {{id}}@sas.{{hub}}", user);
                 sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);

@@ -168,17 +168,46 @@ final class EventHubsLinks {
         }));
     }
 
+    /**
+     * A SASL PLAIN login as Event Hubs clients make it: a policy's name and its key, which authorises the whole
+     * event hub for the connection's life, or a SAS token, which does so until it expires.
+     */
+    void login(String policyName, String secret, Consumer<Boolean> done) {
+        List<String> eventHub = lowerCase(List.of(hub.eventHubName));
+        blocking.offLoop(() -> {
+            if (secret.startsWith(SasToken.PREFIX)) {
+                hub.services.authenticateEventHubs(secret, Permission.ServiceConnect, eventHub);
+                return SasToken.parse(secret).expiry().toEpochMilli();
+            }
+            hub.services.authenticateKey(policyName, secret, Permission.ServiceConnect);
+            return Long.MAX_VALUE;
+        }).whenComplete((expiresAt, error) -> onLoop.accept(() -> {
+            if (error != null) {
+                log.info("Event Hubs SASL PLAIN login of '{}' refused: {}", policyName,
+                        AmqpErrors.of(error).getDescription());
+                done.accept(false);
+                return;
+            }
+            grant(eventHub, expiresAt);
+            done.accept(true);
+        }));
+    }
+
     private void grant(List<String> audience, long expiresAtMillis) {
         Grant grant = grants.computeIfAbsent(String.join("/", audience), k -> new Grant(audience));
         grant.expiresAtMillis = expiresAtMillis;
         if (grant.expiryTimer != null) {
             grant.expiryTimer.cancel(false);
+            grant.expiryTimer = null;
         }
-        long delay = Math.max(0, expiresAtMillis - System.currentTimeMillis());
-        grant.expiryTimer = ctx.executor().schedule(() -> onLoop.accept(() -> expire(grant)), delay,
-                TimeUnit.MILLISECONDS);
-        log.info("AMQP connection from {} authorised to read {} until {}", ctx.channel().remoteAddress(),
-                String.join("/", audience), Instant.ofEpochMilli(expiresAtMillis));
+        if (expiresAtMillis != Long.MAX_VALUE) {
+            long delay = Math.max(0, expiresAtMillis - System.currentTimeMillis());
+            grant.expiryTimer = ctx.executor().schedule(() -> onLoop.accept(() -> expire(grant)), delay,
+                    TimeUnit.MILLISECONDS);
+        }
+        log.info("AMQP connection from {} authorised to read {} {}", ctx.channel().remoteAddress(),
+                String.join("/", audience), expiresAtMillis == Long.MAX_VALUE ? "for the connection's life"
+                        : "until " + Instant.ofEpochMilli(expiresAtMillis));
     }
 
     private void expire(Grant grant) {

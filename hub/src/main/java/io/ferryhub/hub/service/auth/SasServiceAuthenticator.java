@@ -5,6 +5,8 @@ import io.ferryhub.common.sas.SasToken;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.List;
 
@@ -38,6 +40,30 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
             log.info("service call refused (needs {}): {}", required, refused.getMessage());
             throw refused;
         }
+    }
+
+    @Override
+    public ServicePrincipal authenticateKey(String policyName, String key, Permission required) {
+        SharedAccessPolicy policy = policies.find(policyName).orElse(null);
+        byte[] presented = key == null ? new byte[0] : key.getBytes(StandardCharsets.UTF_8);
+        // both keys always compared, so timing does not tell which one matched
+        boolean primary = policy != null && policy.primaryKey() != null
+                && MessageDigest.isEqual(policy.primaryKey().getBytes(StandardCharsets.UTF_8), presented);
+        boolean secondary = policy != null && policy.secondaryKey() != null
+                && MessageDigest.isEqual(policy.secondaryKey().getBytes(StandardCharsets.UTF_8), presented);
+        HubException refused = null;
+        if (policy == null) {
+            refused = SasVerifier.unauthorized("unknown shared access policy '" + policyName + "'");
+        } else if (!(primary | secondary)) {
+            refused = SasVerifier.unauthorized("the key does not match policy '" + policyName + "'");
+        } else if (!policy.rights().contains(required)) {
+            refused = SasVerifier.unauthorized("policy '" + policyName + "' does not grant " + required);
+        }
+        if (refused != null) {
+            log.info("service login refused (needs {}): {}", required, refused.getMessage());
+            throw refused;
+        }
+        return new ServicePrincipal(policyName, policy.rights());
     }
 
     /** @param keyText whether a signature made with the key's text (Event Hubs' way) counts too */

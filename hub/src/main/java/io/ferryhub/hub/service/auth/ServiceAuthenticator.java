@@ -21,4 +21,13 @@ public interface ServiceAuthenticator {
      * @throws io.ferryhub.common.error.HubException {@code IotHubUnauthorizedAccess} as for {@link #authenticate}
      */
     ServicePrincipal authenticateEventHubs(String token, Permission required, java.util.List<String> resource);
+
+    /**
+     * Checks a policy's name and one of its keys as such (Event Hubs clients' SASL PLAIN login) and that the policy
+     * grants {@code required}.
+     *
+     * @throws io.ferryhub.common.error.HubException {@code IotHubUnauthorizedAccess} for an unknown policy, a wrong
+     *         key or a missing permission
+     */
+    ServicePrincipal authenticateKey(String policyName, String key, Permission required);
 }

@@ -18,6 +18,7 @@ import org.apache.qpid.proton.amqp.transport.ReceiverSettleMode;
 import org.apache.qpid.proton.amqp.transport.SenderSettleMode;
 import org.apache.qpid.proton.engine.EndpointState;
 import org.apache.qpid.proton.engine.Receiver;
+import org.apache.qpid.proton.engine.Sasl;
 import org.apache.qpid.proton.engine.Sender;
 import org.apache.qpid.proton.message.Message;
 import org.junit.jupiter.api.AfterAll;
@@ -428,6 +429,32 @@ class EventHubsEndpointTest {
             assertEquals(Symbol.valueOf("com.microsoft:argument-error"), badFilter.getCondition());
             Sender writer = c.openSender(entity("$Default", 0));
             assertEquals(AmqpErrors.NOT_ALLOWED, c.awaitDetach(writer).getCondition());
+        }
+    }
+
+    @Test
+    void saslPlainWithAPolicysNameAndKeyAuthorisesTheEventHub() throws Exception {
+        int partition = sendTelemetry("eh-plain", 1, "plain");
+        long seq = hub.eventStream().partitionInfo(partition).lastSequenceNumber();
+        try (ProtonClient c = new ProtonClient(tls, hub.amqpPort(), ProtonClient.SaslMode.PLAIN, "iothubowner",
+                ownerKey)) {
+            assertTrue(c.awaitOpen());
+            Receiver r = attach(c, entity("$Default", partition), "amqp.annotation.x-opt-sequence-number >= '"
+                    + seq + "'", 1);
+            assertEquals(EndpointState.ACTIVE, r.getRemoteState());
+            assertEquals("plain-0", c.receive(r, true).getMessageId());
+        }
+        String registryRead = hub.policies().find("registryRead").orElseThrow().primaryKey();
+        for (String[] login : List.of(new String[]{"iothubowner", registryRead}, // another policy's key
+                new String[]{"registryRead", registryRead}, // no ServiceConnect
+                new String[]{"nosuchpolicy", ownerKey})) {
+            try (ProtonClient c = new ProtonClient(tls, hub.amqpPort(), ProtonClient.SaslMode.PLAIN, login[0],
+                    login[1])) {
+                Sasl sasl = c.transport.sasl();
+                assertTrue(c.pumpUntil(() -> sasl.getOutcome() != Sasl.SaslOutcome.PN_SASL_NONE));
+                assertEquals(Sasl.SaslOutcome.PN_SASL_AUTH, sasl.getOutcome(), "login of " + login[0]);
+                assertTrue(c.connection.getRemoteState() != EndpointState.ACTIVE);
+            }
         }
     }
 
