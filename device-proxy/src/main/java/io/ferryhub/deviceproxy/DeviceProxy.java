@@ -134,14 +134,16 @@ public final class DeviceProxy implements AutoCloseable {
                 local.close();
                 return;
             }
-            streams.connect(URI.create(request.url()), request.authToken()).whenComplete((ws, failure) -> {
-                if (failure != null) {
-                    log.warn("{}: cannot open the stream: {}", request, failure.getMessage());
-                    local.close();
-                    return;
-                }
-                relay(request, target, local, ws);
-            });
+            // On the target connection's loop: the relay then hands buffers over without crossing threads.
+            streams.connect(URI.create(request.url()), request.authToken(), null, local.eventLoop())
+                    .whenComplete((ws, failure) -> {
+                        if (failure != null) {
+                            log.warn("{}: cannot open the stream: {}", request, failure.getMessage());
+                            local.close();
+                            return;
+                        }
+                        relay(request, target, local, ws);
+                    });
         });
     }
 

@@ -145,15 +145,17 @@ public final class ServiceProxy implements AutoCloseable {
                         target.describe());
                 local.close();
             } else {
-                streams.connect(initiation.url(), initiation.authToken()).whenComplete((ws, wsFailure) -> {
-                    if (wsFailure != null) {
-                        log.warn("connection from {}: cannot open stream {}: {}", local.remoteAddress(),
-                                target.describe(), rootMessage(wsFailure));
-                        local.close();
-                        return;
-                    }
-                    relay(local, ws);
-                });
+                // On the local connection's loop: the relay then hands buffers over without crossing threads.
+                streams.connect(initiation.url(), initiation.authToken(), null, local.eventLoop())
+                        .whenComplete((ws, wsFailure) -> {
+                            if (wsFailure != null) {
+                                log.warn("connection from {}: cannot open stream {}: {}", local.remoteAddress(),
+                                        target.describe(), rootMessage(wsFailure));
+                                local.close();
+                                return;
+                            }
+                            relay(local, ws);
+                        });
             }
         });
     }
