@@ -22,6 +22,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -30,7 +31,6 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -128,7 +128,7 @@ class StreamRecordingTest {
                 long id = ids.get(i);
                 byte[] a = c.tunnelChannelBytes(StreamRecording.FIRST_TO_SECOND, id);
                 byte[] b = c.tunnelChannelBytes(StreamRecording.SECOND_TO_FIRST, id);
-                boolean deviceFirst = java.util.Arrays.equals(a, reversed(requests[i]));
+                boolean deviceFirst = Arrays.equals(a, reversed(requests[i]));
                 assertArrayEquals(deviceFirst ? reversed(requests[i]) : requests[i], a);
                 assertArrayEquals(deviceFirst ? requests[i] : reversed(requests[i]), b);
             }
@@ -200,7 +200,7 @@ class StreamRecordingTest {
             byte[] first = c.bytes(StreamRecording.FIRST_TO_SECOND);
             byte[] second = c.bytes(StreamRecording.SECOND_TO_FIRST);
             if (first.length + second.length == 2 * REQUEST) {
-                boolean deviceFirst = java.util.Arrays.equals(first, answer);
+                boolean deviceFirst = Arrays.equals(first, answer);
                 assertArrayEquals(deviceFirst ? answer : request, first);
                 assertArrayEquals(deviceFirst ? request : answer, second);
                 return c;

@@ -134,10 +134,6 @@ public final class StreamGateway {
         this.channelAudit = listener;
     }
 
-    /** Tunnel channels open now, over every tunnel session the gateway relays or waits to see resumed. */
-    public int openTunnelChannels() {
-        return tunnels.openChannels();
-    }
 
     /** Receives an event when each stream is joined and when it ends (called on an event loop: must not block). */
     public void onAudit(Consumer<StreamAuditEvent> listener) {

@@ -53,10 +53,6 @@ public final class StreamRecordings implements AutoCloseable {
         this.clock = clock;
     }
 
-    public Path directory() {
-        return dir;
-    }
-
     /** A recorder for this stream, or null when it is not to be recorded. */
     StreamRecorder recorderFor(StreamToken token, boolean tunnel) {
         if (!all && (token.grant() == null || !token.grant().record())) {

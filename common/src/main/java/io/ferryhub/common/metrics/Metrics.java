@@ -98,12 +98,6 @@ public final class Metrics {
             series.computeIfAbsent(List.of(labelValues), k -> new LongAdder()).add(amount);
         }
 
-        /** The current value of one series (0 if never incremented). */
-        public long get(String... labelValues) {
-            LongAdder a = series.get(List.of(labelValues));
-            return a == null ? 0 : a.sum();
-        }
-
         @Override
         public void write(StringBuilder out) {
             header(out, name, help, "counter");

@@ -260,7 +260,7 @@ public final class HubServer implements AutoCloseable {
         StreamPolicies streamPolicies = new StreamPolicies(new KeyValueStreamPolicyStore(store), registry);
         streams = new StreamService(new RegistryDeviceDirectory(registry, streamPolicies), connections,
                 new StreamTokenIssuer(aliases.hostName(), streamGatewayUrl, gatewayConfig.tokenKey(),
-                        gatewayConfig.handshakeTimeout()), gateway, scheduler, aliases.hostName(), streamClock);
+                        gatewayConfig.handshakeTimeout()), gateway, scheduler, streamClock);
         new StreamRoutes(streams).register(router);
         new StreamPolicyRoutes(streamPolicies).register(router);
 
@@ -361,8 +361,9 @@ public final class HubServer implements AutoCloseable {
      * whose identity's stream policy says {@code "record": true}; with the retention applied as each one ends.
      */
     public void recordStreams(boolean all, Duration maxAge, long maxBytes) {
+        // file names and retention go by the files' own (real) time, whatever clock stream policies run on
         StreamRecordings recordings = new StreamRecordings(dataDir().resolve(RECORDINGS_DIR), all, maxAge, maxBytes,
-                streamClock);
+                Clock.systemUTC());
         closeOnStop(recordings);
         streamGateway.recordings(recordings);
     }

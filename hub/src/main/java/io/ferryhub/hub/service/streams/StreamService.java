@@ -29,7 +29,6 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class StreamService {
     private final StreamNegotiator negotiator;
     private final StreamGateway gateway;
-    private final String hubName;
     private final Clock clock;
     private final List<DenialListener> denialListeners = new CopyOnWriteArrayList<>();
     private final Metrics metrics = new Metrics();
@@ -52,23 +51,18 @@ public final class StreamService {
      * @param clock     stream policy hours and token expiry are judged on it
      */
     public StreamService(DeviceDirectory directory, DeviceConnections connections, StreamTokenIssuer issuer,
-                         StreamGateway gateway, ScheduledExecutorService timer, String hubName, Clock clock) {
+                         StreamGateway gateway, ScheduledExecutorService timer, Clock clock) {
         this.negotiator = new StreamNegotiator(directory,
                 (deviceId, moduleId, wait) -> connections
                         .awaitLink(deviceId, moduleId, link -> link.streamRequests().isPresent(), wait.toMillis())
                         .thenApply(link -> link.flatMap(DeviceLink::streamRequests)),
                 issuer, timer, clock);
         this.gateway = gateway;
-        this.hubName = hubName;
         this.clock = clock;
     }
 
     public void addDenialListener(DenialListener listener) {
         denialListeners.add(listener);
-    }
-
-    public String hubName() {
-        return hubName;
     }
 
     /** Stream request outcomes and set-up latency (Prometheus text format). */
