@@ -1,7 +1,7 @@
 package io.ferryhub.signaling;
 
 /**
- * The device side of stream signaling, implemented by each device transport (MQTT now, AMQP later): it delivers
+ * The device side of stream signaling, implemented by each device transport (MQTT, AMQP): it delivers
  * a stream request to one connected device that has subscribed to stream requests. The device's accept or reject
  * comes back through {@code StreamNegotiator#onDeviceResponse}.
  */

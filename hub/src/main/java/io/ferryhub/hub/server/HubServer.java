@@ -311,7 +311,7 @@ public final class HubServer implements AutoCloseable {
                 telemetry, cloudToDevice, requestExecutor);
         amqp.serveEventHubs(new EventHubsEndpoint(eventHubName(), createdAt(dataDir.resolve("events")), eventStream,
                 serviceAuthenticator));
-        amqp.serveDeviceChannels(new AmqpEndpoint.DeviceServices(twins, methods));
+        amqp.serveDeviceChannels(new AmqpEndpoint.DeviceServices(twins, methods, streams));
         amqpPort = bindListener("amqp", config.amqpPort(), new AmqpTlsChannelInitializer(sslContext, amqp));
         // before MQTT's: both serve /$iothub/websocket, told apart by the offered sub-protocol
         addWebSocketEndpoint(new AmqpWebSocketEndpoint(amqp));

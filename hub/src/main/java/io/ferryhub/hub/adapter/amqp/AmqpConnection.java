@@ -96,7 +96,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         long expiresAtMillis;
         final List<Link> links = new ArrayList<>();
         ScheduledFuture<?> expiryTimer;
-        DeviceLink registered;
+        AmqpDeviceLink registered;
         final Map<AmqpAddress.Kind, AmqpDeviceChannel> channels = new EnumMap<>(AmqpAddress.Kind.class);
 
         Grant(String key) {
@@ -377,10 +377,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     + address + "' on this connection (put one on $cbs first)"));
             return;
         }
-        if ((node.kind() == AmqpAddress.Kind.DEVICE_C2D || node.kind() == AmqpAddress.Kind.STREAMS)
-                && node.moduleId() != null) {
-            refuse(link, notFound(node.kind() == AmqpAddress.Kind.STREAMS ? "device streams go to devices only"
-                    : "cloud-to-device messages go to devices only"));
+        if (node.kind() == AmqpAddress.Kind.DEVICE_C2D && node.moduleId() != null) {
+            refuse(link, notFound("cloud-to-device messages go to devices only"));
             return;
         }
         if (grant.device != null && grant.registered == null) {
@@ -943,8 +941,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** A device's presence on this connection, for the registry's connection state and for cut-offs. */
-    private final class AmqpDeviceLink implements DeviceLink {
+    final class AmqpDeviceLink implements DeviceLink {
         private final AuthenticatedDevice identity;
+        /** Set while the device's streams link pair is attached. */
+        volatile StreamRequestSink streamSink;
 
         AmqpDeviceLink(AuthenticatedDevice identity) {
             this.identity = identity;
@@ -962,7 +962,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
         @Override
         public Optional<StreamRequestSink> streamRequests() {
-            return Optional.empty();
+            return Optional.ofNullable(streamSink);
         }
 
         @Override

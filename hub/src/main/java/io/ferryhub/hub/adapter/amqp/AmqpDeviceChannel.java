@@ -10,6 +10,8 @@ import org.apache.qpid.proton.engine.Receiver;
 import org.apache.qpid.proton.engine.Sender;
 import org.apache.qpid.proton.message.Message;
 
+import java.util.UUID;
+
 /**
  * A device's request/response link pair on one node ({@code twin}, {@code methods/devicebound}, {@code streams}):
  * the device attaches a sender and a receiver to the same address, and the hub answers on the one what came on the
@@ -88,5 +90,17 @@ abstract class AmqpDeviceChannel {
 
     final String identity() {
         return device.clientId();
+    }
+
+    /** The uuid a device echoes as correlation id (as a uuid or its string form), or null when it is neither. */
+    static UUID correlationUuid(Object correlationId) {
+        if (correlationId instanceof UUID uuid) {
+            return uuid;
+        }
+        try {
+            return correlationId == null ? null : UUID.fromString(correlationId.toString());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 }

@@ -6,8 +6,8 @@ import io.ferryhub.hub.service.auth.HostAliases;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
-import io.ferryhub.hub.service.connection.DeviceLink;
 import io.ferryhub.hub.service.methods.DirectMethodService;
+import io.ferryhub.hub.service.streams.StreamService;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
 import io.ferryhub.hub.service.twin.TwinService;
 import io.netty.channel.ChannelPipeline;
@@ -31,8 +31,8 @@ public final class AmqpEndpoint {
     private volatile DeviceServices deviceServices;
     private final AmqpTwinNotifications twinNotifications = new AmqpTwinNotifications();
 
-    /** What the device link pairs (twin, methods) translate to. */
-    public record DeviceServices(TwinService twins, DirectMethodService methods) {
+    /** What the device link pairs (twin, methods, streams) translate to. */
+    public record DeviceServices(TwinService twins, DirectMethodService methods, StreamService streams) {
     }
 
     public AmqpEndpoint(DeviceAuthenticator devices, ServiceAuthenticator services, HostAliases aliases,
@@ -52,7 +52,7 @@ public final class AmqpEndpoint {
         this.eventHubs = builtIn;
     }
 
-    /** Serves twin and direct-method links from now on; without it those nodes are unknown. */
+    /** Serves twin, direct-method and stream links from now on; without it those nodes are unknown. */
     public void serveDeviceChannels(DeviceServices services) {
         this.deviceServices = services;
         services.twins().addListener(twinNotifications);
@@ -60,7 +60,7 @@ public final class AmqpEndpoint {
 
     /** The link pair of a device node, or null when the hub serves no such node. */
     AmqpDeviceChannel channel(AmqpAddress.Kind kind, AmqpConnection connection, AuthenticatedDevice device,
-                              DeviceLink deviceLink) {
+                              AmqpConnection.AmqpDeviceLink deviceLink) {
         DeviceServices services = deviceServices;
         if (services == null) {
             return null;
@@ -68,6 +68,7 @@ public final class AmqpEndpoint {
         return switch (kind) {
             case TWIN -> new AmqpTwinChannel(connection, device, deviceLink, services.twins(), twinNotifications);
             case METHODS -> new AmqpMethodChannel(connection, device, deviceLink, services.methods(), connections);
+            case STREAMS -> new AmqpStreamChannel(connection, device, deviceLink, services.streams(), connections);
             default -> null;
         };
     }

@@ -116,7 +116,7 @@ final class AmqpMethodChannel extends AmqpDeviceChannel implements MethodRequest
     @Override
     void onMessage(Delivery delivery, Message answer) {
         AmqpConnection.settle(delivery, Accepted.getInstance());
-        Sent call = answer.getCorrelationId() == null ? null : inFlight.remove(uuidOf(answer.getCorrelationId()));
+        Sent call = answer.getCorrelationId() == null ? null : inFlight.remove(correlationUuid(answer.getCorrelationId()));
         Object status = answer.getApplicationProperties() == null ? null
                 : answer.getApplicationProperties().getValue().get(STATUS);
         if (call == null || !(status instanceof Number || status instanceof String)) {
@@ -133,17 +133,6 @@ final class AmqpMethodChannel extends AmqpDeviceChannel implements MethodRequest
         }
         methods.onResponse(device.deviceId(), device.moduleId(), call.requestId(), code,
                 payload(AmqpMessages.body(answer)));
-    }
-
-    private static UUID uuidOf(Object correlationId) {
-        if (correlationId instanceof UUID uuid) {
-            return uuid;
-        }
-        try {
-            return UUID.fromString(correlationId.toString());
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     /** The device's JSON answer; a body that is not JSON is passed on as a string rather than lost. */

@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * One live connection of a device or module, whatever its transport. Transports implement it; hub services use it
- * to reach the device (stream requests, later methods and twin notifications) and to cut it off.
+ * to reach the device (stream requests) and to cut it off.
  */
 public interface DeviceLink {
     AuthenticatedDevice identity();

@@ -204,14 +204,19 @@ class AmqpDeviceLinksTest {
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
     }
 
-    /** The device's answer as the Java SDK builds it: the request's correlation id and IoThub-status. */
-    private static Message methodAnswer(Message request, int status, String body) {
+    /** A device's answer to a hub request: its correlation id, one application property, the body. */
+    private static Message answer(Message request, String property, Object value, String body) {
         Message answer = ProtonClient.message(body);
         Properties properties = new Properties();
         properties.setCorrelationId(request.getCorrelationId());
         answer.setProperties(properties);
-        answer.setApplicationProperties(new ApplicationProperties(Map.of("IoThub-status", status)));
+        answer.setApplicationProperties(new ApplicationProperties(Map.of(property, value)));
         return answer;
+    }
+
+    /** The device's answer as the Java SDK builds it: the request's correlation id and IoThub-status. */
+    private static Message methodAnswer(Message request, int status, String body) {
+        return answer(request, "IoThub-status", status, body);
     }
 
     @Test
@@ -262,6 +267,60 @@ class AmqpDeviceLinksTest {
             assertEquals(404, offline.statusCode(), offline.body());
             assertTrue(offline.body().contains("404103"), offline.body());
         }
+    }
+
+    /** A stream request over the hub's REST route, as the service SDKs initiate one. */
+    private static CompletableFuture<HttpResponse<String>> initiateStream(String deviceId, String streamName) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("https://localhost:" + hub.httpsPort() + "/twins/"
+                        + deviceId + "/streams/" + streamName + "?api-version=2020-09-30"))
+                .header("Authorization", HubTestSupport.ownerToken(hub))
+                .header("iothub-streaming-connect-timeout-in-seconds", "5")
+                .header("iothub-streaming-response-timeout-in-seconds", "30")
+                .POST(HttpRequest.BodyPublishers.noBody()).build();
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The device's accept or reject as the C SDK builds it: one space as body. */
+    private static Message streamAnswer(Message request, boolean accepted) {
+        return answer(request, "IoThub-streaming-is-accepted", accepted, " ");
+    }
+
+    @Test
+    void streamRequestsReachTheDeviceAndItsAcceptOrRejectComesBack() throws Exception {
+        String key = register("amqp-ssh");
+        try (ProtonClient client = connect("amqp-ssh", key)) {
+            Pair streams = openPair(client, "/devices/amqp-ssh/streams", "streams:");
+            CompletableFuture<HttpResponse<String>> accepted = initiateStream("amqp-ssh", "ssh");
+            Message request = client.receive(streams.replies(), true);
+            assertNotNull(request, "no stream request");
+            Map<String, Object> properties = request.getApplicationProperties().getValue();
+            assertEquals("ssh", properties.get("IoThub-streaming-name"));
+            String url = (String) properties.get("IoThub-streaming-url");
+            String token = (String) properties.get("IoThub-streaming-auth-token");
+            assertTrue(url.startsWith("wss://"), url);
+            assertInstanceOf(UUID.class, request.getCorrelationId());
+            assertInstanceOf(Accepted.class, client.send(streams.requests(), streamAnswer(request, true)));
+            HttpResponse<String> response = accepted.get(20, TimeUnit.SECONDS);
+            assertEquals(200, response.statusCode(), response.body());
+            assertEquals("True", response.headers().firstValue("iothub-streaming-is-accepted").orElseThrow());
+            assertEquals(url, response.headers().firstValue("iothub-streaming-url").orElseThrow());
+            assertEquals(token, response.headers().firstValue("iothub-streaming-auth-token").orElseThrow());
+
+            CompletableFuture<HttpResponse<String>> rejected = initiateStream("amqp-ssh", "rdp");
+            Message second = client.receive(streams.replies(), true);
+            assertNotNull(second, "no second stream request");
+            assertEquals("rdp", second.getApplicationProperties().getValue().get("IoThub-streaming-name"));
+            client.send(streams.requests(), streamAnswer(second, false));
+            HttpResponse<String> refusal = rejected.get(20, TimeUnit.SECONDS);
+            assertEquals(200, refusal.statusCode(), refusal.body());
+            assertEquals("False", refusal.headers().firstValue("iothub-streaming-is-accepted").orElseThrow());
+
+            // without its streams links the device is not online for streams
+            streams.replies().close();
+            client.awaitDetach(streams.replies());
+        }
+        HttpResponse<String> offline = initiateStream("amqp-ssh", "ssh").get(30, TimeUnit.SECONDS);
+        assertEquals(404, offline.statusCode(), offline.body());
     }
 
     @Test
