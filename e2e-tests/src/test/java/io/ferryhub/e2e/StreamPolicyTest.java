@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -29,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,28 +58,16 @@ class StreamPolicyTest {
     static final MovableClock clock = new MovableClock();
     static StreamTestHub hub;
     static DeviceProxy device;
-    static ServerSocket secret;
-    static final AtomicInteger secretConnections = new AtomicInteger();
+    static CountingTarget secret;
 
     @BeforeAll
     static void start() throws Exception {
         clock.set(WEDNESDAY_MORNING);
         hub = new StreamTestHub(HubConfig.ephemeral(dataDir).withHostName("localhost"), clock);
-        secret = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(() -> {
-            while (!secret.isClosed()) {
-                try (Socket s = secret.accept()) {
-                    secretConnections.incrementAndGet();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }, "secret-target");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        secret = new CountingTarget();
         ConnectionString deviceCs = hub.createDevice(DEVICE);
         device = new DeviceProxy(deviceCs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()),
-                Map.of("secret", new InetSocketAddress("127.0.0.1", secret.getLocalPort())), true, hub.nettyTls());
+                Map.of("secret", secret.address()), true, hub.nettyTls());
         device.start().get(10, TimeUnit.SECONDS);
         HttpResponse<String> set = hub.owner("PUT", "/ferryhub/devices/" + DEVICE + "/streamPolicy", POLICY,
                 Map.of());
@@ -176,7 +162,7 @@ class StreamPolicyTest {
         assertEquals(403, denied.statusCode());
         assertEquals(403902, StreamTestHub.errorCode(denied));
         assertTrue(denied.body().contains("stream name 'secret'"), denied.body());
-        assertEquals(0, secretConnections.get(), "the device was never asked");
+        assertEquals(0, secret.connections(), "the device was never asked");
         awaitAudit(DEVICE, "streamDenied", e -> e.path("streamName").asText().equals("secret")
                 && e.path("check").asText().equals("stream"));
     }
@@ -208,7 +194,7 @@ class StreamPolicyTest {
         try (ServiceProxy secretTunnel = serviceProxy("service", "secret", ServiceProxy.Mode.TUNNEL);
              ServiceProxy echoTunnel = serviceProxy("service", "echo", ServiceProxy.Mode.TUNNEL)) {
             assertClosedWithoutData(secretTunnel);
-            assertEquals(0, secretConnections.get(), "the device proxy connected the denied target");
+            assertEquals(0, secret.connections(), "the device proxy connected the denied target");
             JsonNode denial = awaitAudit(DEVICE, "channelDenied", e -> e.path("target").asText().equals("secret"));
             assertEquals("service", denial.path("initiator").asText());
             assertTrue(denial.path("reason").asText().startsWith("target: denied by stream policy rule 'operators'"),
@@ -276,7 +262,7 @@ class StreamPolicyTest {
     }
 
     /** The proxy accepts the local connection and closes it without a byte: the channel was refused. */
-    private static void assertClosedWithoutData(ServiceProxy proxy) throws Exception {
+    static void assertClosedWithoutData(ServiceProxy proxy) throws Exception {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.localAddress().getPort())) {
             s.setSoTimeout(20_000);
             s.getOutputStream().write("hello?".getBytes());
