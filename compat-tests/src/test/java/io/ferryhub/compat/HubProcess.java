@@ -1,6 +1,7 @@
 package io.ferryhub.compat;
 
 import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import java.io.BufferedReader;
@@ -75,6 +76,11 @@ final class HubProcess implements AutoCloseable {
 
     /** A client-side TLS context trusting the hub's CA, for the SDKs' {@code sslContext} options. */
     SSLContext clientTls() throws Exception {
+        return clientTls(null);
+    }
+
+    /** As {@link #clientTls()}, presenting the certificate of {@code keys} (X.509 devices), when not null. */
+    SSLContext clientTls(KeyManager[] keys) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
         try (InputStream in = Files.newInputStream(caCertificate())) {
@@ -83,7 +89,7 @@ final class HubProcess implements AutoCloseable {
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(null, tmf.getTrustManagers(), null);
+        tls.init(keys, tmf.getTrustManagers(), null);
         return tls;
     }
 
