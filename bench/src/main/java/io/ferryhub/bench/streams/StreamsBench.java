@@ -23,7 +23,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,39 +40,26 @@ public final class StreamsBench {
     private static final String DEVICE_ID = "bench-stream-device";
     private static final String STREAM_NAME = "bench";
 
-    private final long transferBytes;
-    private final long warmupBytes;
-    private final int pings;
-    private final int pingBytes;
-    private final int setups;
     private final int churnSeconds;
     private final int churnConcurrency;
     private final int concurrentStreams;
     private final int concurrentSeconds;
     private final int concurrentWindow;
     private final List<String> paths;
-    private final List<String> proxyJvm;
+    private final PathBenchSettings settings;
     private final Path runDir;
     private final Path resultsDir;
     private final HubProcess.Launcher launcher;
     private final BenchReport report;
 
     public StreamsBench(BenchArgs args, String command, Path runDir, Path resultsDir) {
-        this.transferBytes = args.longValue("transfer-mb", 200) * 1024 * 1024;
-        // Long enough for the JIT to finish with the relay paths of every JVM on the path: with 20 MB the
-        // measured transfer still paid for compilation and read about half the steady rate.
-        this.warmupBytes = args.longValue("warmup-mb", 200) * 1024 * 1024;
-        this.pings = args.intValue("pings", 2000);
-        this.pingBytes = args.intValue("ping-bytes", 64);
-        this.setups = args.intValue("setups", 300);
         this.churnSeconds = args.intValue("churn-seconds", 10);
         this.churnConcurrency = args.intValue("churn-concurrency", 16);
         this.concurrentStreams = args.intValue("concurrent-streams", 1000);
         this.concurrentSeconds = args.intValue("concurrent-seconds", 15);
         this.concurrentWindow = args.intValue("concurrent-window-bytes", 32 * 1024);
         this.paths = List.of(args.string("paths", "direct,stunnel,hub,hub-tunnel").split(","));
-        String jvm = args.string("proxy-jvm", "");
-        this.proxyJvm = jvm.isBlank() ? List.of() : Arrays.asList(jvm.trim().split("\\s+"));
+        this.settings = PathBenchSettings.from(args);
         this.runDir = runDir;
         this.resultsDir = resultsDir;
         this.launcher = HubProcess.Launcher.fromArgs(args);
@@ -86,7 +72,7 @@ public final class StreamsBench {
              StreamRig rig = StreamRig.start(launcher, runDir,
                      List.of("--max-streams-per-device", Integer.toString(concurrentStreams + 100),
                              "--max-streams", Integer.toString(concurrentStreams + 1000)),
-                     proxyJvm, group, DEVICE_ID, STREAM_NAME, target.port())) {
+                     settings.proxyJvm(), group, DEVICE_ID, STREAM_NAME, target.port())) {
             HubProcess hub = rig.hub();
             StreamProxies proxies = rig.proxies();
             try (StunnelChain stunnel = StunnelChain.start(runDir.resolve("stunnel"), target.port(),
@@ -144,15 +130,15 @@ public final class StreamsBench {
     private void measure(PathProbes probes, StreamPath path, List<ChildProcess> processes) throws Exception {
         ObjectNode result = report.result(path.name());
         log.info("== {}: warming up", path.name());
-        probes.transfer(path, warmupBytes).get(5, TimeUnit.MINUTES);
-        probes.pingPong(path, 200, 0, pingBytes, new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
+        probes.transfer(path, settings.warmupBytes()).get(5, TimeUnit.MINUTES);
+        probes.pingPong(path, 200, 0, settings.pingBytes(), new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
 
         long self = ProcessHandle.current().pid();
         double selfBefore = ProcessFacts.cpuSeconds(self);
         double[] cpuBefore = cpuSeconds(processes);
-        long nanos = probes.transfer(path, transferBytes).get(10, TimeUnit.MINUTES);
+        long nanos = probes.transfer(path, settings.transferBytes()).get(10, TimeUnit.MINUTES);
         double[] cpuAfter = cpuSeconds(processes);
-        double mbps = transferBytes / (nanos / 1e9) / (1024 * 1024);
+        double mbps = settings.transferBytes() / (nanos / 1e9) / (1024 * 1024);
         result.put("singleStreamMiBPerSecond", round(mbps));
         // which process on the path is the bottleneck: its share of one core during the transfer
         ObjectNode cpu = result.putObject("singleStreamCpuCoresUsed");
@@ -162,14 +148,14 @@ public final class StreamsBench {
         cpu.put("client-and-target", round((ProcessFacts.cpuSeconds(self) - selfBefore) / (nanos / 1e9)));
         log.info("{}: single stream {} MiB/s", path.name(), round(mbps));
 
-        LatencyRecorder rtt = new LatencyRecorder(pings);
-        probes.pingPong(path, pings, 50, pingBytes, rtt).get(5, TimeUnit.MINUTES);
+        LatencyRecorder rtt = new LatencyRecorder(settings.pings());
+        probes.pingPong(path, settings.pings(), 50, settings.pingBytes(), rtt).get(5, TimeUnit.MINUTES);
         LatencySummary rttSummary = rtt.summary();
         result.set("roundTripMs", rttSummary.toJson());
-        log.info("{}: {}-byte round trip {}", path.name(), pingBytes, rttSummary);
+        log.info("{}: {}-byte round trip {}", path.name(), settings.pingBytes(), rttSummary);
 
-        LatencyRecorder setup = new LatencyRecorder(setups);
-        for (int i = 0; i < setups; i++) {
+        LatencyRecorder setup = new LatencyRecorder(settings.setups());
+        for (int i = 0; i < settings.setups(); i++) {
             setup.record(probes.firstByte(path).get(1, TimeUnit.MINUTES));
         }
         LatencySummary setupSummary = setup.summary();
@@ -196,11 +182,11 @@ public final class StreamsBench {
     private void measurePostToFirstByte(EventLoopGroup group, HubProcess hub, ObjectNode result) throws Exception {
         URI base = URI.create("https://" + hub.hostName() + ":" + hub.httpsPort());
         try (PostToFirstByte setup = new PostToFirstByte(group, ClientTls.trusting(hub.caCertificate()), base,
-                hub.ownerConnectionString(), DEVICE_ID, STREAM_NAME, setups)) {
+                hub.ownerConnectionString(), DEVICE_ID, STREAM_NAME, settings.setups())) {
             for (int i = 0; i < 10; i++) {
                 setup.setUpOnce(false);
             }
-            for (int i = 0; i < setups; i++) {
+            for (int i = 0; i < settings.setups(); i++) {
                 setup.setUpOnce(true);
             }
             setup.report(result);

@@ -18,7 +18,6 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -35,27 +34,14 @@ public final class TunnelsBench {
     private static final String TUNNEL = "tunnel";
     private static final String STREAM = "stream-per-connection";
 
-    private final long transferBytes;
-    private final long warmupBytes;
-    private final int setups;
-    private final int pings;
-    private final int pingBytes;
-    private final List<String> proxyJvm;
+    private final PathBenchSettings settings;
     private final Path runDir;
     private final Path resultsDir;
     private final HubProcess.Launcher launcher;
     private final BenchReport report;
 
     public TunnelsBench(BenchArgs args, String command, Path runDir, Path resultsDir) {
-        this.transferBytes = args.longValue("transfer-mb", 200) * 1024 * 1024;
-        // Long enough for the JIT to finish with the relay paths of every JVM on the path: with 20 MB the
-        // measured transfer still paid for compilation and read about half the steady rate.
-        this.warmupBytes = args.longValue("warmup-mb", 200) * 1024 * 1024;
-        this.setups = args.intValue("setups", 300);
-        this.pings = args.intValue("pings", 2000);
-        this.pingBytes = args.intValue("ping-bytes", 64);
-        String jvm = args.string("proxy-jvm", "");
-        this.proxyJvm = jvm.isBlank() ? List.of() : Arrays.asList(jvm.trim().split("\\s+"));
+        this.settings = PathBenchSettings.from(args);
         this.runDir = runDir;
         this.resultsDir = resultsDir;
         this.launcher = HubProcess.Launcher.fromArgs(args);
@@ -65,8 +51,8 @@ public final class TunnelsBench {
     public Path run() throws Exception {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         try (TargetServer target = new TargetServer(group);
-             StreamRig rig = StreamRig.start(launcher, runDir, List.of(), proxyJvm, group, DEVICE_ID, STREAM_NAME,
-                     target.port())) {
+             StreamRig rig = StreamRig.start(launcher, runDir, List.of(), settings.proxyJvm(), group, DEVICE_ID,
+                     STREAM_NAME, target.port())) {
             StreamProxies proxies = rig.proxies();
             ChildProcess hub = rig.hub().process();
             PathProbes probes = new PathProbes(group);
@@ -87,8 +73,8 @@ public final class TunnelsBench {
                 + "Through a tunnel that is one OPEN/OPEN_OK round trip to the device proxy over the open session; "
                 + "with a stream per connection it is the POST, the device's answer over MQTT, two TLS WebSocket "
                 + "connections to the gateway and the device proxy's connection to the target.");
-        report.note("Round trip beside bulk: " + pingBytes + "-byte echoes on one connection while another "
-                + "connection of the same path pushes into the sink as fast as it can; in tunnel mode both are "
+        report.note("Round trip beside bulk: " + settings.pingBytes() + "-byte echoes on one connection while "
+                + "another connection of the same path pushes into the sink as fast as it can; in tunnel mode both are "
                 + "channels of the same session (same WebSocket, per-channel windows), otherwise separate streams.");
         return report.write(resultsDir);
     }
@@ -99,11 +85,11 @@ public final class TunnelsBench {
         for (int i = 0; i < 20; i++) {
             probes.firstByte(path).get(1, TimeUnit.MINUTES);
         }
-        probes.transfer(path, warmupBytes).get(5, TimeUnit.MINUTES);
-        probes.pingPong(path, 200, 0, pingBytes, new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
+        probes.transfer(path, settings.warmupBytes()).get(5, TimeUnit.MINUTES);
+        probes.pingPong(path, 200, 0, settings.pingBytes(), new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
 
-        LatencyRecorder setup = new LatencyRecorder(setups);
-        for (int i = 0; i < setups; i++) {
+        LatencyRecorder setup = new LatencyRecorder(settings.setups());
+        for (int i = 0; i < settings.setups(); i++) {
             setup.record(probes.firstByte(path).get(1, TimeUnit.MINUTES));
         }
         LatencySummary setupSummary = setup.summary();
@@ -111,9 +97,9 @@ public final class TunnelsBench {
         log.info("{}: set-up (connect to first byte) {}", path.name(), setupSummary);
 
         double[] cpuBefore = cpuSeconds(processes);
-        long nanos = probes.transfer(path, transferBytes).get(10, TimeUnit.MINUTES);
+        long nanos = probes.transfer(path, settings.transferBytes()).get(10, TimeUnit.MINUTES);
         double[] cpuAfter = cpuSeconds(processes);
-        double mibps = transferBytes / (nanos / 1e9) / (1024 * 1024);
+        double mibps = settings.transferBytes() / (nanos / 1e9) / (1024 * 1024);
         result.put("throughputMiBPerSecond", round(mibps));
         ObjectNode cpu = result.putObject("throughputCpuCoresUsed");
         for (int i = 0; i < processes.size(); i++) {
@@ -121,18 +107,18 @@ public final class TunnelsBench {
         }
         log.info("{}: one connection moves {} MiB/s", path.name(), round(mibps));
 
-        LatencyRecorder idle = new LatencyRecorder(pings);
-        probes.pingPong(path, pings, 50, pingBytes, idle).get(5, TimeUnit.MINUTES);
+        LatencyRecorder idle = new LatencyRecorder(settings.pings());
+        probes.pingPong(path, settings.pings(), 50, settings.pingBytes(), idle).get(5, TimeUnit.MINUTES);
         result.set("roundTripMs", idle.summary().toJson());
-        log.info("{}: {}-byte round trip {}", path.name(), pingBytes, idle.summary());
+        log.info("{}: {}-byte round trip {}", path.name(), settings.pingBytes(), idle.summary());
 
         SinkTransferHandler bulk = probes.bulk(path).get(1, TimeUnit.MINUTES);
         try {
             Thread.sleep(1000);
             long bulkBefore = bulk.bytesWritten();
             long start = System.nanoTime();
-            LatencyRecorder loaded = new LatencyRecorder(pings);
-            probes.pingPong(path, pings, 50, pingBytes, loaded).get(10, TimeUnit.MINUTES);
+            LatencyRecorder loaded = new LatencyRecorder(settings.pings());
+            probes.pingPong(path, settings.pings(), 50, settings.pingBytes(), loaded).get(10, TimeUnit.MINUTES);
             double seconds = (System.nanoTime() - start) / 1e9;
             result.set("roundTripMsBesideBulk", loaded.summary().toJson());
             result.put("bulkMiBPerSecondDuringRoundTrips",

@@ -1,0 +1,26 @@
+package io.ferryhub.bench.streams;
+
+import io.ferryhub.bench.BenchArgs;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What the streams and tunnels benchmarks measure on every path alike: the transfer and its warm-up, the set-ups,
+ * the round trips, and the JVM options of the proxies.
+ */
+record PathBenchSettings(long transferBytes, long warmupBytes, int setups, int pings, int pingBytes,
+                         List<String> proxyJvm) {
+    static PathBenchSettings from(BenchArgs args) {
+        String jvm = args.string("proxy-jvm", "");
+        return new PathBenchSettings(
+                args.longValue("transfer-mb", 200) * 1024 * 1024,
+                // Long enough for the JIT to finish with the relay paths of every JVM on the path: with 20 MB the
+                // measured transfer still paid for compilation and read about half the steady rate.
+                args.longValue("warmup-mb", 200) * 1024 * 1024,
+                args.intValue("setups", 300),
+                args.intValue("pings", 2000),
+                args.intValue("ping-bytes", 64),
+                jvm.isBlank() ? List.of() : Arrays.asList(jvm.trim().split("\\s+")));
+    }
+}
