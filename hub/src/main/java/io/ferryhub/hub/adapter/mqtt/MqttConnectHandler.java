@@ -176,12 +176,14 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
                 new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         ctx.pipeline().replace(this, MqttDeviceEndpoint.SESSION_HANDLER, session);
         Map<String, Integer> restored = endpoint.sessions().resume(device.clientId(), cleanSession);
+        // the device is online before it can know it: a back-end it signals after CONNACK must find it connected.
+        // Anything the hub sends it meanwhile is queued on this event loop, so it follows the CONNACK.
+        session.start(restored == null ? Map.of() : restored);
         MqttConnAckMessage connAck = MqttMessageBuilders.connAck()
                 .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(restored != null).build();
         ctx.writeAndFlush(connAck);
         log.info("{} {} connected from {} ({}, keep-alive {} s{})", transport, clientId, remote(ctx),
                 device.authMethod(), keepAlive, restored == null ? "" : ", session resumed");
-        session.start(restored == null ? Map.of() : restored);
         // fired from the handler in front of the session, so that the session reads them next
         ChannelHandlerContext beforeSession = ctx.pipeline().context(MqttDeviceEndpoint.IDLE_HANDLER);
         Object held;

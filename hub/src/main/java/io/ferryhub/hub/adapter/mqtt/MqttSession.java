@@ -93,7 +93,7 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     }
 
     /**
-     * Called on the event loop once CONNACK is written: joins the connection registry, and restores a resumed
+     * Called on the event loop just before CONNACK is written: joins the connection registry, and restores a resumed
      * session's subscriptions as if the device had just made them.
      */
     void start(Map<String, Integer> restoredSubscriptions) {
