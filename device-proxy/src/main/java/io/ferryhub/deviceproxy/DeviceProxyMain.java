@@ -17,6 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import static io.ferryhub.common.cli.OptionValues.port;
+import static io.ferryhub.common.cli.OptionValues.seconds;
+import static io.ferryhub.common.cli.OptionValues.value;
+
 /** {@code device-proxy}: the command line. */
 public final class DeviceProxyMain {
     private static final String USAGE = """
@@ -68,8 +72,8 @@ public final class DeviceProxyMain {
                     case "--ca" -> ca = Path.of(value(args, ++i));
                     case "--cert" -> cert = Path.of(value(args, ++i));
                     case "--key" -> key = Path.of(value(args, ++i));
-                    case "--mqtt-port" -> mqttPort = port(value(args, ++i));
-                    case "--https-port" -> httpsPort = port(value(args, ++i));
+                    case "--mqtt-port" -> mqttPort = remotePort(value(args, ++i));
+                    case "--https-port" -> httpsPort = remotePort(value(args, ++i));
                     case "--transport" -> transport = MqttTransport.parse(value(args, ++i));
                     case "--map" -> {
                         String map = value(args, ++i);
@@ -84,11 +88,12 @@ public final class DeviceProxyMain {
                                     + map + "'");
                         }
                         targets.put(map.substring(0, eq), InetSocketAddress.createUnresolved(
-                                map.substring(eq + 1, colon), port(map.substring(colon + 1))));
+                                map.substring(eq + 1, colon), remotePort(map.substring(colon + 1))));
                     }
                     case "--echo" -> echo = true;
                     case "--proxy" -> proxyUrl = value(args, ++i);
-                    case "--tunnel-grace" -> tunnel = tunnel.withGrace(Duration.ofSeconds(seconds(value(args, ++i))));
+                    case "--tunnel-grace" ->
+                            tunnel = tunnel.withGrace(positive(args[i], seconds(args[i], value(args, ++i))));
                     case "-h", "--help" -> {
                         System.out.print(USAGE);
                         return;
@@ -129,34 +134,19 @@ public final class DeviceProxyMain {
         stopped.await();
     }
 
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    private static Duration positive(String option, Duration duration) {
+        if (duration.isZero()) {
+            throw new IllegalArgumentException(option + " wants a positive number of seconds");
         }
-        return args[i];
+        return duration;
     }
 
-    private static long seconds(String value) {
-        try {
-            long n = Long.parseLong(value);
-            if (n > 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw new IllegalArgumentException("--tunnel-grace wants a positive number of seconds, got '" + value + "'");
-    }
-
-    private static int port(String text) {
-        try {
-            int port = Integer.parseInt(text);
-            if (port < 1 || port > 65535) {
-                throw new NumberFormatException();
-            }
-            return port;
-        } catch (NumberFormatException e) {
+    /** A port to connect to: 0 names no service. */
+    private static int remotePort(String text) {
+        int port = port(text);
+        if (port == 0) {
             throw new IllegalArgumentException("not a port number: '" + text + "'");
         }
+        return port;
     }
 }

@@ -8,13 +8,18 @@ import io.ferryhub.common.tls.ClientTls;
 import io.netty.handler.ssl.SslContext;
 
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+
+import static io.ferryhub.common.cli.OptionValues.address;
+import static io.ferryhub.common.cli.OptionValues.count;
+import static io.ferryhub.common.cli.OptionValues.port;
+import static io.ferryhub.common.cli.OptionValues.seconds;
+import static io.ferryhub.common.cli.OptionValues.value;
 
 /** {@code service-proxy}: the command line. */
 public final class ServiceProxyMain {
@@ -70,7 +75,7 @@ public final class ServiceProxyMain {
                     case "--device" -> device = value(args, ++i);
                     case "--module" -> module = value(args, ++i);
                     case "--stream" -> stream = value(args, ++i);
-                    case "--listen" -> listen = address(value(args, ++i));
+                    case "--listen" -> listen = address(value(args, ++i), InetAddress.getLoopbackAddress().getHostAddress());
                     case "--connect-timeout" -> connectTimeout = seconds(args[i], value(args, ++i));
                     case "--response-timeout" -> responseTimeout = seconds(args[i], value(args, ++i));
                     case "--echo" -> echo = true;
@@ -134,54 +139,4 @@ public final class ServiceProxyMain {
         stopped.await();
     }
 
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static int port(String text) {
-        try {
-            int port = Integer.parseInt(text);
-            if (port < 0 || port > 65535) {
-                throw new NumberFormatException();
-            }
-            return port;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("not a port number: '" + text + "'");
-        }
-    }
-
-    private static InetSocketAddress address(String text) {
-        int colon = text.lastIndexOf(':');
-        if (colon < 0) {
-            return new InetSocketAddress(InetAddress.getLoopbackAddress(), port(text));
-        }
-        return new InetSocketAddress(text.substring(0, colon), port(text.substring(colon + 1)));
-    }
-
-    private static Duration seconds(String option, String text) {
-        try {
-            BigDecimal s = new BigDecimal(text);
-            if (s.signum() < 0) {
-                throw new NumberFormatException();
-            }
-            return Duration.ofMillis(s.movePointRight(3).longValue());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " wants a number of seconds, got '" + text + "'");
-        }
-    }
-
-    private static long count(String option, String text) {
-        try {
-            long n = Long.parseLong(text);
-            if (n < 0) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " wants a non-negative number, got '" + text + "'");
-        }
-    }
 }

@@ -6,12 +6,16 @@ import io.netty.handler.ssl.SslContextBuilder;
 
 import javax.net.ssl.SSLException;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+
+import static io.ferryhub.common.cli.OptionValues.address;
+import static io.ferryhub.common.cli.OptionValues.count;
+import static io.ferryhub.common.cli.OptionValues.seconds;
+import static io.ferryhub.common.cli.OptionValues.value;
 
 /** {@code streaming-gateway}: the stand-alone streaming gateway's command line. */
 public final class GatewayMain {
@@ -59,16 +63,16 @@ public final class GatewayMain {
                     case "--tls-cert" -> cert = Path.of(value(args, ++i));
                     case "--tls-key" -> key = Path.of(value(args, ++i));
                     case "--token-key-file" -> tokenKeyFile = Path.of(value(args, ++i));
-                    case "--listen" -> listen = address(value(args, ++i));
+                    case "--listen" -> listen = address(value(args, ++i), "0.0.0.0");
                     case "--handshake-timeout" -> handshake = seconds(args[i], value(args, ++i));
                     case "--idle-timeout" -> idle = seconds(args[i], value(args, ++i));
-                    case "--max-streams-per-device" -> perDevice = count(args[i], value(args, ++i));
-                    case "--max-streams" -> total = count(args[i], value(args, ++i));
-                    case "--metrics" -> metrics = address(value(args, ++i));
+                    case "--max-streams-per-device" -> perDevice = Math.toIntExact(count(args[i], value(args, ++i)));
+                    case "--max-streams" -> total = Math.toIntExact(count(args[i], value(args, ++i)));
+                    case "--metrics" -> metrics = address(value(args, ++i), "0.0.0.0");
                     case "--record-dir" -> recordDir = Path.of(value(args, ++i));
                     case "--record-all" -> recordAll = true;
-                    case "--recording-max-age-days" -> recordDays = count(args[i], value(args, ++i));
-                    case "--recording-max-mb" -> recordMegabytes = count(args[i], value(args, ++i));
+                    case "--recording-max-age-days" -> recordDays = Math.toIntExact(count(args[i], value(args, ++i)));
+                    case "--recording-max-mb" -> recordMegabytes = Math.toIntExact(count(args[i], value(args, ++i)));
                     case "-h", "--help" -> {
                         System.out.print(USAGE);
                         return;
@@ -119,40 +123,4 @@ public final class GatewayMain {
         }
     }
 
-    private static String value(String[] args, int i) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(args[i - 1] + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static InetSocketAddress address(String text) {
-        int colon = text.lastIndexOf(':');
-        String host = colon < 0 ? "0.0.0.0" : text.substring(0, colon);
-        return new InetSocketAddress(host, count("--listen", colon < 0 ? text : text.substring(colon + 1)));
-    }
-
-    private static Duration seconds(String option, String text) {
-        try {
-            BigDecimal s = new BigDecimal(text);
-            if (s.signum() < 0) {
-                throw new NumberFormatException();
-            }
-            return Duration.ofMillis(s.movePointRight(3).longValue());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " wants a number of seconds, got '" + text + "'");
-        }
-    }
-
-    private static int count(String option, String text) {
-        try {
-            int n = Integer.parseInt(text);
-            if (n < 0) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " wants a non-negative number, got '" + text + "'");
-        }
-    }
 }
