@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -38,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /**
  * The official Java device client (iot-device-client 2.5.0, unmodified) over MQTT (port 8883), AMQPS (5671),
- * both over WebSockets (port 443) and HTTPS (443) sends telemetry, read back from the event stream, and receives cloud-to-device messages.
+ * both over WebSockets (port 443) and HTTPS (443) sends telemetry, read back from the event stream, and receives
+ * cloud-to-device messages, completing, abandoning and rejecting them where the protocol allows.
  */
 class DeviceClientMessagingTest {
     private static final String API = "api-version=2021-04-12";
@@ -122,6 +124,61 @@ class DeviceClientMessagingTest {
         } finally {
             client.close();
         }
+    }
+
+    /**
+     * IoT Hub lets AMQP and HTTPS devices abandon (the message comes back) and reject (it is dead-lettered) a
+     * cloud-to-device message; MQTT has no such answer. The device's queue must end empty, the abandoned message
+     * delivered twice and the rejected one once.
+     */
+    @ParameterizedTest
+    @EnumSource(value = IotHubClientProtocol.class, names = {"AMQPS", "AMQPS_WS", "HTTPS"})
+    void deviceClientAbandonsAndRejectsCloudToDeviceMessages(IotHubClientProtocol protocol) throws Exception {
+        String deviceId = "sdk-settle-" + protocol.name().toLowerCase().replace('_', '-');
+        Device device = new RegistryClient(hub.ownerConnectionString()).addDevice(new Device(deviceId));
+        String connectionString = "HostName=" + owner.get("HostName") + ";DeviceId=" + deviceId
+                + ";SharedAccessKey=" + device.getPrimaryKey();
+        ClientOptions.ClientOptionsBuilder options = ClientOptions.builder().sslContext(tls);
+        if (protocol == IotHubClientProtocol.HTTPS) {
+            options.receiveInterval(500);
+        }
+        DeviceClient client = new DeviceClient(connectionString, protocol, options.build());
+        LinkedBlockingQueue<String> deliveries = new LinkedBlockingQueue<>();
+        Map<String, Integer> seen = new ConcurrentHashMap<>();
+        client.setMessageCallback((message, context) -> {
+            String id = message.getMessageId();
+            deliveries.add(id);
+            int times = seen.merge(id, 1, Integer::sum);
+            if (id.startsWith("reject")) {
+                return IotHubMessageResult.REJECT;
+            }
+            return id.startsWith("abandon") && times == 1 ? IotHubMessageResult.ABANDON : IotHubMessageResult.COMPLETE;
+        }, null);
+        client.open(false);
+        try {
+            sendCloudToDevice(deviceId, "abandon-" + deviceId, "first try fails");
+            sendCloudToDevice(deviceId, "reject-" + deviceId, "never wanted");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (get("/devices/" + deviceId).path("cloudToDeviceMessageCount").asInt() != 0
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(0, get("/devices/" + deviceId).path("cloudToDeviceMessageCount").asInt(),
+                    "messages left in the queue; deliveries: " + deliveries);
+            assertEquals(2, seen.getOrDefault("abandon-" + deviceId, 0), "deliveries: " + deliveries);
+            assertEquals(1, seen.getOrDefault("reject-" + deviceId, 0), "deliveries: " + deliveries);
+        } finally {
+            client.close();
+        }
+    }
+
+    private static void sendCloudToDevice(String deviceId, String messageId, String body) throws Exception {
+        HttpResponse<String> sent = http.send(HttpRequest.newBuilder(
+                        URI.create(baseUrl() + "/devices/" + deviceId + "/messages/deviceBound?" + API))
+                .header("Authorization", ownerToken())
+                .header("iothub-messageid", messageId)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, sent.statusCode(), sent.body());
     }
 
     private static String baseUrl() {
