@@ -577,7 +577,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             stored = CompletableFuture.failedFuture(e);
         }
         if (role.grant().registered != null) {
-            endpoint.connections.activity(role.grant().registered);
+            role.grant().registered.reportActivity();
         }
         // the device learns the outcome once the message is durable
         stored.whenComplete((ok, error) -> onLoop(() -> settle(delivery,
@@ -945,9 +945,19 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         private final AuthenticatedDevice identity;
         /** Set while the device's streams link pair is attached. */
         volatile StreamRequestSink streamSink;
+        private long lastActivityReport;
 
         AmqpDeviceLink(AuthenticatedDevice identity) {
             this.identity = identity;
+        }
+
+        /** Moves the identity's lastActivityTime; at most once a second, it is not worth more per message. */
+        void reportActivity() {
+            long now = System.currentTimeMillis();
+            if (now - lastActivityReport >= 1000) {
+                lastActivityReport = now;
+                endpoint.connections.activity(this);
+            }
         }
 
         @Override
