@@ -291,8 +291,6 @@ class AmqpEndpointTest {
                     + "Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade,Keep-Alive\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                     + "Sec-WebSocket-Protocol: AMQPWSB10\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            // one masked binary frame carrying the AMQP protocol header with no SASL layer (mask of zeros)
-            out.write(new byte[]{(byte) 0x82, (byte) 0x88, 0, 0, 0, 0, 'A', 'M', 'Q', 'P', 0, 1, 0, 0});
             out.flush();
             java.io.InputStream in = socket.getInputStream();
             StringBuilder head = new StringBuilder();
@@ -301,6 +299,10 @@ class AmqpEndpointTest {
             }
             assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
             assertTrue(head.toString().contains("AMQPWSB10"), head.toString());
+            // RFC 6455 4.1: a client sends nothing more until it has the server's answer. Then one masked binary
+            // frame carrying the AMQP protocol header with no SASL layer (mask of zeros)
+            out.write(new byte[]{(byte) 0x82, (byte) 0x88, 0, 0, 0, 0, 'A', 'M', 'Q', 'P', 0, 1, 0, 0});
+            out.flush();
             byte[] frameHead = in.readNBytes(2);
             assertEquals((byte) 0x82, frameHead[0]);
             byte[] amqpHeader = in.readNBytes(8);
