@@ -6,11 +6,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * What the streams and tunnels benchmarks measure on every path alike: the transfer and its warm-up, the set-ups,
- * the round trips, and the JVM options of the proxies.
+ * What the streams and tunnels benchmarks measure on every path alike ({@link PathSequence}): the transfer and its
+ * warm-up, the set-ups and theirs, the round trips, and the JVM options of the proxies.
  */
-record PathBenchSettings(long transferBytes, long warmupBytes, int setups, int pings, int pingBytes,
-                         List<String> proxyJvm) {
+record PathBenchSettings(long transferBytes, long warmupBytes, int warmupSetups, int setups, int pings,
+                         int pingBytes, List<String> proxyJvm) {
     static PathBenchSettings from(BenchArgs args) {
         String jvm = args.string("proxy-jvm", "");
         return new PathBenchSettings(
@@ -18,6 +18,9 @@ record PathBenchSettings(long transferBytes, long warmupBytes, int setups, int p
                 // Long enough for the JIT to finish with the relay paths of every JVM on the path: with 20 MB the
                 // measured transfer still paid for compilation and read about half the steady rate.
                 args.longValue("warmup-mb", 200) * 1024 * 1024,
+                // Set-ups are a code path of their own (connects, handshakes, a tunnel's OPEN): after 20 or 100 a
+                // tunnel channel took 3.6-4.0 ms at p50, after 3,000 (or a stream path run before it) 1.5-1.8 ms.
+                args.intValue("warmup-setups", 2000),
                 args.intValue("setups", 300),
                 args.intValue("pings", 2000),
                 args.intValue("ping-bytes", 64),

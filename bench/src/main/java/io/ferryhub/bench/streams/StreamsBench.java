@@ -9,8 +9,6 @@ import io.ferryhub.bench.process.StreamRig;
 import io.ferryhub.bench.process.StunnelChain;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencyRecorder;
-import io.ferryhub.bench.report.LatencySummary;
-import io.ferryhub.bench.report.ProcessFacts;
 import io.ferryhub.bench.tls.BenchClientTls;
 import io.ferryhub.common.tls.ClientTls;
 import io.netty.channel.EventLoopGroup;
@@ -119,48 +117,14 @@ public final class StreamsBench {
         return report.write(resultsDir);
     }
 
-    private static double[] cpuSeconds(List<ChildProcess> processes) {
-        return processes.stream().mapToDouble(p -> ProcessFacts.cpuSeconds(p.pid())).toArray();
-    }
-
     private static InetSocketAddress loopback(int port) {
         return new InetSocketAddress("127.0.0.1", port);
     }
 
     private void measure(PathProbes probes, StreamPath path, List<ChildProcess> processes) throws Exception {
         ObjectNode result = report.result(path.name());
-        log.info("== {}: warming up", path.name());
-        probes.transfer(path, settings.warmupBytes()).get(5, TimeUnit.MINUTES);
-        probes.pingPong(path, 200, 0, settings.pingBytes(), new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
-
-        long self = ProcessHandle.current().pid();
-        double selfBefore = ProcessFacts.cpuSeconds(self);
-        double[] cpuBefore = cpuSeconds(processes);
-        long nanos = probes.transfer(path, settings.transferBytes()).get(10, TimeUnit.MINUTES);
-        double[] cpuAfter = cpuSeconds(processes);
-        double mbps = settings.transferBytes() / (nanos / 1e9) / (1024 * 1024);
-        result.put("singleStreamMiBPerSecond", round(mbps));
-        // which process on the path is the bottleneck: its share of one core during the transfer
-        ObjectNode cpu = result.putObject("singleStreamCpuCoresUsed");
-        for (int i = 0; i < processes.size(); i++) {
-            cpu.put(processes.get(i).name(), round((cpuAfter[i] - cpuBefore[i]) / (nanos / 1e9)));
-        }
-        cpu.put("client-and-target", round((ProcessFacts.cpuSeconds(self) - selfBefore) / (nanos / 1e9)));
-        log.info("{}: single stream {} MiB/s", path.name(), round(mbps));
-
-        LatencyRecorder rtt = new LatencyRecorder(settings.pings());
-        probes.pingPong(path, settings.pings(), 50, settings.pingBytes(), rtt).get(5, TimeUnit.MINUTES);
-        LatencySummary rttSummary = rtt.summary();
-        result.set("roundTripMs", rttSummary.toJson());
-        log.info("{}: {}-byte round trip {}", path.name(), settings.pingBytes(), rttSummary);
-
-        LatencyRecorder setup = new LatencyRecorder(settings.setups());
-        for (int i = 0; i < settings.setups(); i++) {
-            setup.record(probes.firstByte(path).get(1, TimeUnit.MINUTES));
-        }
-        LatencySummary setupSummary = setup.summary();
-        result.set("setupMs", setupSummary.toJson());
-        log.info("{}: set-up (connect to first byte) {}", path.name(), setupSummary);
+        PathSequence.measure(probes, path, processes, settings, result, "singleStreamMiBPerSecond",
+                "singleStreamCpuCoresUsed");
 
         LatencyRecorder churnSetups = new LatencyRecorder(1_000_000);
         long churnStart = System.nanoTime();

@@ -8,8 +8,6 @@ import io.ferryhub.bench.process.StreamProxies;
 import io.ferryhub.bench.process.StreamRig;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencyRecorder;
-import io.ferryhub.bench.report.LatencySummary;
-import io.ferryhub.bench.report.ProcessFacts;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -81,36 +79,8 @@ public final class TunnelsBench {
 
     private void measure(PathProbes probes, StreamPath path, List<ChildProcess> processes) throws Exception {
         ObjectNode result = report.result(path.name());
-        log.info("== {}: warming up", path.name());
-        for (int i = 0; i < 20; i++) {
-            probes.firstByte(path).get(1, TimeUnit.MINUTES);
-        }
-        probes.transfer(path, settings.warmupBytes()).get(5, TimeUnit.MINUTES);
-        probes.pingPong(path, 200, 0, settings.pingBytes(), new LatencyRecorder(200)).get(1, TimeUnit.MINUTES);
-
-        LatencyRecorder setup = new LatencyRecorder(settings.setups());
-        for (int i = 0; i < settings.setups(); i++) {
-            setup.record(probes.firstByte(path).get(1, TimeUnit.MINUTES));
-        }
-        LatencySummary setupSummary = setup.summary();
-        result.set("setupMs", setupSummary.toJson());
-        log.info("{}: set-up (connect to first byte) {}", path.name(), setupSummary);
-
-        double[] cpuBefore = cpuSeconds(processes);
-        long nanos = probes.transfer(path, settings.transferBytes()).get(10, TimeUnit.MINUTES);
-        double[] cpuAfter = cpuSeconds(processes);
-        double mibps = settings.transferBytes() / (nanos / 1e9) / (1024 * 1024);
-        result.put("throughputMiBPerSecond", round(mibps));
-        ObjectNode cpu = result.putObject("throughputCpuCoresUsed");
-        for (int i = 0; i < processes.size(); i++) {
-            cpu.put(processes.get(i).name(), round((cpuAfter[i] - cpuBefore[i]) / (nanos / 1e9)));
-        }
-        log.info("{}: one connection moves {} MiB/s", path.name(), round(mibps));
-
-        LatencyRecorder idle = new LatencyRecorder(settings.pings());
-        probes.pingPong(path, settings.pings(), 50, settings.pingBytes(), idle).get(5, TimeUnit.MINUTES);
-        result.set("roundTripMs", idle.summary().toJson());
-        log.info("{}: {}-byte round trip {}", path.name(), settings.pingBytes(), idle.summary());
+        PathSequence.measure(probes, path, processes, settings, result, "throughputMiBPerSecond",
+                "throughputCpuCoresUsed");
 
         SinkTransferHandler bulk = probes.bulk(path).get(1, TimeUnit.MINUTES);
         try {
@@ -155,10 +125,6 @@ public final class TunnelsBench {
 
     private static double p(ObjectNode result, String what, String percentile) {
         return result.path(what).path(percentile).asDouble();
-    }
-
-    private static double[] cpuSeconds(List<ChildProcess> processes) {
-        return processes.stream().mapToDouble(p -> ProcessFacts.cpuSeconds(p.pid())).toArray();
     }
 
     private static InetSocketAddress loopback(int port) {
