@@ -30,14 +30,8 @@ import java.util.concurrent.TimeUnit;
 public final class MqttTelemetryBench {
     private static final Logger log = LoggerFactory.getLogger(MqttTelemetryBench.class);
 
-    private final int devices;
-    private final int window;
-    private final int payloadBytes;
-    private final int warmupSeconds;
-    private final int measureSeconds;
-    private final int drainSeconds;
+    private final TelemetryLoad load;
     private final int handshakes;
-    private final int loadThreads;
     private final List<String> targets;
     private final Path runDir;
     private final Path resultsDir;
@@ -45,26 +39,17 @@ public final class MqttTelemetryBench {
     private final BenchReport report;
 
     public MqttTelemetryBench(BenchArgs args, String command, Path runDir, Path resultsDir) {
-        this.devices = args.intValue("devices", 1000);
-        this.window = args.intValue("window", 4);
-        this.payloadBytes = args.intValue("payload-bytes", 256);
-        this.warmupSeconds = args.intValue("warmup-seconds", 5);
-        this.measureSeconds = args.intValue("seconds", 20);
-        this.drainSeconds = args.intValue("drain-seconds", 15);
+        this.load = TelemetryLoad.from(args, 1000);
         this.handshakes = args.intValue("concurrent-handshakes", 32);
-        this.loadThreads = args.intValue("load-threads", 2);
         this.targets = List.of(args.string("targets", "mosquitto,hub-fsync-on,hub-fsync-off").split(","));
         this.runDir = runDir;
         this.resultsDir = resultsDir;
         this.hubLauncher = HubProcess.Launcher.fromArgs(args);
-        if (payloadBytes < TelemetryPayload.HEADER_BYTES) {
-            throw new IllegalArgumentException("--payload-bytes must be at least " + TelemetryPayload.HEADER_BYTES);
-        }
         this.report = new BenchReport("mqtt-telemetry", command, args.settings());
     }
 
     public Path run() throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(loadThreads, NioIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(load.loadThreads(), NioIoHandler.newFactory());
         try {
             Map<String, Double> rates = new LinkedHashMap<>();
             for (String target : targets) {
@@ -93,11 +78,12 @@ public final class MqttTelemetryBench {
 
     /** Runs the load against one broker and returns its messages/s. */
     private double measure(String name, EventLoopGroup group) throws Exception {
-        log.info("== {}: {} devices, window {}, {} B payloads", name, devices, window, payloadBytes);
+        log.info("== {}: {} devices, window {}, {} B payloads", name, load.devices(), load.window(),
+                load.payloadBytes());
         ObjectNode result = report.result(name);
         try (TelemetryTarget target = open(name, group)) {
             long provisionStart = System.nanoTime();
-            target.provision(devices);
+            target.provision(load.devices());
             if (name.startsWith("hub")) {
                 result.put("provisionSeconds", (System.nanoTime() - provisionStart) / 1e9);
             }
@@ -107,10 +93,10 @@ public final class MqttTelemetryBench {
             AutoCloseable reader = target.startReader(stats);
             try {
                 long connectStart = System.nanoTime();
-                List<MqttDevice> connected = connector.connect(0, devices, target::device, List.of("127.0.0.1"), 60,
-                        Duration.ofMinutes(3));
+                List<MqttDevice> connected = connector.connect(0, load.devices(), target::device,
+                        List.of("127.0.0.1"), 60, Duration.ofMinutes(3));
                 double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
-                log.info("{} devices connected in {} s ({})", devices, String.format(Locale.ROOT, "%.1f",
+                log.info("{} devices connected in {} s ({})", load.devices(), String.format(Locale.ROOT, "%.1f",
                         connectSeconds), MqttConnector.negotiatedTls(connected.get(0)));
                 result.put("tls", MqttConnector.negotiatedTls(connected.get(0)));
                 result.put("connectSeconds", connectSeconds);
@@ -132,21 +118,21 @@ public final class MqttTelemetryBench {
             throws InterruptedException {
         double cpuBefore = ProcessFacts.cpuSeconds(target.process().pid());
         for (MqttDevice device : connected) {
-            device.startPublishing(stats, payloadBytes, window);
+            device.startPublishing(stats, load.payloadBytes(), load.window());
         }
-        log.info("warming up for {} s", warmupSeconds);
-        Thread.sleep(warmupSeconds * 1000L);
+        log.info("warming up for {} s", load.warmupSeconds());
+        Thread.sleep(load.warmupSeconds() * 1000L);
         stats.window.open();
         long self = ProcessHandle.current().pid();
         double selfAtOpen = ProcessFacts.cpuSeconds(self);
         double cpuAtOpen = ProcessFacts.cpuSeconds(target.process().pid());
         long lastAcks = stats.publishToAck.count();
-        for (int second = 1; second <= measureSeconds; second++) {
+        for (int second = 1; second <= load.measureSeconds(); second++) {
             Thread.sleep(1000);
-            if (second % 5 == 0 || second == measureSeconds) {
+            if (second % 5 == 0 || second == load.measureSeconds()) {
                 long acks = stats.publishToAck.count();
                 log.info("measuring {}: {} of {} s, {} msg/s over the last {} s, broker RSS {} MB", target.name(),
-                        second, measureSeconds, (acks - lastAcks) / (second % 5 == 0 ? 5 : second % 5), 5,
+                        second, load.measureSeconds(), (acks - lastAcks) / (second % 5 == 0 ? 5 : second % 5), 5,
                         target.process().rssBytes() >> 20);
                 lastAcks = acks;
             }
@@ -168,7 +154,7 @@ public final class MqttTelemetryBench {
 
     /** Waits (bounded) until every message published in the window is acknowledged and read back. */
     private void drain(TelemetryStats stats) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(drainSeconds);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(load.drainSeconds());
         while (System.nanoTime() < deadline) {
             long acked = stats.acked.sum();
             if (acked == stats.published.sum() && stats.read.sum() >= acked) {
@@ -176,8 +162,8 @@ public final class MqttTelemetryBench {
             }
             Thread.sleep(100);
         }
-        log.warn("drain: after {} s, {} published, {} acknowledged, {} read", drainSeconds, stats.published.sum(),
-                stats.acked.sum(), stats.read.sum());
+        log.warn("drain: after {} s, {} published, {} acknowledged, {} read", load.drainSeconds(),
+                stats.published.sum(), stats.acked.sum(), stats.read.sum());
     }
 
     private double summarize(TelemetryTarget target, TelemetryStats stats, ObjectNode result) {

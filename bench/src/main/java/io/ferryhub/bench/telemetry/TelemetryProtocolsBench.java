@@ -6,7 +6,7 @@ import io.ferryhub.bench.mqtt.DeviceCredentials;
 import io.ferryhub.bench.mqtt.HubTelemetryTarget;
 import io.ferryhub.bench.mqtt.MqttConnector;
 import io.ferryhub.bench.mqtt.MqttDevice;
-import io.ferryhub.bench.mqtt.TelemetryPayload;
+import io.ferryhub.bench.mqtt.TelemetryLoad;
 import io.ferryhub.bench.mqtt.TelemetryStats;
 import io.ferryhub.bench.process.HubProcess;
 import io.ferryhub.bench.report.BenchReport;
@@ -41,13 +41,7 @@ public final class TelemetryProtocolsBench {
     private static final Logger log = LoggerFactory.getLogger(TelemetryProtocolsBench.class);
     private static final int CONCURRENT_HANDSHAKES = 32;
 
-    private final int devices;
-    private final int window;
-    private final int payloadBytes;
-    private final int warmupSeconds;
-    private final int measureSeconds;
-    private final int drainSeconds;
-    private final int loadThreads;
+    private final TelemetryLoad load;
     private final List<String> protocols;
     private final Path runDir;
     private final Path resultsDir;
@@ -55,27 +49,18 @@ public final class TelemetryProtocolsBench {
     private final BenchReport report;
 
     public TelemetryProtocolsBench(BenchArgs args, String command, Path runDir, Path resultsDir) {
-        this.devices = args.intValue("devices", 100);
-        this.window = args.intValue("window", 4);
-        this.payloadBytes = args.intValue("payload-bytes", 256);
-        this.warmupSeconds = args.intValue("warmup-seconds", 5);
-        this.measureSeconds = args.intValue("seconds", 20);
-        this.drainSeconds = args.intValue("drain-seconds", 15);
-        this.loadThreads = args.intValue("load-threads", 2);
+        this.load = TelemetryLoad.from(args, 100);
         this.protocols = List.of(args.string("protocols", "mqtt,amqp,https").split(","));
         this.runDir = runDir;
         this.resultsDir = resultsDir;
         this.hubLauncher = HubProcess.Launcher.fromArgs(args);
-        if (payloadBytes < TelemetryPayload.HEADER_BYTES) {
-            throw new IllegalArgumentException("--payload-bytes must be at least " + TelemetryPayload.HEADER_BYTES);
-        }
         this.report = new BenchReport("telemetry-protocols", command, args.settings());
     }
 
     public Path run() throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(loadThreads, NioIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(load.loadThreads(), NioIoHandler.newFactory());
         try (HubTelemetryTarget hub = new HubTelemetryTarget("hub", hubLauncher, runDir.resolve("hub"), true)) {
-            hub.provision(devices);
+            hub.provision(load.devices());
             SslContext tls = BenchClientTls.trusting(hub.caCertificate());
             Map<String, Double> rates = new LinkedHashMap<>();
             for (String protocol : protocols) {
@@ -100,16 +85,16 @@ public final class TelemetryProtocolsBench {
             case "mqtt" -> {
                 MqttConnector connector = new MqttConnector(group, tls, hub.tlsHost(), hub.mqttAddress(),
                         CONCURRENT_HANDSHAKES);
-                for (MqttDevice device : connector.connect(0, devices, hub::device, List.of("127.0.0.1"), 60,
+                for (MqttDevice device : connector.connect(0, load.devices(), hub::device, List.of("127.0.0.1"), 60,
                         Duration.ofMinutes(3))) {
                     connected.add(new MqttPublisher(device, connector));
                 }
             }
             case "amqp" -> {
                 InetSocketAddress address = new InetSocketAddress("127.0.0.1", hub.hub().amqpPort());
-                for (int from = 0; from < devices; from += CONCURRENT_HANDSHAKES) {
+                for (int from = 0; from < load.devices(); from += CONCURRENT_HANDSHAKES) {
                     List<CompletableFuture<AmqpTelemetryDevice>> batch = new ArrayList<>();
-                    for (int i = from; i < Math.min(devices, from + CONCURRENT_HANDSHAKES); i++) {
+                    for (int i = from; i < Math.min(load.devices(), from + CONCURRENT_HANDSHAKES); i++) {
                         DeviceCredentials credentials = hub.device(i);
                         batch.add(AmqpTelemetryDevice.connect(group, tls, address, hub.tlsHost(),
                                 credentials.clientId(), credentials.password()));
@@ -120,7 +105,7 @@ public final class TelemetryProtocolsBench {
                 }
             }
             case "https" -> {
-                for (int i = 0; i < devices; i++) {
+                for (int i = 0; i < load.devices(); i++) {
                     DeviceCredentials credentials = hub.device(i);
                     connected.add(new HttpsTelemetryDevice(group, tls, hub.tlsHost(), hub.hub().httpsPort(),
                             credentials.clientId(), credentials.password()));
@@ -153,7 +138,8 @@ public final class TelemetryProtocolsBench {
     /** Runs the load over one protocol and returns its messages/s. */
     private double measure(String protocol, HubTelemetryTarget hub, SslContext tls, EventLoopGroup group)
             throws Exception {
-        log.info("== {}: {} devices, window {}, {} B payloads", protocol, devices, window, payloadBytes);
+        log.info("== {}: {} devices, window {}, {} B payloads", protocol, load.devices(), load.window(),
+                load.payloadBytes());
         ObjectNode result = report.result(protocol);
         long connectStart = System.nanoTime();
         List<TelemetryPublisher> connected = connect(protocol, hub, tls, group);
@@ -162,15 +148,15 @@ public final class TelemetryProtocolsBench {
         try {
             double cpuBefore = ProcessFacts.cpuSeconds(hub.process().pid());
             for (TelemetryPublisher device : connected) {
-                device.startPublishing(stats, payloadBytes, window);
+                device.startPublishing(stats, load.payloadBytes(), load.window());
             }
-            log.info("warming up for {} s", warmupSeconds);
-            Thread.sleep(warmupSeconds * 1000L);
+            log.info("warming up for {} s", load.warmupSeconds());
+            Thread.sleep(load.warmupSeconds() * 1000L);
             long self = ProcessHandle.current().pid();
             double selfAtOpen = ProcessFacts.cpuSeconds(self);
             double hubAtOpen = ProcessFacts.cpuSeconds(hub.process().pid());
             stats.window.open();
-            Thread.sleep(measureSeconds * 1000L);
+            Thread.sleep(load.measureSeconds() * 1000L);
             stats.window.close();
             result.put("loadGeneratorCpuSecondsDuringMeasurement", ProcessFacts.cpuSeconds(self) - selfAtOpen);
             result.put("hubCpuSecondsDuringMeasurement", ProcessFacts.cpuSeconds(hub.process().pid()) - hubAtOpen);
@@ -195,14 +181,14 @@ public final class TelemetryProtocolsBench {
 
     /** Waits (bounded) until everything sent is acknowledged. */
     private void drain(TelemetryStats stats) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(drainSeconds);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(load.drainSeconds());
         while (System.nanoTime() < deadline) {
             if (stats.acked.sum() == stats.published.sum()) {
                 return;
             }
             Thread.sleep(100);
         }
-        log.warn("drain: after {} s, {} sent, {} acknowledged", drainSeconds, stats.published.sum(),
+        log.warn("drain: after {} s, {} sent, {} acknowledged", load.drainSeconds(), stats.published.sum(),
                 stats.acked.sum());
     }
 
