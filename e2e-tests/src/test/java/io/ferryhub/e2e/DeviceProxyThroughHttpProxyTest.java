@@ -11,17 +11,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -92,8 +88,8 @@ class DeviceProxyThroughHttpProxyTest {
             assertTrue(proxy.tunnelsTo(hub.mqttPort()) > mqttBefore, "MQTT did not go through the proxy");
             long size = 64L << 20;
             AtomicLong got = new AtomicLong();
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> write(s, size), pool);
-            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> readDigest(s, size, got), pool);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> SeededStream.write(s, size, 42), pool);
+            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> SeededStream.readDigest(s, size, got), pool);
             while (got.get() < (16 << 20)) {
                 Thread.sleep(2);
             }
@@ -104,57 +100,10 @@ class DeviceProxyThroughHttpProxyTest {
                 Thread.sleep(2);
             }
             writer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertArrayEquals(digestOf(size), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            assertArrayEquals(SeededStream.digestOf(size, 42), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));
             assertTrue(proxy.tunnelsTo(hub.httpsPort()) >= httpsBefore + 2, "the resumed link bypassed the proxy");
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    private static void write(Socket s, long size) {
-        try {
-            Random random = new Random(42);
-            byte[] chunk = new byte[64 * 1024];
-            OutputStream out = s.getOutputStream();
-            for (long sent = 0; sent < size; sent += chunk.length) {
-                random.nextBytes(chunk);
-                out.write(chunk, 0, (int) Math.min(chunk.length, size - sent));
-            }
-            out.flush();
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    private static byte[] readDigest(Socket s, long size, AtomicLong progress) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[64 * 1024];
-            InputStream in = s.getInputStream();
-            long total = 0;
-            while (total < size) {
-                int n = in.read(buf);
-                if (n < 0) {
-                    throw new IllegalStateException("closed after " + total + " of " + size + " bytes");
-                }
-                sha.update(buf, 0, n);
-                total += n;
-                progress.set(total);
-            }
-            return sha.digest();
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    private static byte[] digestOf(long size) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        Random random = new Random(42);
-        byte[] chunk = new byte[64 * 1024];
-        for (long sent = 0; sent < size; sent += chunk.length) {
-            random.nextBytes(chunk);
-            sha.update(chunk, 0, (int) Math.min(chunk.length, size - sent));
-        }
-        return sha.digest();
     }
 }

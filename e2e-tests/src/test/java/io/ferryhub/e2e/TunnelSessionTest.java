@@ -117,8 +117,8 @@ class TunnelSessionTest {
             chat.setSoTimeout(20_000);
             AtomicLong bulkBytes = new AtomicLong();
             long bulkSize = 200L << 20;
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> write(bulk, bulkSize, 1), pool);
-            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> readDigest(bulk, bulkSize,
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> SeededStream.write(bulk, bulkSize, 1), pool);
+            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> SeededStream.readDigest(bulk, bulkSize,
                     bulkBytes), pool);
             while (bulkBytes.get() < (8 << 20)) {
                 Thread.sleep(5);
@@ -134,7 +134,7 @@ class TunnelSessionTest {
                 assertArrayEquals(ping, pong);
             }
             writer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertArrayEquals(digestOf(bulkSize, 1), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            assertArrayEquals(SeededStream.digestOf(bulkSize, 1), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));
         } finally {
             pool.shutdownNow();
         }
@@ -176,8 +176,8 @@ class TunnelSessionTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             AtomicLong got = new AtomicLong();
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> write(s, size, 9), pool);
-            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> readDigest(s, size, got), pool);
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> SeededStream.write(s, size, 9), pool);
+            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> SeededStream.readDigest(s, size, got), pool);
             for (long cut : new long[] {20L << 20, 60L << 20}) {
                 while (got.get() < cut) {
                     Thread.sleep(2);
@@ -189,7 +189,7 @@ class TunnelSessionTest {
                 }
             }
             writer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertArrayEquals(digestOf(size, 9), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            assertArrayEquals(SeededStream.digestOf(size, 9), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));
         } finally {
             pool.shutdownNow();
         }
@@ -254,53 +254,6 @@ class TunnelSessionTest {
         }
     }
 
-    private static void write(Socket s, long size, long seed) {
-        try {
-            Random random = new Random(seed);
-            byte[] chunk = new byte[64 * 1024];
-            OutputStream out = s.getOutputStream();
-            for (long sent = 0; sent < size; sent += chunk.length) {
-                random.nextBytes(chunk);
-                out.write(chunk, 0, (int) Math.min(chunk.length, size - sent));
-            }
-            out.flush();
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    private static byte[] readDigest(Socket s, long size, AtomicLong progress) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[64 * 1024];
-            InputStream in = s.getInputStream();
-            long total = 0;
-            while (total < size) {
-                int n = in.read(buf);
-                if (n < 0) {
-                    throw new IllegalStateException("closed after " + total + " of " + size + " bytes");
-                }
-                sha.update(buf, 0, n);
-                total += n;
-                progress.set(total);
-            }
-            return sha.digest();
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
-    }
-
-    private static byte[] digestOf(long size, long seed) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        Random random = new Random(seed);
-        byte[] chunk = new byte[64 * 1024];
-        for (long sent = 0; sent < size; sent += chunk.length) {
-            random.nextBytes(chunk);
-            sha.update(chunk, 0, (int) Math.min(chunk.length, size - sent));
-        }
-        return sha.digest();
-    }
-
     private static void readFully(InputStream in, byte[] into) throws Exception {
         int off = 0;
         while (off < into.length) {
@@ -315,5 +268,4 @@ class TunnelSessionTest {
     private static byte[] sha256(byte[] data) throws Exception {
         return MessageDigest.getInstance("SHA-256").digest(data);
     }
-
 }

@@ -7,7 +7,6 @@ import io.ferryhub.serviceproxy.ServiceProxy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -97,14 +96,9 @@ class UnixSocketTargetTest {
 
     private static byte[] read(Socket s, int size) {
         try {
-            byte[] got = new byte[size];
-            InputStream in = s.getInputStream();
-            for (int off = 0; off < size; ) {
-                int n = in.read(got, off, size - off);
-                if (n < 0) {
-                    throw new IllegalStateException("closed after " + off + " bytes");
-                }
-                off += n;
+            byte[] got = s.getInputStream().readNBytes(size);
+            if (got.length < size) {
+                throw new IllegalStateException("closed after " + got.length + " bytes");
             }
             return got;
         } catch (Exception e) {

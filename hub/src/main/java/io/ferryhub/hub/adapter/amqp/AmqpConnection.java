@@ -1,11 +1,10 @@
 package io.ferryhub.hub.adapter.amqp;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.adapter.FeedbackBatchJson;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.Permission;
@@ -13,7 +12,6 @@ import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.c2d.DeviceDisposition;
 import io.ferryhub.hub.service.c2d.DeviceInbox;
-import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import io.ferryhub.hub.service.connection.DeviceLink;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
 import io.ferryhub.signaling.StreamRequestSink;
@@ -674,7 +672,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                         TimeUnit.MILLISECONDS);
                 return;
             }
-            byte[] json = Json.toBytes(feedbackJson(batch.get().records()));
+            byte[] json = Json.toBytes(FeedbackBatchJson.of(batch.get().records()));
             Message message = Message.Factory.create();
             Properties properties = new Properties();
             properties.setMessageId(batch.get().lockToken());
@@ -684,20 +682,6 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             message.setBody(new Data(new Binary(json)));
             send(sender, message, new FeedbackLock(batch.get().lockToken()), json.length);
         }));
-    }
-
-    private static ArrayNode feedbackJson(List<FeedbackRecord> records) {
-        ArrayNode list = Json.MAPPER.createArrayNode();
-        for (FeedbackRecord r : records) {
-            ObjectNode node = list.addObject();
-            node.put("originalMessageId", r.originalMessageId());
-            node.put("deviceId", r.deviceId());
-            node.put("deviceGenerationId", r.deviceGenerationId());
-            node.put("statusCode", r.statusCode());
-            node.put("description", r.description());
-            node.put("enqueuedTimeUtc", Instant.ofEpochMilli(r.enqueuedMillis()).toString());
-        }
-        return list;
     }
 
     // ---- CBS --------------------------------------------------------------------------------------------------

@@ -1,13 +1,10 @@
 package io.ferryhub.hub.adapter.http;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
-import io.ferryhub.common.json.Json;
+import io.ferryhub.hub.adapter.FeedbackBatchJson;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
-import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import io.ferryhub.hub.service.c2d.OutgoingMessage;
 import io.netty.handler.codec.http.HttpMethod;
 
@@ -55,7 +52,8 @@ public final class CloudToDeviceRoutes {
         });
         routes.add(HttpMethod.GET, "/messages/serviceBound/feedback", Permission.ServiceConnect,
                 r -> c2d.receiveFeedback().thenApply(batch -> batch
-                        .map(b -> RestResponse.ok(feedbackJson(b.records())).withHeader("ETag", "\"" + b.lockToken() + "\""))
+                        .map(b -> RestResponse.ok(FeedbackBatchJson.of(b.records()))
+                                .withHeader("ETag", "\"" + b.lockToken() + "\""))
                         .orElseGet(RestResponse::noContent)));
         routes.add(HttpMethod.DELETE, "/messages/serviceBound/feedback/{lockToken}", Permission.ServiceConnect,
                 r -> c2d.completeFeedback(unquote(r.pathParam("lockToken"))).thenApply(v -> RestResponse.noContent()));
@@ -94,20 +92,6 @@ public final class CloudToDeviceRoutes {
             throw new HubException(HubErrorCode.ArgumentInvalid,
                     "iothub-expiry must be an ISO-8601 instant such as 2026-01-01T00:00:00Z");
         }
-    }
-
-    private static ArrayNode feedbackJson(Iterable<FeedbackRecord> records) {
-        ArrayNode list = Json.MAPPER.createArrayNode();
-        for (FeedbackRecord r : records) {
-            ObjectNode node = list.addObject();
-            node.put("originalMessageId", r.originalMessageId());
-            node.put("deviceId", r.deviceId());
-            node.put("deviceGenerationId", r.deviceGenerationId());
-            node.put("statusCode", r.statusCode());
-            node.put("description", r.description());
-            node.put("enqueuedTimeUtc", Instant.ofEpochMilli(r.enqueuedMillis()).toString());
-        }
-        return list;
     }
 
     private static String unquote(String token) {
