@@ -239,12 +239,15 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
                 granted.add(MqttQoS.FAILURE);
             }
         }
-        channel.writeAndFlush(MqttMessageBuilders.subAck().packetId(message.variableHeader().messageId())
-                .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build());
+        // the services learn of the subscription before the SUBACK leaves: a client that acts on its SUBACK (a
+        // back-end invoking a method right after the device subscribed) must find the device ready. MQTT 3.1.1
+        // (3.8.4) lets PUBLISHes matching the new subscription precede the SUBACK.
         if (!added.isEmpty()) {
             saveSession();
             subscribed(added);
         }
+        channel.writeAndFlush(MqttMessageBuilders.subAck().packetId(message.variableHeader().messageId())
+                .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build());
     }
 
     private void subscribed(Collection<String> filters) {
@@ -263,8 +266,8 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private void onUnsubscribe(MqttUnsubscribeMessage message) {
         message.payload().topics().forEach(subscriptions::remove);
         saveSession();
-        channel.writeAndFlush(MqttMessageBuilders.unsubAck().packetId(message.variableHeader().messageId()).build());
         subscriptionsChanged();
+        channel.writeAndFlush(MqttMessageBuilders.unsubAck().packetId(message.variableHeader().messageId()).build());
     }
 
     private void onPubAck(int packetId) {
