@@ -143,6 +143,8 @@ class TwinTest {
                 "{\"tags\":{\"n\":9007199254740993}}",
                 "{\"properties\":{\"reported\":{\"r\":1}}}",
                 "{\"tags\":5}",
+                "{\"tags\":{\"zones\":[\"a\",\"b\"]}}",
+                "{\"properties\":{\"desired\":{\"deep\":{\"list\":[]}}}}",
         };
         for (String patch : bad) {
             RestClient.Reply reply = rest.owner("PATCH", "/twins/rules", patch);
@@ -200,6 +202,8 @@ class TwinTest {
             assertEquals("$iothub/twin/res/400/?$rid=bad", device.next().topic());
             device.publish("$iothub/twin/PATCH/properties/reported/?$rid=bad2", "not json");
             assertEquals("$iothub/twin/res/400/?$rid=bad2", device.next().topic());
+            device.publish("$iothub/twin/PATCH/properties/reported/?$rid=bad3", "{\"list\":{\"ok\":1,\"xs\":[1,2]}}");
+            assertEquals("$iothub/twin/res/400/?$rid=bad3", device.next().topic());
             assertTrue(device.client.isConnected());
 
             JsonNode twin = rest.owner("GET", "/twins/thermo", null).json();

@@ -27,8 +27,8 @@ public final class TwinRules {
     }
 
     /**
-     * Checks a patch (or a replacement) of one section: {@code null} values are allowed (they delete), except inside
-     * arrays.
+     * Checks a patch (or a replacement) of one section: {@code null} values are allowed (they delete); arrays are not
+     * (IoT Hub's twin format has booleans, numbers, strings and objects only).
      */
     public static void checkContent(String section, JsonNode content) {
         if (content == null || !content.isObject()) {
@@ -54,21 +54,18 @@ public final class TwinRules {
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();
             checkKey(path, field.getKey());
-            checkValue(path + "." + field.getKey(), field.getValue(), depth, true);
+            checkValue(path + "." + field.getKey(), field.getValue(), depth);
         }
     }
 
-    private static void checkValue(String path, JsonNode value, int depth, boolean nullAllowed) {
-        if (value.isNull()) {
-            if (!nullAllowed) {
-                throw invalid(path + ": arrays may not contain null");
-            }
-        } else if (value.isObject()) {
+    private static void checkValue(String path, JsonNode value, int depth) {
+        if (value.isObject()) {
             checkObject(path, value, depth + 1);
         } else if (value.isArray()) {
-            for (JsonNode element : value) {
-                checkValue(path + "[]", element, depth + 1, false);
-            }
+            throw invalid(path + ": arrays are not allowed in twin tags and properties (values are booleans, numbers,"
+                    + " strings and objects; null deletes a key)");
+        } else if (value.isNull()) {
+            // deletes the key
         } else if (value.isTextual()) {
             if (value.textValue().getBytes(StandardCharsets.UTF_8).length > MAX_STRING_BYTES) {
                 throw invalid(path + ": strings may be at most " + MAX_STRING_BYTES + " bytes");
@@ -106,13 +103,6 @@ public final class TwinRules {
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> f = fields.next();
                 size += f.getKey().getBytes(StandardCharsets.UTF_8).length + sizeOf(f.getValue());
-            }
-            return size;
-        }
-        if (node.isArray()) {
-            long size = 0;
-            for (JsonNode e : node) {
-                size += sizeOf(e);
             }
             return size;
         }
