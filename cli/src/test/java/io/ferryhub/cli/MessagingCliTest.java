@@ -172,7 +172,7 @@ class MessagingCliTest {
                     "--property", "priority=high", "--ttl", "600");
             assertEquals(0, sent.status(), sent.err());
             assertTrue(sent.out().startsWith("queued message cmd-1 for cli-c2d"), sent.out());
-            String[] got = received.poll(10, TimeUnit.SECONDS);
+            String[] got = received.poll(30, TimeUnit.SECONDS);
             assertNotNull(got);
             assertTrue(got[0].startsWith("devices/cli-c2d/messages/devicebound/%24.mid=cmd-1&"), got[0]);
             assertTrue(got[0].endsWith("&iothub-ack=full&priority=high"), got[0]);

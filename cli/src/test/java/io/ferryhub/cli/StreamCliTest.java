@@ -49,7 +49,7 @@ class StreamCliTest {
                 iothub("device", "connection-string", "cli-stream-device").out().trim());
         SslContext tls = ClientTls.trusting(hub.caCertificatePath());
         deviceProxy = new DeviceProxy(device, new HubEndpoint("localhost", hub.mqttPort(), tls), Map.of(), true, tls);
-        deviceProxy.start().get(10, TimeUnit.SECONDS);
+        deviceProxy.start().get(30, TimeUnit.SECONDS);
         serviceProxy = new ServiceProxy(ConnectionString.parse(hub.ownerConnectionString()),
                 URI.create("https://localhost:" + hub.httpsPort()), tls,
                 new ServiceProxy.Target("cli-stream-device", null, "echo", Duration.ZERO, Duration.ofSeconds(30)),
@@ -145,7 +145,7 @@ class StreamCliTest {
                 assertArrayEquals(typed, socket.getInputStream().readNBytes(typed.length));
             }
             JsonNode recording = null;
-            for (int i = 0; i < 100 && recording == null; i++) {
+            for (int i = 0; i < 300 && recording == null; i++) {
                 Result listed = iothub("stream", "recording", "list", "--json");
                 assertEquals(0, listed.status(), listed.err());
                 for (JsonNode r : Json.parse(listed.out())) {

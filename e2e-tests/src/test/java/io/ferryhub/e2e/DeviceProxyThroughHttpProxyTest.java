@@ -84,7 +84,7 @@ class DeviceProxyThroughHttpProxyTest {
                              Duration.ofSeconds(30)), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                      ServiceProxy.Mode.TUNNEL, TunnelConfig.defaults());
              Socket s = new Socket(InetAddress.getLoopbackAddress(), service.localAddress().getPort())) {
-            device.start().get(10, TimeUnit.SECONDS);
+            device.start().get(30, TimeUnit.SECONDS);
             assertTrue(proxy.tunnelsTo(hub.mqttPort()) > mqttBefore, "MQTT did not go through the proxy");
             long size = 64L << 20;
             AtomicLong got = new AtomicLong();

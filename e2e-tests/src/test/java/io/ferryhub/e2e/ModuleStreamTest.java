@@ -36,7 +36,7 @@ class ModuleStreamTest {
                          new ServiceProxy.Target("gateway-box", "tunnel", "echo", Duration.ZERO,
                                  Duration.ofSeconds(30)),
                          new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                moduleProxy.start().get(10, TimeUnit.SECONDS);
+                moduleProxy.start().get(30, TimeUnit.SECONDS);
                 try (Socket socket = new Socket(InetAddress.getLoopbackAddress(),
                         serviceProxy.localAddress().getPort())) {
                     socket.setSoTimeout(20_000);

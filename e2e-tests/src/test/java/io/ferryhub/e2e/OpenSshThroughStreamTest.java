@@ -170,7 +170,7 @@ class OpenSshThroughStreamTest {
     }
 
     private static void awaitListening(int port) throws Exception {
-        for (int i = 0; i < 500; i++) {
+        for (int i = 0; i < 3000; i++) {
             try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
                 return;
             } catch (IOException notYet) {

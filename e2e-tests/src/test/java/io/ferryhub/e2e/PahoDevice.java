@@ -49,7 +49,7 @@ final class PahoDevice implements AutoCloseable {
     }
 
     String nextRequest() throws InterruptedException {
-        String topic = requestTopics.poll(10, TimeUnit.SECONDS);
+        String topic = requestTopics.poll(30, TimeUnit.SECONDS);
         if (topic == null) {
             throw new IllegalStateException("no stream request arrived");
         }

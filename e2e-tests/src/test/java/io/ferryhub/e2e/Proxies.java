@@ -39,7 +39,7 @@ final class Proxies implements AutoCloseable {
         ConnectionString deviceCs = hub.createDevice(deviceId);
         device = new DeviceProxy(deviceCs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls())
                 .withTransport(transport, hub.httpsPort()), targets, echo, hub.nettyTls());
-        device.start().get(10, TimeUnit.SECONDS);
+        device.start().get(30, TimeUnit.SECONDS);
         service = new ServiceProxy(hub.policy("service"), URI.create("https://" + hub.host() + ":" + hub.httpsPort()),
                 hub.nettyTls(), new ServiceProxy.Target(deviceId, null, streamName, connectTimeout,
                 Duration.ofSeconds(30)), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), mode,
@@ -68,7 +68,7 @@ final class Proxies implements AutoCloseable {
     }
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        await(condition, what, Duration.ofSeconds(10));
+        await(condition, what, Duration.ofSeconds(30));
     }
 
     static void await(BooleanSupplier condition, String what, Duration limit) throws InterruptedException {

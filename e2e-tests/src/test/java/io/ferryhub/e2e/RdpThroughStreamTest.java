@@ -109,7 +109,7 @@ class RdpThroughStreamTest {
 
     /** True once xrdp listens on {@code port}; false if it exited first. */
     private static boolean awaitListening(int port) throws Exception {
-        for (int i = 0; i < 500; i++) {
+        for (int i = 0; i < 3000; i++) {
             try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
                 return true;
             } catch (IOException notYet) {

@@ -47,7 +47,7 @@ class StandaloneGatewayPolicyTest {
                     new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()),
                     Map.of("secret", secret.address()), true,
                     hub.nettyTls());
-            device.start().get(10, TimeUnit.SECONDS);
+            device.start().get(30, TimeUnit.SECONDS);
             assertEquals(200, hub.owner("PUT", "/ferryhub/devices/far-policy-device/streamPolicy",
                     "{\"rules\":[{\"name\":\"echo-only\",\"targets\":[\"echo\"]}]}", Map.of()).statusCode());
             try (ServiceProxy secretTunnel = tunnel(hub, "secret");

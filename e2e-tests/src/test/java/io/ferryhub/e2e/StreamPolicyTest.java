@@ -68,7 +68,7 @@ class StreamPolicyTest {
         ConnectionString deviceCs = hub.createDevice(DEVICE);
         device = new DeviceProxy(deviceCs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()),
                 Map.of("secret", secret.address()), true, hub.nettyTls());
-        device.start().get(10, TimeUnit.SECONDS);
+        device.start().get(30, TimeUnit.SECONDS);
         HttpResponse<String> set = hub.owner("PUT", "/ferryhub/devices/" + DEVICE + "/streamPolicy", POLICY,
                 Map.of());
         assertEquals(200, set.statusCode(), set.body());
@@ -282,7 +282,7 @@ class StreamPolicyTest {
 
     static JsonNode awaitAudit(StreamTestHub hub, String deviceId, String opType, EventMatch match)
             throws Exception {
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 300; i++) {
             for (JsonNode body : hub.streamAuditEvents(deviceId, opType)) {
                 if (match.test(body)) {
                     return body;

@@ -113,7 +113,7 @@ class StreamRecordingTest {
             List<Path> files = recordingsOf("tunnel-recorded-device");
             assertEquals(1, files.size(), "one recording: one session over one stream");
             StreamRecording.Contents c = null;
-            for (int i = 0; i < 100; i++) {
+            for (int i = 0; i < 300; i++) {
                 c = StreamRecording.read(files.get(0));
                 if (c.tunnelChannels().size() == 2 && channelBytes(c, 2) == 2 * REQUEST) {
                     break;
@@ -195,7 +195,7 @@ class StreamRecordingTest {
      */
     private static StreamRecording.Contents awaitComplete(Path file, byte[] request) throws Exception {
         byte[] answer = reversed(request);
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 300; i++) {
             StreamRecording.Contents c = StreamRecording.read(file);
             byte[] first = c.bytes(StreamRecording.FIRST_TO_SECOND);
             byte[] second = c.bytes(StreamRecording.SECOND_TO_FIRST);

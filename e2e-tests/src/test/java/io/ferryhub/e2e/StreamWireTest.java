@@ -97,7 +97,7 @@ class StreamWireTest {
             serviceEnd.send(big);
             assertArrayEquals(big, deviceEnd.read(big.length));
             serviceEnd.closeBlocking();
-            assertEquals(1000, deviceEnd.closed.get(10, TimeUnit.SECONDS));
+            assertEquals(1000, deviceEnd.closed.get(30, TimeUnit.SECONDS));
         }
     }
 

@@ -52,7 +52,7 @@ class TunnelChannelAuditTest {
         ConnectionString deviceCs = hub.createDevice(DEVICE);
         device = new DeviceProxy(deviceCs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()), Map.of(),
                 true, hub.nettyTls());
-        device.start().get(10, TimeUnit.SECONDS);
+        device.start().get(30, TimeUnit.SECONDS);
         tunnel = new ServiceProxy(hub.policy("service"), URI.create("https://" + hub.host() + ":" + hub.httpsPort()),
                 hub.nettyTls(), new ServiceProxy.Target(DEVICE, null, "echo", Duration.ZERO, Duration.ofSeconds(30)),
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ServiceProxy.Mode.TUNNEL,

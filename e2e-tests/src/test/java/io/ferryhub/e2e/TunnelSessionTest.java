@@ -66,7 +66,7 @@ class TunnelSessionTest {
         ConnectionString deviceCs = hub.createDevice("tunnel-device");
         device = new DeviceProxy(deviceCs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()),
                 Map.of("ssh", new InetSocketAddress("127.0.0.1", sshd.getPort())), true, hub.nettyTls());
-        device.start().get(10, TimeUnit.SECONDS);
+        device.start().get(30, TimeUnit.SECONDS);
         echo = serviceProxy("echo");
     }
 

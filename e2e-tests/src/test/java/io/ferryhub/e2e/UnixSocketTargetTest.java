@@ -46,7 +46,7 @@ class UnixSocketTargetTest {
             try (DeviceProxy device = new DeviceProxy(hub.createDevice("uds-device"),
                     new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()), Map.of("uds", path), false,
                     hub.nettyTls())) {
-                device.start().get(10, TimeUnit.SECONDS);
+                device.start().get(30, TimeUnit.SECONDS);
                 for (ServiceProxy.Mode mode : ServiceProxy.Mode.values()) {
                     try (ServiceProxy service = new ServiceProxy(hub.policy("service"),
                             URI.create("https://" + hub.host() + ":" + hub.httpsPort()), hub.nettyTls(),

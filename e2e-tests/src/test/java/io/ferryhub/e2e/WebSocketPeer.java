@@ -34,7 +34,7 @@ final class WebSocketPeer extends WebSocketClient {
     byte[] read(int n) throws InterruptedException {
         ByteBuffer out = ByteBuffer.allocate(n);
         while (out.hasRemaining()) {
-            ByteBuffer next = received.poll(10, TimeUnit.SECONDS);
+            ByteBuffer next = received.poll(30, TimeUnit.SECONDS);
             if (next == null) {
                 throw new IllegalStateException("stalled after " + out.position() + " of " + n + " bytes");
             }

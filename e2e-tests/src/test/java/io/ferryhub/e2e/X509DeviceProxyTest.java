@@ -71,7 +71,7 @@ class X509DeviceProxyTest {
                          URI.create("https://" + hub.host() + ":" + hub.httpsPort()), hub.nettyTls(),
                          new ServiceProxy.Target("x509-device", null, "echo", Duration.ZERO, Duration.ofSeconds(30)),
                          new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                deviceProxy.start().get(10, TimeUnit.SECONDS);
+                deviceProxy.start().get(30, TimeUnit.SECONDS);
                 try (Socket socket = new Socket(InetAddress.getLoopbackAddress(),
                         serviceProxy.localAddress().getPort())) {
                     socket.setSoTimeout(20_000);

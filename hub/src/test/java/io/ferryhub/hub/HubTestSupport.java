@@ -84,7 +84,7 @@ public final class HubTestSupport {
             StartPosition from = StartPosition.earliest();
             while (true) {
                 EventStreamService.ReadResult batch = events.read(null, p, from, 1000, Duration.ofMillis(20))
-                        .get(10, TimeUnit.SECONDS);
+                        .get(30, TimeUnit.SECONDS);
                 if (batch.events().isEmpty()) {
                     break;
                 }

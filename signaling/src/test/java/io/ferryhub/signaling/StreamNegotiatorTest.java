@@ -48,10 +48,10 @@ class StreamNegotiatorTest {
     @Test
     void acceptedStreamCarriesTheUrlAndATokenTheGatewayVerifies() throws Exception {
         CompletableFuture<StreamInitiation> result = negotiator.initiate(request(Duration.ofSeconds(5)));
-        StreamRequest sent = delivered.poll(5, TimeUnit.SECONDS);
+        StreamRequest sent = delivered.poll(30, TimeUnit.SECONDS);
         assertEquals("wss://localhost:8443/bridges/hub1/dev1/" + sent.streamId(), sent.url());
         negotiator.onDeviceResponse("dev1", null, sent.requestId(), true);
-        StreamInitiation outcome = result.get(5, TimeUnit.SECONDS);
+        StreamInitiation outcome = result.get(30, TimeUnit.SECONDS);
         assertTrue(outcome.accepted());
         assertEquals(sent.url(), outcome.url());
         StreamToken token = StreamToken.verify(outcome.authToken(), KEY, Instant.now());
@@ -63,9 +63,9 @@ class StreamNegotiatorTest {
     @Test
     void rejectedStreamHasNoUrlNorToken() throws Exception {
         CompletableFuture<StreamInitiation> result = negotiator.initiate(request(Duration.ofSeconds(5)));
-        StreamRequest sent = delivered.poll(5, TimeUnit.SECONDS);
+        StreamRequest sent = delivered.poll(30, TimeUnit.SECONDS);
         negotiator.onDeviceResponse("dev1", null, sent.requestId(), false);
-        StreamInitiation outcome = result.get(5, TimeUnit.SECONDS);
+        StreamInitiation outcome = result.get(30, TimeUnit.SECONDS);
         assertFalse(outcome.accepted());
         assertNull(outcome.url());
         assertNull(outcome.authToken());
@@ -74,17 +74,17 @@ class StreamNegotiatorTest {
     @Test
     void anAnswerFromAnotherDeviceIsIgnored() throws Exception {
         CompletableFuture<StreamInitiation> result = negotiator.initiate(request(Duration.ofSeconds(5)));
-        StreamRequest sent = delivered.poll(5, TimeUnit.SECONDS);
+        StreamRequest sent = delivered.poll(30, TimeUnit.SECONDS);
         negotiator.onDeviceResponse("dev2", null, sent.requestId(), true);
         assertFalse(result.isDone());
         negotiator.onDeviceResponse("dev1", null, sent.requestId(), true);
-        assertTrue(result.get(5, TimeUnit.SECONDS).accepted());
+        assertTrue(result.get(30, TimeUnit.SECONDS).accepted());
     }
 
     @Test
     void noAnswerIsAGatewayTimeoutAndALateAnswerIsDropped() throws Exception {
         CompletableFuture<StreamInitiation> result = negotiator.initiate(request(Duration.ofMillis(100)));
-        StreamRequest sent = delivered.poll(5, TimeUnit.SECONDS);
+        StreamRequest sent = delivered.poll(30, TimeUnit.SECONDS);
         assertEquals(HubErrorCode.GatewayTimeout, failure(result).errorCode());
         negotiator.onDeviceResponse("dev1", null, sent.requestId(), true);
         assertEquals(0, negotiator.pendingCount());

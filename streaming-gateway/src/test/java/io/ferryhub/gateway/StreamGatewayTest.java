@@ -59,7 +59,7 @@ class StreamGatewayTest {
         assertEquals(50_000, info.bytesSecondToFirst());
 
         service.closeBlocking();
-        assertEquals(1000, device.closed.get(5, TimeUnit.SECONDS));
+        assertEquals(1000, device.closed.get(30, TimeUnit.SECONDS));
         awaitNoStreams();
     }
 
@@ -80,7 +80,7 @@ class StreamGatewayTest {
         }
         MessageDigest got = MessageDigest.getInstance("SHA-256");
         for (int n = 0; n < total; ) {
-            ByteBuffer buf = b.received.poll(10, TimeUnit.SECONDS);
+            ByteBuffer buf = b.received.poll(30, TimeUnit.SECONDS);
             assertNotNull(buf, "stalled after " + n + " of " + total + " bytes");
             n += buf.remaining();
             got.update(buf);
@@ -88,7 +88,7 @@ class StreamGatewayTest {
         assertArrayEquals(sent.digest(), got.digest());
         assertEquals(total, fixture.gateway().stream(token.streamId()).orElseThrow().bytesFirstToSecond());
         a.closeBlocking();
-        b.closed.get(5, TimeUnit.SECONDS);
+        b.closed.get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -101,7 +101,7 @@ class StreamGatewayTest {
         a.send("still relaying");
         assertEquals("still relaying", new String(bytes(receive(b, 14)), StandardCharsets.UTF_8));
         a.closeBlocking();
-        b.closed.get(5, TimeUnit.SECONDS);
+        b.closed.get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -110,7 +110,7 @@ class StreamGatewayTest {
         GatewayFixture.Peer a = fixture.connect(token);
         GatewayFixture.Peer b = fixture.connect(token);
         a.closeBlocking();
-        b.closed.get(5, TimeUnit.SECONDS);
+        b.closed.get(30, TimeUnit.SECONDS);
         awaitNoStreams();
         assertEquals(409, rawUpgradeStatus(token.sign(GatewayFixture.KEY), fixture.url(token).getPath(), null)
                 .status);
@@ -180,7 +180,7 @@ class StreamGatewayTest {
         fixture = new GatewayFixture(GatewayConfig.defaults(GatewayFixture.KEY)
                 .withHandshakeTimeout(Duration.ofMillis(300)));
         GatewayFixture.Peer lonely = fixture.connect(GatewayFixture.newStream("dev1"));
-        assertEquals(1001, lonely.closed.get(5, TimeUnit.SECONDS));
+        assertEquals(1001, lonely.closed.get(30, TimeUnit.SECONDS));
         awaitNoStreams();
     }
 
@@ -192,8 +192,8 @@ class StreamGatewayTest {
         StreamToken token = GatewayFixture.newStream("dev1");
         GatewayFixture.Peer a = fixture.connect(token);
         GatewayFixture.Peer b = fixture.connect(token);
-        assertEquals(1001, a.closed.get(5, TimeUnit.SECONDS));
-        assertEquals(1001, b.closed.get(5, TimeUnit.SECONDS));
+        assertEquals(1001, a.closed.get(30, TimeUnit.SECONDS));
+        assertEquals(1001, b.closed.get(30, TimeUnit.SECONDS));
         awaitNoStreams();
     }
 
@@ -217,13 +217,13 @@ class StreamGatewayTest {
         GatewayFixture.Peer a = fixture.connect(token);
         GatewayFixture.Peer b = fixture.connect(token);
         assertTrue(fixture.gateway().close(token.streamId(), "closed by the operator"));
-        a.closed.get(5, TimeUnit.SECONDS);
-        b.closed.get(5, TimeUnit.SECONDS);
+        a.closed.get(30, TimeUnit.SECONDS);
+        b.closed.get(30, TimeUnit.SECONDS);
         assertFalse(fixture.gateway().close(token.streamId(), "again"));
     }
 
     private void awaitNoStreams() throws InterruptedException {
-        for (int i = 0; i < 500 && fixture.gateway().openCount() > 0; i++) {
+        for (int i = 0; i < 3000 && fixture.gateway().openCount() > 0; i++) {
             Thread.sleep(10);
         }
         assertEquals(0, fixture.gateway().openCount());
@@ -233,7 +233,7 @@ class StreamGatewayTest {
     private static ByteBuffer receive(GatewayFixture.Peer peer, int bytes) throws InterruptedException {
         ByteBuffer out = ByteBuffer.allocate(bytes);
         while (out.hasRemaining()) {
-            ByteBuffer next = peer.received.poll(10, TimeUnit.SECONDS);
+            ByteBuffer next = peer.received.poll(30, TimeUnit.SECONDS);
             assertNotNull(next, "nothing received");
             out.put(next);
         }

@@ -134,7 +134,7 @@ class HttpsDeviceTest {
 
         for (String id : List.of("a", "b", "c")) {
             hub.cloudToDevice().send("http-c2d", new OutgoingMessage(id, "corr-" + id, null, "full", null,
-                    Map.of("color", "red"), ("body-" + id).getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+                    Map.of("color", "red"), ("body-" + id).getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
         }
         // path case as the Java SDK writes it
         RestClient.Reply a = call("GET", "/devices/http-c2d/messages/devicebound", null, token, Map.of());

@@ -94,7 +94,7 @@ class LiveCutOffTest {
     }
 
     static void assertCutAndRefused(String deviceId, Connected c) throws Exception {
-        assertTrue(c.lost().await(10, TimeUnit.SECONDS), "the live connection was not cut");
+        assertTrue(c.lost().await(30, TimeUnit.SECONDS), "the live connection was not cut");
         c.client().close(true);
         MqttClient again = client(deviceId);
         try {

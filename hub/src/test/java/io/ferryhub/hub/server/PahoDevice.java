@@ -83,7 +83,7 @@ final class PahoDevice implements AutoCloseable {
 
     /** The next message received, failing the test if none comes within 10 s. */
     Received next() throws InterruptedException {
-        Received r = inbox.poll(10, TimeUnit.SECONDS);
+        Received r = inbox.poll(30, TimeUnit.SECONDS);
         if (r == null) {
             throw new AssertionError("nothing received within 10 s");
         }

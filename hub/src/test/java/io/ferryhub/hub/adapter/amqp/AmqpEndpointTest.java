@@ -102,7 +102,7 @@ class AmqpEndpointTest {
 
             for (String id : List.of("a", "b", "c")) {
                 hub.cloudToDevice().send("amqp-d1", new OutgoingMessage(id, null, null, "full", null,
-                        Map.of("color", "red"), ("c2d-" + id).getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+                        Map.of("color", "red"), ("c2d-" + id).getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
             }
             Receiver c2d = c.openReceiver("/devices/amqp-d1/messages/devicebound", 10);
             Message a = c.receive(c2d, false);
@@ -139,12 +139,12 @@ class AmqpEndpointTest {
     private static Map<String, String> feedbackStatuses(int atLeast) throws Exception {
         Map<String, String> statuses = new java.util.HashMap<>();
         for (int i = 0; i < 100 && statuses.size() < atLeast; i++) {
-            var batch = hub.cloudToDevice().receiveFeedback().get(10, TimeUnit.SECONDS);
+            var batch = hub.cloudToDevice().receiveFeedback().get(30, TimeUnit.SECONDS);
             if (batch.isPresent()) {
                 for (FeedbackRecord r : batch.get().records()) {
                     statuses.put(r.originalMessageId(), r.statusCode());
                 }
-                hub.cloudToDevice().completeFeedback(batch.get().lockToken()).get(10, TimeUnit.SECONDS);
+                hub.cloudToDevice().completeFeedback(batch.get().lockToken()).get(30, TimeUnit.SECONDS);
             } else {
                 Thread.sleep(50);
             }
@@ -267,9 +267,9 @@ class AmqpEndpointTest {
             assertEquals(AmqpErrors.NOT_FOUND, ((Rejected) refused).getError().getCondition());
 
             var polled = hub.cloudToDevice().receive("amqp-d7",
-                    hub.registry().device("amqp-d7").generationId()).get(10, TimeUnit.SECONDS).orElseThrow();
+                    hub.registry().device("amqp-d7").generationId()).get(30, TimeUnit.SECONDS).orElseThrow();
             assertEquals("svc-1", polled.message().messageId());
-            hub.cloudToDevice().complete("amqp-d7", polled.lockToken()).get(10, TimeUnit.SECONDS);
+            hub.cloudToDevice().complete("amqp-d7", polled.lockToken()).get(30, TimeUnit.SECONDS);
 
             Receiver feedback = service.openReceiver("/messages/servicebound/feedback", 1);
             Message batch = service.receive(feedback, true);

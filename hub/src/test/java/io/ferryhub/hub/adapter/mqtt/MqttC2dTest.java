@@ -112,15 +112,15 @@ class MqttC2dTest {
     private static List<FeedbackRecord> drainFeedback() throws Exception {
         List<FeedbackRecord> all = new ArrayList<>();
         Optional<CloudToDeviceService.FeedbackBatch> batch;
-        while ((batch = hub.c2d.receiveFeedback().get(10, TimeUnit.SECONDS)).isPresent()) {
+        while ((batch = hub.c2d.receiveFeedback().get(30, TimeUnit.SECONDS)).isPresent()) {
             all.addAll(batch.get().records());
-            hub.c2d.completeFeedback(batch.get().lockToken()).get(10, TimeUnit.SECONDS);
+            hub.c2d.completeFeedback(batch.get().lockToken()).get(30, TimeUnit.SECONDS);
         }
         return all;
     }
 
     private static FeedbackRecord awaitFeedback(String messageId) throws Exception {
-        for (int i = 0; i < 400; i++) {
+        for (int i = 0; i < 1200; i++) {
             for (FeedbackRecord r : drainFeedback()) {
                 if (r.originalMessageId().equals(messageId)) {
                     return r;
@@ -135,11 +135,11 @@ class MqttC2dTest {
     void queuedMessageIsDeliveredWithSystemPropertiesFirstWhenTheDeviceSubscribes() throws Exception {
         hub.register("c2d-dev");
         Instant expiry = Instant.now().plus(Duration.ofHours(2)).truncatedTo(ChronoUnit.SECONDS);
-        hub.c2d.send("c2d-dev", message("msg-1", "positive", expiry, "hello device")).get(10, TimeUnit.SECONDS);
+        hub.c2d.send("c2d-dev", message("msg-1", "positive", expiry, "hello device")).get(30, TimeUnit.SECONDS);
 
         LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
         device("c2d-dev", inbox, true);
-        Received got = inbox.poll(10, TimeUnit.SECONDS);
+        Received got = inbox.poll(30, TimeUnit.SECONDS);
         assertNotNull(got);
         assertEquals("devices/c2d-dev/messages/devicebound/%24.mid=msg-1"
                 + "&%24.to=%2Fdevices%2Fc2d-dev%2Fmessages%2FdeviceBound&%24.cid=corr-1"
@@ -162,11 +162,11 @@ class MqttC2dTest {
         MqttClient first = connectOnly("session-dev", new LinkedBlockingQueue<>(), false, false);
         first.subscribe("devices/session-dev/messages/devicebound/#", 1);
         first.disconnect();
-        hub.c2d.send("session-dev", message("msg-s", null, null, "while away")).get(10, TimeUnit.SECONDS);
+        hub.c2d.send("session-dev", message("msg-s", null, null, "while away")).get(30, TimeUnit.SECONDS);
 
         LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
         MqttClient resumed = connectOnly("session-dev", inbox, false, true);
-        Received got = inbox.poll(10, TimeUnit.SECONDS);
+        Received got = inbox.poll(30, TimeUnit.SECONDS);
         assertNotNull(got, "the resumed session's subscription must deliver the queued message");
         assertEquals("while away", new String(got.payload(), StandardCharsets.UTF_8));
         // the client PUBACKs after its callback returns; a DISCONNECT sent before that would rightly leave the
@@ -175,7 +175,7 @@ class MqttC2dTest {
         resumed.disconnect();
 
         // a clean session ends it: nothing is delivered until the device subscribes again
-        hub.c2d.send("session-dev", message("msg-s2", null, null, "later")).get(10, TimeUnit.SECONDS);
+        hub.c2d.send("session-dev", message("msg-s2", null, null, "later")).get(30, TimeUnit.SECONDS);
         LinkedBlockingQueue<Received> cleanInbox = new LinkedBlockingQueue<>();
         connectOnly("session-dev", cleanInbox, true, false);
         assertNull(cleanInbox.poll(300, TimeUnit.MILLISECONDS));
@@ -218,8 +218,8 @@ class MqttC2dTest {
         LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
         MqttClient client = connectOnly("qos0-c2d-dev", inbox, true, false);
         client.subscribe("devices/qos0-c2d-dev/messages/devicebound/#", 0);
-        hub.c2d.send("qos0-c2d-dev", message("msg-q0", null, null, "fire and forget")).get(10, TimeUnit.SECONDS);
-        Received got = inbox.poll(10, TimeUnit.SECONDS);
+        hub.c2d.send("qos0-c2d-dev", message("msg-q0", null, null, "fire and forget")).get(30, TimeUnit.SECONDS);
+        Received got = inbox.poll(30, TimeUnit.SECONDS);
         assertNotNull(got);
         assertEquals(0, got.qos());
         assertEquals("fire and forget", new String(got.payload(), StandardCharsets.UTF_8));
@@ -231,14 +231,14 @@ class MqttC2dTest {
         hub.register("redeliver-dev");
         LinkedBlockingQueue<Received> first = new LinkedBlockingQueue<>();
         MqttClient crashing = device("redeliver-dev", first, false);
-        hub.c2d.send("redeliver-dev", message("msg-r", "none", null, "again")).get(10, TimeUnit.SECONDS);
-        assertNotNull(first.poll(10, TimeUnit.SECONDS));
+        hub.c2d.send("redeliver-dev", message("msg-r", "none", null, "again")).get(30, TimeUnit.SECONDS);
+        assertNotNull(first.poll(30, TimeUnit.SECONDS));
         assertTrue(MqttConnectTest.waitFor(() -> !crashing.isConnected()));
         assertEquals(1, hub.c2d.queueDepth("redeliver-dev").get());
 
         LinkedBlockingQueue<Received> second = new LinkedBlockingQueue<>();
         device("redeliver-dev", second, true);
-        Received again = second.poll(10, TimeUnit.SECONDS);
+        Received again = second.poll(30, TimeUnit.SECONDS);
         assertNotNull(again);
         assertTrue(again.topic().startsWith("devices/redeliver-dev/messages/devicebound/%24.mid=msg-r&"));
         assertEquals("again", new String(again.payload(), StandardCharsets.UTF_8));
@@ -248,11 +248,11 @@ class MqttC2dTest {
     @Test
     void messageIsDeadLetteredOnceTheMaximumDeliveryCountIsReached() throws Exception {
         hub.register("count-dev");
-        hub.c2d.send("count-dev", message("msg-c", "negative", null, "poison")).get(10, TimeUnit.SECONDS);
+        hub.c2d.send("count-dev", message("msg-c", "negative", null, "poison")).get(30, TimeUnit.SECONDS);
         for (int attempt = 1; attempt <= MAX_DELIVERIES; attempt++) {
             LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
             MqttClient client = device("count-dev", inbox, false);
-            assertNotNull(inbox.poll(10, TimeUnit.SECONDS), "delivery " + attempt);
+            assertNotNull(inbox.poll(30, TimeUnit.SECONDS), "delivery " + attempt);
             assertTrue(MqttConnectTest.waitFor(() -> !client.isConnected()));
         }
         LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
@@ -268,7 +268,7 @@ class MqttC2dTest {
     void messageExpiresWhileTheDeviceIsOffline() throws Exception {
         hub.register("ttl-dev");
         hub.c2d.send("ttl-dev", message("msg-t", "full", Instant.now().plusMillis(300), "late"))
-                .get(10, TimeUnit.SECONDS);
+                .get(30, TimeUnit.SECONDS);
         FeedbackRecord feedback = awaitFeedback("msg-t");
         assertNotNull(feedback);
         assertEquals("Expired", feedback.statusCode());
@@ -288,8 +288,8 @@ class MqttC2dTest {
             sends.add(hub.c2d.send("order-dev", message("o-" + i, null, null, "n" + i)));
         }
         for (int i = 0; i < 10; i++) {
-            assertEquals(i, sends.get(i).get(10, TimeUnit.SECONDS).sequenceNumber());
-            Received got = inbox.poll(10, TimeUnit.SECONDS);
+            assertEquals(i, sends.get(i).get(30, TimeUnit.SECONDS).sequenceNumber());
+            Received got = inbox.poll(30, TimeUnit.SECONDS);
             assertNotNull(got);
             assertEquals("n" + i, new String(got.payload(), StandardCharsets.UTF_8));
         }

@@ -278,7 +278,7 @@ class MqttConnectTest {
         CompletableFuture<Throwable> lost = new CompletableFuture<>();
         first.setCallback(lostCallback(lost));
         MqttClient second = connected("dup-dev");
-        assertNotNull(lost.get(10, TimeUnit.SECONDS));
+        assertNotNull(lost.get(30, TimeUnit.SECONDS));
         assertTrue(second.isConnected());
         assertTrue(waitFor(() -> hub.connections.isConnected("dup-dev", null)));
     }
@@ -318,7 +318,7 @@ class MqttConnectTest {
         } catch (MqttException expected) {
             // Paho reports the closed connection to the waiting call too
         }
-        assertNotNull(lost.get(10, TimeUnit.SECONDS));
+        assertNotNull(lost.get(30, TimeUnit.SECONDS));
         assertFalse(client.isConnected());
         assertTrue(waitFor(() -> !hub.connections.isConnected(clientId, null)));
     }
@@ -350,7 +350,7 @@ class MqttConnectTest {
         StreamRequest request = new StreamRequest("rid-1", "s1", "stream-dev", null, "ssh",
                 "wss://localhost:443/bridges/stream-dev/s1", "token_-.abc");
         hub.connections.find("stream-dev", null).orElseThrow().streamRequests().orElseThrow().deliver(request);
-        String[] got = received.poll(10, TimeUnit.SECONDS);
+        String[] got = received.poll(30, TimeUnit.SECONDS);
         assertNotNull(got);
         assertEquals(StreamTopics.requestTopic(request, "127.0.0.1"), got[0]);
         assertEquals("0", got[1]);
@@ -388,7 +388,7 @@ class MqttConnectTest {
     }
 
     static boolean waitFor(BooleanSupplier condition) throws InterruptedException {
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 1200; i++) {
             if (condition.getAsBoolean()) {
                 return true;
             }

@@ -97,7 +97,7 @@ class MqttMosquittoTest {
             assertTrue(MqttConnectTest.waitFor(() -> hub.connections.find("mosq-sub", null)
                     .map(link -> ((MqttDeviceSession) link).isSubscribed(probe)).orElse(false)));
             hub.c2d.send("mosq-sub", new OutgoingMessage("c-1", null, null, null, null, Map.of("cmd", "reboot"),
-                    "now".getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+                    "now".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
             String output = finish(process);
             assertEquals(0, process.exitValue(), output);
             String line = output.trim();

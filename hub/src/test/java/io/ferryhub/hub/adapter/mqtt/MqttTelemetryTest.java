@@ -128,7 +128,7 @@ class MqttTelemetryTest {
         client.setCallback(MqttConnectTest.lostCallback(lost));
         assertThrows(MqttException.class,
                 () -> client.publish(topic, new byte[exact.length + 1], 1, false));
-        assertNotNull(lost.get(10, TimeUnit.SECONDS));
+        assertNotNull(lost.get(30, TimeUnit.SECONDS));
         assertEquals(1, hub.eventsOf("big-dev").size(), "the oversized message must not be stored");
     }
 

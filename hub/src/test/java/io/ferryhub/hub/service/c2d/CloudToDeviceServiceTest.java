@@ -52,13 +52,13 @@ class CloudToDeviceServiceTest {
     void fiftyMessagesFitInAQueueAndTheFiftyFirstIsRefused() throws Exception {
         try (CloudToDeviceService c2d = service()) {
             for (int i = 0; i < 50; i++) {
-                c2d.send("dev1", message("m" + i, new byte[10])).get(10, TimeUnit.SECONDS);
+                c2d.send("dev1", message("m" + i, new byte[10])).get(30, TimeUnit.SECONDS);
             }
             assertEquals(HubErrorCode.DeviceMaximumQueueDepthExceeded, failure(c2d.send("dev1", message("m50", new byte[10]))));
             // other devices are not affected
-            c2d.send("dev2", message("x", new byte[10])).get(10, TimeUnit.SECONDS);
-            assertEquals(50, c2d.purge("dev1").get(10, TimeUnit.SECONDS));
-            c2d.send("dev1", message("m51", new byte[10])).get(10, TimeUnit.SECONDS);
+            c2d.send("dev2", message("x", new byte[10])).get(30, TimeUnit.SECONDS);
+            assertEquals(50, c2d.purge("dev1").get(30, TimeUnit.SECONDS));
+            c2d.send("dev1", message("m51", new byte[10])).get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -67,7 +67,7 @@ class CloudToDeviceServiceTest {
         try (CloudToDeviceService c2d = service()) {
             // body + message id + property name and value
             int overhead = "id".length() + "k".length() + "v".length();
-            c2d.send("dev1", message("id", new byte[64 * 1024 - overhead])).get(10, TimeUnit.SECONDS);
+            c2d.send("dev1", message("id", new byte[64 * 1024 - overhead])).get(30, TimeUnit.SECONDS);
             assertEquals(HubErrorCode.MessageTooLarge, failure(c2d.send("dev1", message("id", new byte[64 * 1024 - overhead + 1]))));
         }
     }
@@ -97,16 +97,16 @@ class CloudToDeviceServiceTest {
         LinkedBlockingQueue<C2dMessage> delivered = new LinkedBlockingQueue<>();
         DeviceInbox failing = inbox(delivered, CompletableFuture.failedFuture(new IllegalStateException("dropped")));
         try (CloudToDeviceService c2d = service()) {
-            c2d.send("dev1", message("keep", body)).get(10, TimeUnit.SECONDS);
+            c2d.send("dev1", message("keep", body)).get(30, TimeUnit.SECONDS);
             c2d.attach(failing);
-            assertEquals(1, delivered.poll(10, TimeUnit.SECONDS).deliveryCount());
+            assertEquals(1, delivered.poll(30, TimeUnit.SECONDS).deliveryCount());
             c2d.detach(failing);
         }
         try (CloudToDeviceService c2d = service()) {
             assertEquals(1, c2d.queueDepth("dev1").get());
             CompletableFuture<Void> ack = new CompletableFuture<>();
             c2d.attach(inbox(delivered, ack));
-            C2dMessage again = delivered.poll(10, TimeUnit.SECONDS);
+            C2dMessage again = delivered.poll(30, TimeUnit.SECONDS);
             assertNotNull(again);
             assertEquals("keep", again.messageId());
             assertEquals(2, again.deliveryCount());
@@ -115,15 +115,15 @@ class CloudToDeviceServiceTest {
             ack.complete(null);
             assertTrue(waitForEmpty(c2d, "dev1"));
             // the next message continues the sequence instead of reusing a number
-            assertEquals(1, c2d.send("dev1", message("next", body)).get(10, TimeUnit.SECONDS).sequenceNumber());
+            assertEquals(1, c2d.send("dev1", message("next", body)).get(30, TimeUnit.SECONDS).sequenceNumber());
         }
         try (CloudToDeviceService c2d = service()) {
-            CloudToDeviceService.FeedbackBatch batch = c2d.receiveFeedback().get(10, TimeUnit.SECONDS).orElseThrow();
+            CloudToDeviceService.FeedbackBatch batch = c2d.receiveFeedback().get(30, TimeUnit.SECONDS).orElseThrow();
             assertEquals("keep", batch.records().get(0).originalMessageId());
             assertEquals("Success", batch.records().get(0).statusCode());
             assertEquals("gen-1", batch.records().get(0).deviceGenerationId());
-            assertTrue(c2d.receiveFeedback().get(10, TimeUnit.SECONDS).isEmpty(), "a locked batch is not handed out twice");
-            c2d.completeFeedback(batch.lockToken()).get(10, TimeUnit.SECONDS);
+            assertTrue(c2d.receiveFeedback().get(30, TimeUnit.SECONDS).isEmpty(), "a locked batch is not handed out twice");
+            c2d.completeFeedback(batch.lockToken()).get(30, TimeUnit.SECONDS);
             assertEquals(HubErrorCode.DeviceMessageLockLost, failure(c2d.completeFeedback(batch.lockToken())));
         }
     }
@@ -131,9 +131,9 @@ class CloudToDeviceServiceTest {
     @Test
     void aDeviceCreatedAgainWithTheSameIdDoesNotInheritTheOldMessages() throws Exception {
         try (CloudToDeviceService c2d = service()) {
-            c2d.send("dev1", message("old", new byte[1])).get(10, TimeUnit.SECONDS);
+            c2d.send("dev1", message("old", new byte[1])).get(30, TimeUnit.SECONDS);
             registered.put("dev1", "gen-new"); // deleted and registered again
-            c2d.send("dev1", message("new", new byte[1])).get(10, TimeUnit.SECONDS);
+            c2d.send("dev1", message("new", new byte[1])).get(30, TimeUnit.SECONDS);
             assertEquals(1, c2d.queueDepth("dev1").get());
             registered.remove("dev1"); // deleted for good: the sweep drops its queue
             assertTrue(waitForEmpty(c2d, "dev1"));
@@ -144,7 +144,7 @@ class CloudToDeviceServiceTest {
     }
 
     private static boolean waitForEmpty(CloudToDeviceService c2d, String deviceId) throws Exception {
-        for (int i = 0; i < 400; i++) {
+        for (int i = 0; i < 1200; i++) {
             if (c2d.queueDepth(deviceId).get() == 0) {
                 return true;
             }

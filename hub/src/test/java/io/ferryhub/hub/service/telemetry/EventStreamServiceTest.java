@@ -58,22 +58,22 @@ class EventStreamServiceTest {
              EventStreamService service = new EventStreamService(log, new ConsumerGroupStore(dir.resolve("g.json")))) {
             for (int i = 0; i < 25; i++) {
                 log.append(2, new EventData(Map.of(), Map.of(), ("e" + i).getBytes(StandardCharsets.UTF_8)))
-                        .get(10, TimeUnit.SECONDS);
+                        .get(30, TimeUnit.SECONDS);
             }
             EventStreamService.ReadResult first = service.read(null, 2, StartPosition.earliest(), 10, Duration.ZERO)
-                    .get(10, TimeUnit.SECONDS);
+                    .get(30, TimeUnit.SECONDS);
             assertEquals(10, first.events().size());
             EventStreamService.ReadResult second = service.read("$Default", 2,
-                    new StartPosition.Offset(first.nextOffset(), true), 100, Duration.ZERO).get(10, TimeUnit.SECONDS);
+                    new StartPosition.Offset(first.nextOffset(), true), 100, Duration.ZERO).get(30, TimeUnit.SECONDS);
             assertEquals(15, second.events().size());
             assertEquals(10, second.events().get(0).sequenceNumber());
             assertEquals("e24", new String(second.events().get(14).data().body(), StandardCharsets.UTF_8));
 
             ExecutionException badGroup = assertThrows(ExecutionException.class,
-                    () -> service.read("nope", 2, StartPosition.earliest(), 1, Duration.ZERO).get(10, TimeUnit.SECONDS));
+                    () -> service.read("nope", 2, StartPosition.earliest(), 1, Duration.ZERO).get(30, TimeUnit.SECONDS));
             assertEquals(HubErrorCode.ArgumentInvalid, assertInstanceOf(HubException.class, badGroup.getCause()).errorCode());
             ExecutionException badPartition = assertThrows(ExecutionException.class,
-                    () -> service.read(null, 9, StartPosition.earliest(), 1, Duration.ZERO).get(10, TimeUnit.SECONDS));
+                    () -> service.read(null, 9, StartPosition.earliest(), 1, Duration.ZERO).get(30, TimeUnit.SECONDS));
             assertEquals(HubErrorCode.PartitionNotFound, assertInstanceOf(HubException.class, badPartition.getCause()).errorCode());
         }
     }

@@ -41,7 +41,7 @@ class TelemetryServiceTest {
                             "iothub-connection-device-id", "spoofed"),
                     Map.of("alert", "true"), body);
             EventPosition position = telemetry.send(DEVICE, message, TelemetryService.Source.Telemetry)
-                    .get(10, TimeUnit.SECONDS);
+                    .get(30, TimeUnit.SECONDS);
             assertEquals(telemetry.partitionFor("dev-1"), position.partition());
             try (EventReader reader = log.openReader(position.partition(), StartPosition.earliest())) {
                 List<StoredEvent> events = reader.poll(10, Duration.ofSeconds(1));
@@ -66,7 +66,7 @@ class TelemetryServiceTest {
         try (SegmentedEventLog log = new SegmentedEventLog(dir, SegmentedEventLog.Options.defaults())) {
             TelemetryService telemetry = new TelemetryService(log);
             EventPosition position = telemetry.send(DEVICE, new DeviceMessage(Map.of(), Map.of(), new byte[]{1}),
-                    TelemetryService.Source.Will).get(10, TimeUnit.SECONDS);
+                    TelemetryService.Source.Will).get(30, TimeUnit.SECONDS);
             try (EventReader reader = log.openReader(position.partition(), StartPosition.earliest())) {
                 assertEquals("Will", reader.poll(1, Duration.ofSeconds(1)).get(0).data().applicationProperties()
                         .get("iothub-MessageType"));
@@ -82,12 +82,12 @@ class TelemetryServiceTest {
             byte[] body = new byte[TelemetryService.MAX_MESSAGE_BYTES - 4];
             DeviceMessage atLimit = new DeviceMessage(Map.of("message-id", "m1"), Map.of("k", "v"), body);
             assertEquals(TelemetryService.MAX_MESSAGE_BYTES, TelemetryService.messageSize(atLimit));
-            telemetry.send(DEVICE, atLimit, TelemetryService.Source.Telemetry).get(10, TimeUnit.SECONDS);
+            telemetry.send(DEVICE, atLimit, TelemetryService.Source.Telemetry).get(30, TimeUnit.SECONDS);
 
         // one byte more
         DeviceMessage overLimit = new DeviceMessage(Map.of("message-id", "m22"), Map.of("k", "v"), body);
             ExecutionException failure = assertThrows(ExecutionException.class,
-                    () -> telemetry.send(DEVICE, overLimit, TelemetryService.Source.Telemetry).get(10, TimeUnit.SECONDS));
+                    () -> telemetry.send(DEVICE, overLimit, TelemetryService.Source.Telemetry).get(30, TimeUnit.SECONDS));
             assertEquals(HubErrorCode.MessageTooLarge, assertInstanceOf(HubException.class, failure.getCause()).errorCode());
         }
     }

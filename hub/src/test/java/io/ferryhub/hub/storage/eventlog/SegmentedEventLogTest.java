@@ -85,11 +85,11 @@ class SegmentedEventLogTest {
     void eventsSurviveARestartAndSequenceNumbersContinue() throws Exception {
         try (SegmentedEventLog log = new SegmentedEventLog(dir, SegmentedEventLog.Options.defaults().withPartitions(2))) {
             for (int i = 0; i < 10; i++) {
-                log.append(1, event("d", i)).get(10, TimeUnit.SECONDS);
+                log.append(1, event("d", i)).get(30, TimeUnit.SECONDS);
             }
         }
         try (SegmentedEventLog log = new SegmentedEventLog(dir, SegmentedEventLog.Options.defaults().withPartitions(2))) {
-            EventPosition next = log.append(1, event("d", 10)).get(10, TimeUnit.SECONDS);
+            EventPosition next = log.append(1, event("d", 10)).get(30, TimeUnit.SECONDS);
             assertEquals(10, next.sequenceNumber());
             List<StoredEvent> events = readAll(log, 1, StartPosition.earliest());
             assertEquals(11, events.size());
@@ -101,7 +101,7 @@ class SegmentedEventLogTest {
     void aTornTailIsCutOffOnRecoveryAndNothingAcknowledgedIsLost() throws Exception {
         try (SegmentedEventLog log = new SegmentedEventLog(dir, SegmentedEventLog.Options.defaults().withPartitions(1))) {
             for (int i = 0; i < 5; i++) {
-                log.append(0, event("d", i)).get(10, TimeUnit.SECONDS);
+                log.append(0, event("d", i)).get(30, TimeUnit.SECONDS);
             }
         }
         Path segment;
@@ -113,7 +113,7 @@ class SegmentedEventLogTest {
         Files.write(segment, new byte[]{0, 0, 0, 100, 1, 2, 3, 4, 5, 6}, StandardOpenOption.APPEND);
         try (SegmentedEventLog log = new SegmentedEventLog(dir, SegmentedEventLog.Options.defaults().withPartitions(1))) {
             assertEquals(intact, Files.size(segment));
-            assertEquals(5, log.append(0, event("d", 5)).get(10, TimeUnit.SECONDS).sequenceNumber());
+            assertEquals(5, log.append(0, event("d", 5)).get(30, TimeUnit.SECONDS).sequenceNumber());
             List<StoredEvent> events = readAll(log, 0, StartPosition.earliest());
             assertEquals(6, events.size());
             assertEquals("m5", events.get(5).data().systemProperties().get("message-id"));
@@ -126,7 +126,7 @@ class SegmentedEventLogTest {
                 SegmentedEventLog.Options.defaults().withPartitions(1).withSegmentBytes(2048))) {
             List<EventPosition> positions = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
-                positions.add(log.append(0, event("d", i)).get(10, TimeUnit.SECONDS));
+                positions.add(log.append(0, event("d", i)).get(30, TimeUnit.SECONDS));
                 if (i == 99) {
                     Thread.sleep(20); // so that events 100.. have a later enqueued time than 0..99
                 }
@@ -152,8 +152,8 @@ class SegmentedEventLogTest {
                     }
                 });
                 Thread.sleep(100);
-                log.append(0, event("d", 200)).get(10, TimeUnit.SECONDS);
-                List<StoredEvent> got = waiting.get(10, TimeUnit.SECONDS);
+                log.append(0, event("d", 200)).get(30, TimeUnit.SECONDS);
+                List<StoredEvent> got = waiting.get(30, TimeUnit.SECONDS);
                 assertEquals(1, got.size());
                 assertEquals(200, got.get(0).sequenceNumber());
             }
@@ -167,7 +167,7 @@ class SegmentedEventLogTest {
         try (SegmentedEventLog log = new SegmentedEventLog(dir, options)) {
             EventReader early = log.openReader(0, StartPosition.earliest());
             for (int i = 0; i < 1000; i++) {
-                log.append(0, event("d", i)).get(10, TimeUnit.SECONDS);
+                log.append(0, event("d", i)).get(30, TimeUnit.SECONDS);
             }
             log.runRetention();
             PartitionInfo info = log.partitionInfo(0);
