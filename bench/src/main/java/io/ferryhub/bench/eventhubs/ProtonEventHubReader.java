@@ -190,9 +190,10 @@ final class ProtonEventHubReader implements AutoCloseable {
     private void pumpUntil(BooleanSupplier done, Duration timeout) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
+            boolean finished = done.getAsBoolean();
+            // what the check produced (credit top-ups, outcomes) leaves before the read that may wait for its answer
             flushOutput();
-            if (done.getAsBoolean()) {
-                flushOutput();
+            if (finished) {
                 return;
             }
             if (System.nanoTime() > deadline) {
