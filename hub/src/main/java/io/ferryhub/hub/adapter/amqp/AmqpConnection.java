@@ -204,6 +204,15 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && eventHubs != null && !closed) {
+            eventHubs.onWritable();
+            pump();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("AMQP connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         ctx.close();

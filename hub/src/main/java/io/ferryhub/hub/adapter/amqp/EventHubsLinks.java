@@ -6,10 +6,12 @@ import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.telemetry.EventStreamService;
 import io.ferryhub.hub.service.telemetry.PartitionInfo;
+import io.ferryhub.hub.service.telemetry.PartitionOwnership;
 import io.ferryhub.hub.service.telemetry.StartPosition;
 import io.ferryhub.hub.service.telemetry.StoredEvent;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.ScheduledFuture;
+import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.messaging.AmqpValue;
 import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
@@ -31,7 +33,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -50,18 +54,24 @@ import java.util.function.Supplier;
  * ({@code {eventHub}/ConsumerGroups/{group}/Partitions/{p}}) that stream the event log within the link credit.
  *
  * <p>Runs on the connection's event loop like the rest of the connection; reads and token checks run elsewhere and
- * come back through {@code onLoop}. A receiver holds at most one read in flight, of at most its credit and about
- * 1 MB, and reads nothing while the channel is not writable: a slow reader costs bounded memory.
+ * come back through {@code onLoop}. A receiver reads ahead of its credit into a small buffer (at most one read in
+ * flight, the buffer bounded in events and bytes), so that credit is answered at once from memory while the next
+ * read runs; it sends nothing while the channel is not writable: a slow reader costs bounded memory.
  */
 final class EventHubsLinks {
     private static final Logger log = LoggerFactory.getLogger(EventHubsLinks.class);
     static final String MANAGEMENT = "$management";
     private static final Duration READ_WAIT = Duration.ofSeconds(10);
-    private static final long BUSY_RETRY_MILLIS = 50;
+    private static final int READ_AHEAD_EVENTS = EventStreamService.MAX_EVENTS_PER_READ;
+    private static final long READ_AHEAD_BYTES = 1024 * 1024;
     private static final long THROTTLED_RETRY_MILLIS = 1000;
     private static final int MANAGEMENT_CREDIT = 10;
     private static final String EVENTHUB_TYPE = "com.microsoft:eventhub";
     private static final String PARTITION_TYPE = "com.microsoft:partition";
+    /** A receiver's link property: its epoch (owner level), for exclusive reading of a partition. */
+    static final Symbol EPOCH = Symbol.valueOf("com.microsoft:epoch");
+    /** A receiver's desired capability: each event carries the partition's last enqueued event. */
+    static final Symbol RUNTIME_METRIC = Symbol.valueOf("com.microsoft:enable-receiver-runtime-metric");
 
     /** A partition receiver's entity path. */
     record EntityPath(String eventHub, String consumerGroup, String partition) {
@@ -102,21 +112,44 @@ final class EventHubsLinks {
     private record ManagementReplies() {
     }
 
-    private final class PartitionReceiver {
+    private static final class PartitionReceiver {
         final Sender sender;
         final String consumerGroup;
         final int partition;
         final Grant grant;
+        final boolean runtimeMetric;
+        PartitionOwnership.Claim claim;
+        /** Where the next read continues: after the last event read, sent or not. */
         StartPosition position;
         boolean reading;
         boolean open = true;
+        final ArrayDeque<StoredEvent> readAhead = new ArrayDeque<>();
+        long readAheadBytes;
+        /** The partition's state as the last read found it, for the runtime metric; null until then. */
+        PartitionInfo partitionState;
+        long partitionStateRetrievedMillis;
 
-        PartitionReceiver(Sender sender, String consumerGroup, int partition, Grant grant, StartPosition position) {
+        PartitionReceiver(Sender sender, String consumerGroup, int partition, Grant grant, StartPosition position,
+                          boolean runtimeMetric) {
             this.sender = sender;
             this.consumerGroup = consumerGroup;
             this.partition = partition;
             this.grant = grant;
             this.position = position;
+            this.runtimeMetric = runtimeMetric;
+        }
+
+        boolean readAheadFull() {
+            return readAhead.size() >= READ_AHEAD_EVENTS || readAheadBytes >= READ_AHEAD_BYTES;
+        }
+
+        void close() {
+            open = false;
+            readAhead.clear();
+            readAheadBytes = 0;
+            if (claim != null) {
+                claim.release();
+            }
         }
     }
 
@@ -266,9 +299,11 @@ final class EventHubsLinks {
                     + "': put one on $cbs first");
         }
         StartPosition start = null;
+        Long epoch = null;
         if (refusal == null) {
             try {
                 start = EventHubsMessages.startPosition(link.getRemoteSource() instanceof Source s ? s : null);
+                epoch = epochOf(link);
             } catch (HubException e) {
                 refusal = AmqpErrors.of(e);
             }
@@ -283,12 +318,56 @@ final class EventHubsLinks {
             long last = hub.events.partitionInfo(partition).lastSequenceNumber();
             start = last < 0 ? StartPosition.earliest() : new StartPosition.SequenceNumber(last, false);
         }
-        PartitionReceiver receiver = new PartitionReceiver(sender, path.consumerGroup(), partition, grant, start);
+        boolean runtimeMetric = desires(link, RUNTIME_METRIC);
+        PartitionReceiver receiver = new PartitionReceiver(sender, path.consumerGroup(), partition, grant, start,
+                runtimeMetric);
+        try {
+            receiver.claim = hub.events.claimPartition(path.consumerGroup(), partition, epoch,
+                    reason -> onLoop.accept(() -> displace(receiver, reason)));
+        } catch (HubException e) {
+            refuse(link, new ErrorCondition(AmqpErrors.STOLEN, e.getMessage()));
+            return true;
+        }
+        if (runtimeMetric) {
+            link.setOfferedCapabilities(new Symbol[]{RUNTIME_METRIC});
+        }
         grant.links.add(link);
         open(link, receiver);
-        log.info("Event Hubs receiver attached on {} from {}", address, start);
-        read(receiver);
+        log.info("Event Hubs receiver attached on {} from {}{}{}", address, start,
+                epoch == null ? "" : " with epoch " + epoch, runtimeMetric ? " with the runtime metric" : "");
+        serve(receiver);
         return true;
+    }
+
+    /** The receiver's epoch, or null when it has none. */
+    private static Long epochOf(Link link) {
+        Map<Symbol, Object> properties = link.getRemoteProperties();
+        Object epoch = properties == null ? null : properties.get(EPOCH);
+        if (epoch == null) {
+            return null;
+        }
+        if (epoch instanceof Long || epoch instanceof Integer || epoch instanceof Short || epoch instanceof Byte) {
+            return ((Number) epoch).longValue();
+        }
+        throw new HubException(HubErrorCode.ArgumentInvalid, "the link property " + EPOCH + " must be a long, not '"
+                + epoch + "'");
+    }
+
+    private static boolean desires(Link link, Symbol capability) {
+        Symbol[] desired = link.getRemoteDesiredCapabilities();
+        return desired != null && Arrays.asList(desired).contains(capability);
+    }
+
+    /** A receiver with a higher epoch took the partition: this one is detached, as Event Hubs does. */
+    private void displace(PartitionReceiver receiver, String reason) {
+        if (!receiver.open) {
+            return;
+        }
+        log.info("Event Hubs receiver on partition {} of '{}' from {} detached: {}", receiver.partition,
+                receiver.consumerGroup, ctx.channel().remoteAddress(), reason);
+        release(receiver.sender);
+        receiver.sender.setCondition(new ErrorCondition(AmqpErrors.STOLEN, reason));
+        receiver.sender.close();
     }
 
     /** Null when the entity exists; else why not. */
@@ -336,7 +415,7 @@ final class EventHubsLinks {
     boolean release(Link link) {
         Object role = link.getContext();
         if (role instanceof PartitionReceiver receiver) {
-            receiver.open = false;
+            receiver.close();
             receiver.grant.links.remove(link);
         } else if (!(role instanceof ManagementRequests) && !(role instanceof ManagementReplies)) {
             return false;
@@ -353,7 +432,7 @@ final class EventHubsLinks {
             }
             for (Link link : grant.links) {
                 if (link.getContext() instanceof PartitionReceiver receiver) {
-                    receiver.open = false;
+                    receiver.close();
                 }
             }
         }
@@ -362,50 +441,79 @@ final class EventHubsLinks {
 
     // ---- partition receivers ----------------------------------------------------------------------------------
 
-    /** The peer granted credit: a receiver that was waiting for it reads on. */
+    /** The peer granted credit: the receiver sends what it has read ahead, and reads on. */
     void onFlow(Link link) {
         if (link.getContext() instanceof PartitionReceiver receiver) {
-            read(receiver);
+            serve(receiver);
         }
     }
 
-    private void read(PartitionReceiver receiver) {
-        if (!receiver.open || receiver.reading) {
+    /** The socket drained: receivers that stopped sending while it was full go on. */
+    void onWritable() {
+        for (Grant grant : grants.values()) {
+            for (Link link : grant.links) {
+                if (link.getContext() instanceof PartitionReceiver receiver) {
+                    serve(receiver);
+                }
+            }
+        }
+    }
+
+    /**
+     * Sends what the credit allows from the read-ahead buffer, then starts the next read if the buffer has room.
+     * Reads do not wait for credit: a flow frame finds the events already in memory, and the read that refills
+     * the buffer overlaps with sending instead of alternating with it.
+     */
+    private void serve(PartitionReceiver receiver) {
+        if (!receiver.open) {
             return;
         }
-        // Proton takes a delivery's credit when it is advanced, queued or not: what is left is what may be read
-        int credit = receiver.sender.getCredit();
-        if (credit <= 0) {
-            return; // the next flow frame resumes it
+        // Proton takes a delivery's credit when it is advanced, queued or not: what is left is what may be sent
+        while (receiver.sender.getCredit() > 0 && !receiver.readAhead.isEmpty() && ctx.channel().isWritable()) {
+            StoredEvent event = receiver.readAhead.poll();
+            receiver.readAheadBytes -= event.data().body().length;
+            send(receiver, event);
         }
-        if (!ctx.channel().isWritable()) {
-            retryLater(receiver, BUSY_RETRY_MILLIS); // the reader is slower than the log: let the socket drain
-            return;
+        if (receiver.reading || receiver.readAheadFull()) {
+            return; // the read's completion, a flow frame or the socket draining resumes it
         }
         receiver.reading = true;
-        hub.events.read(receiver.consumerGroup, receiver.partition, receiver.position, credit, READ_WAIT)
-                .whenComplete((result, error) -> onLoop.accept(() -> {
-                    receiver.reading = false;
-                    if (!receiver.open) {
-                        return;
-                    }
-                    if (error != null) {
-                        onReadFailure(receiver, error);
-                        return;
-                    }
-                    for (StoredEvent event : result.events()) {
-                        send(receiver.sender, event);
-                    }
-                    receiver.position = new StartPosition.Offset(result.nextOffset(), true);
-                    read(receiver);
-                }));
+        hub.events.read(receiver.consumerGroup, receiver.partition, receiver.position,
+                        READ_AHEAD_EVENTS - receiver.readAhead.size(), READ_WAIT)
+                .whenComplete((result, error) -> {
+                    // the partition's state is taken here, off the event loop, after the events it follows
+                    PartitionInfo state = error == null && receiver.runtimeMetric
+                            ? hub.events.partitionInfo(receiver.partition) : null;
+                    long retrievedAt = System.currentTimeMillis();
+                    onLoop.accept(() -> {
+                        receiver.reading = false;
+                        if (!receiver.open) {
+                            return;
+                        }
+                        if (error != null) {
+                            onReadFailure(receiver, error);
+                            return;
+                        }
+                        for (StoredEvent event : result.events()) {
+                            receiver.readAhead.add(event);
+                            receiver.readAheadBytes += event.data().body().length;
+                        }
+                        if (state != null) {
+                            receiver.partitionState = state;
+                            receiver.partitionStateRetrievedMillis = retrievedAt;
+                        }
+                        receiver.position = new StartPosition.Offset(result.nextOffset(), true);
+                        serve(receiver);
+                    });
+                });
     }
 
     private void onReadFailure(PartitionReceiver receiver, Throwable error) {
         ErrorCondition condition = AmqpErrors.of(error);
         Throwable cause = error.getCause() != null ? error.getCause() : error;
         if (cause instanceof HubException e && e.errorCode() == HubErrorCode.ThrottlingException) {
-            retryLater(receiver, THROTTLED_RETRY_MILLIS);
+            ctx.executor().schedule(() -> onLoop.accept(() -> serve(receiver)), THROTTLED_RETRY_MILLIS,
+                    TimeUnit.MILLISECONDS);
             return;
         }
         log.info("Event Hubs receiver on partition {} detached: {}", receiver.partition, condition.getDescription());
@@ -414,12 +522,13 @@ final class EventHubsLinks {
         receiver.sender.close();
     }
 
-    private void retryLater(PartitionReceiver receiver, long millis) {
-        ctx.executor().schedule(() -> onLoop.accept(() -> read(receiver)), millis, TimeUnit.MILLISECONDS);
-    }
-
-    private void send(Sender sender, StoredEvent event) {
-        sendMessage(sender, EventHubsMessages.toAmqp(event), event.data().body().length);
+    private void send(PartitionReceiver receiver, StoredEvent event) {
+        Message message = EventHubsMessages.toAmqp(event);
+        if (receiver.runtimeMetric && receiver.partitionState != null) {
+            message.setDeliveryAnnotations(EventHubsMessages.lastEnqueued(receiver.partitionState,
+                    receiver.partitionStateRetrievedMillis));
+        }
+        sendMessage(receiver.sender, message, event.data().body().length);
     }
 
     private void sendMessage(Sender sender, Message message, int sizeHint) {

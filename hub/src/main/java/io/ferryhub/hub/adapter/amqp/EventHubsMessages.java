@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.amqp;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.service.telemetry.PartitionInfo;
 import io.ferryhub.hub.service.telemetry.StartPosition;
 import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.apache.qpid.proton.amqp.Binary;
@@ -9,6 +10,7 @@ import org.apache.qpid.proton.amqp.DescribedType;
 import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
 import org.apache.qpid.proton.amqp.messaging.Data;
+import org.apache.qpid.proton.amqp.messaging.DeliveryAnnotations;
 import org.apache.qpid.proton.amqp.messaging.MessageAnnotations;
 import org.apache.qpid.proton.amqp.messaging.Properties;
 import org.apache.qpid.proton.amqp.messaging.Source;
@@ -36,6 +38,10 @@ final class EventHubsMessages {
     /** Event Hubs' special offsets: before the first event, and after the last one at attach time. */
     private static final String OFFSET_START = "-1";
     private static final String OFFSET_LATEST = "@latest";
+    static final Symbol LAST_ENQUEUED_SEQUENCE_NUMBER = Symbol.valueOf("last_enqueued_sequence_number");
+    static final Symbol LAST_ENQUEUED_OFFSET = Symbol.valueOf("last_enqueued_offset");
+    static final Symbol LAST_ENQUEUED_TIME = Symbol.valueOf("last_enqueued_time_utc");
+    static final Symbol RETRIEVAL_TIME = Symbol.valueOf("runtime_info_retrieval_time_utc");
     /** Stored system properties that travel as message annotations rather than in the properties section. */
     private static final Map<String, String> ANNOTATION_NAMES = Map.of(
             "iothub-connection-device-id", "iothub-connection-device-id",
@@ -135,6 +141,19 @@ final class EventHubsMessages {
                 event.data().applicationProperties())));
         message.setBody(new Data(new Binary(event.data().body())));
         return message;
+    }
+
+    /**
+     * The runtime metric a receiver asked for ({@code com.microsoft:enable-receiver-runtime-metric}): the
+     * partition's last enqueued event and when that was looked up, as delivery annotations on each event.
+     */
+    static DeliveryAnnotations lastEnqueued(PartitionInfo partition, long retrievedAtMillis) {
+        Map<Symbol, Object> annotations = new LinkedHashMap<>();
+        annotations.put(LAST_ENQUEUED_SEQUENCE_NUMBER, partition.lastSequenceNumber());
+        annotations.put(LAST_ENQUEUED_OFFSET, Long.toString(partition.lastOffset()));
+        annotations.put(LAST_ENQUEUED_TIME, new Date(partition.lastEnqueuedTimeMillis()));
+        annotations.put(RETRIEVAL_TIME, new Date(retrievedAtMillis));
+        return new DeliveryAnnotations(annotations);
     }
 
     private static Date dateOrNull(String instant) {

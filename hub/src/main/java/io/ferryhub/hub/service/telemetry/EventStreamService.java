@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -47,6 +48,7 @@ public final class EventStreamService implements AutoCloseable {
         return t;
     });
     private final Semaphore waitingReads = new Semaphore(MAX_WAITING_READS);
+    private final PartitionOwnership ownership = new PartitionOwnership();
 
     public EventStreamService(EventLog eventLog, ConsumerGroupStore groupStore) throws IOException {
         this.eventLog = eventLog;
@@ -144,6 +146,15 @@ public final class EventStreamService implements AutoCloseable {
                 waitingReads.release();
             }
         }, readers);
+    }
+
+    /**
+     * Places a streaming receiver on a consumer group's partition under Event Hubs' epoch rules
+     * ({@link PartitionOwnership}); {@code onDisplaced} hears, on some thread, that a later receiver took its place.
+     */
+    public PartitionOwnership.Claim claimPartition(String consumerGroup, int partition, Long epoch,
+                                                   Consumer<String> onDisplaced) {
+        return ownership.claim(consumerGroup, partition, epoch, onDisplaced);
     }
 
     @Override

@@ -109,13 +109,28 @@ class EventHubsEndpointTest {
 
     /** Authorises the entity (as the client does before each receiver) and attaches a receiver with a filter. */
     private static Receiver receiver(ProtonClient c, String entityPath, String selector, int credit) throws Exception {
+        return receiver(c, entityPath, selector, credit, null, null);
+    }
+
+    private static Receiver receiver(ProtonClient c, String entityPath, String selector, int credit, Long epoch,
+                                     Symbol[] desiredCapabilities) throws Exception {
         assertEquals(200, c.putToken(audience(entityPath), ehToken(audience(entityPath), "iothubowner", ownerKey,
                 Instant.now().plusSeconds(1200))));
-        return attach(c, entityPath, selector, credit);
+        return attach(c, entityPath, selector, credit, epoch, desiredCapabilities);
     }
 
     private static Receiver attach(ProtonClient c, String entityPath, String selector, int credit) throws Exception {
+        return attach(c, entityPath, selector, credit, null, null);
+    }
+
+    /** A receiver as the client attaches it with an owner level (epoch) and desired capabilities, either null. */
+    private static Receiver attach(ProtonClient c, String entityPath, String selector, int credit, Long epoch,
+                                   Symbol[] desiredCapabilities) throws Exception {
         Receiver r = c.session.receiver("eh-" + UUID.randomUUID());
+        if (epoch != null) {
+            r.setProperties(Map.of(EventHubsLinks.EPOCH, epoch));
+        }
+        r.setDesiredCapabilities(desiredCapabilities);
         Source source = new Source();
         source.setAddress(entityPath);
         if (selector != null) {
@@ -471,6 +486,82 @@ class EventHubsEndpointTest {
             assertEquals(AmqpErrors.UNAUTHORIZED, cut.getCondition());
             assertEquals(401, c.putToken(audience(entity), ehToken(audience(entity), "iothubowner", ownerKey,
                     Instant.now().minusSeconds(1))));
+        }
+    }
+    @Test
+    void anEpochReceiverTakesThePartitionFromReceiversWithALowerEpochOrNoneAndRefusesThemAfterwards()
+            throws Exception {
+        hub.eventStream().createConsumerGroup("owners");
+        int partition = sendTelemetry("eh-epoch", 2, "epoch");
+        String entity = entity("owners", partition);
+        String first = "amqp.annotation.x-opt-sequence-number >= '"
+                + (hub.eventStream().partitionInfo(partition).lastSequenceNumber() - 1) + "'";
+        try (ProtonClient a = client(); ProtonClient b = client()) {
+            Receiver plain = receiver(a, entity, first, 10);
+            Receiver otherPlain = attach(a, entity, first, 10);
+            assertEquals(EndpointState.ACTIVE, otherPlain.getRemoteState(), "receivers without epochs share");
+            // another connection with an epoch takes the partition from both
+            Receiver epoch5 = receiver(b, entity, first, 10, 5L, null);
+            assertEquals(EndpointState.ACTIVE, epoch5.getRemoteState());
+            for (Receiver displaced : List.of(plain, otherPlain)) {
+                ErrorCondition stolen = a.awaitDetach(displaced);
+                assertNotNull(stolen, "a receiver without epoch kept reading beside an epoch receiver");
+                assertEquals(AmqpErrors.STOLEN, stolen.getCondition());
+                assertTrue(stolen.getDescription().contains("epoch 5"), stolen.getDescription());
+            }
+            assertEquals(List.of("epoch-0", "epoch-1"),
+                    receive(b, epoch5, 2).stream().map(m -> (String) m.getMessageId()).toList());
+            // while it holds the partition, a lower epoch and no epoch are refused; another group is unaffected
+            ErrorCondition lower = a.awaitDetach(attach(a, entity, first, 10, 4L, null));
+            assertEquals(AmqpErrors.STOLEN, lower.getCondition());
+            assertTrue(lower.getDescription().contains("epoch 5"), lower.getDescription());
+            assertEquals(AmqpErrors.STOLEN, a.awaitDetach(attach(a, entity, first, 10)).getCondition());
+            assertEquals(EndpointState.ACTIVE, receiver(a, entity("$Default", partition), first, 10).getRemoteState());
+            assertEquals(EndpointState.ACTIVE, epoch5.getRemoteState());
+            // the same epoch again takes over (a restarted owner), and so does a higher one
+            Receiver again5 = attach(a, entity, first, 10, 5L, null);
+            assertEquals(EndpointState.ACTIVE, again5.getRemoteState());
+            assertEquals(AmqpErrors.STOLEN, b.awaitDetach(epoch5).getCondition());
+            Receiver epoch6 = attach(b, entity, first, 10, 6L, null);
+            assertEquals(AmqpErrors.STOLEN, a.awaitDetach(again5).getCondition());
+            assertEquals("epoch-0", b.receive(epoch6, true).getMessageId());
+            // once the owner detaches, the partition is free for anyone
+            epoch6.close();
+            b.pumpUntil(() -> epoch6.getRemoteState() == EndpointState.CLOSED);
+            Receiver free = attach(a, entity, first, 10);
+            assertEquals(EndpointState.ACTIVE, free.getRemoteState());
+            assertEquals("epoch-0", a.receive(free, true).getMessageId());
+        }
+    }
+
+    @Test
+    void theRuntimeMetricAnnotatesEachEventWithThePartitionsLastEnqueuedEvent() throws Exception {
+        int partition = sendTelemetry("eh-metric", 3, "metric");
+        var stored = hub.eventStream().partitionInfo(partition);
+        String entity = entity("$Default", partition);
+        String selector = "amqp.annotation.x-opt-sequence-number >= '" + (stored.lastSequenceNumber() - 2) + "'";
+        long before = System.currentTimeMillis();
+        try (ProtonClient c = client()) {
+            Receiver metric = receiver(c, entity, selector, 10, null, new Symbol[]{EventHubsLinks.RUNTIME_METRIC});
+            assertArrayEquals(new Symbol[]{EventHubsLinks.RUNTIME_METRIC}, metric.getRemoteOfferedCapabilities());
+            List<Message> events = receive(c, metric, 3);
+            assertEquals(List.of("metric-0", "metric-1", "metric-2"),
+                    events.stream().map(m -> (String) m.getMessageId()).toList());
+            for (Message m : events) {
+                Map<Symbol, Object> runtime = m.getDeliveryAnnotations().getValue();
+                assertEquals(stored.lastSequenceNumber(), runtime.get(Symbol.valueOf("last_enqueued_sequence_number")));
+                assertEquals(Long.toString(stored.lastOffset()), runtime.get(Symbol.valueOf("last_enqueued_offset")));
+                assertEquals(new Date(stored.lastEnqueuedTimeMillis()),
+                        runtime.get(Symbol.valueOf("last_enqueued_time_utc")));
+                Date retrieved = (Date) runtime.get(Symbol.valueOf("runtime_info_retrieval_time_utc"));
+                assertTrue(retrieved.getTime() >= before, "retrieved " + retrieved + ", before " + before);
+            }
+            // a receiver that did not ask gets none
+            Receiver plain = attach(c, entity, selector, 10);
+            assertNull(plain.getRemoteOfferedCapabilities());
+            Message m = c.receive(plain, true);
+            assertEquals("metric-0", m.getMessageId());
+            assertNull(m.getDeliveryAnnotations());
         }
     }
 }
