@@ -1,13 +1,18 @@
 package io.ferryhub.compat.eventhubs;
 
 import com.azure.core.amqp.AmqpTransportType;
+import com.azure.core.amqp.exception.AmqpErrorCondition;
+import com.azure.core.amqp.exception.AmqpException;
 import com.azure.messaging.eventhubs.EventData;
+import com.azure.messaging.eventhubs.EventHubConsumerAsyncClient;
 import com.azure.messaging.eventhubs.EventHubClientBuilder;
 import com.azure.messaging.eventhubs.EventHubConsumerClient;
 import com.azure.messaging.eventhubs.EventHubProperties;
 import com.azure.messaging.eventhubs.PartitionProperties;
 import com.azure.messaging.eventhubs.models.EventPosition;
+import com.azure.messaging.eventhubs.models.LastEnqueuedEventProperties;
 import com.azure.messaging.eventhubs.models.PartitionEvent;
+import com.azure.messaging.eventhubs.models.ReceiveOptions;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -18,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.Disposable;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -43,18 +49,22 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The official Event Hubs client (azure-messaging-eventhubs 5.21.3, unmodified) reads, from the hub's built-in
  * endpoint, telemetry a device sent over MQTT: with the Event Hubs connection string the hub printed, over AMQPS on
- * 5671 and over WebSockets on 443, from the start, a sequence number and an enqueued time, in two consumer groups.
+ * 5671 and over WebSockets on 443, from the start, a sequence number and an enqueued time, in two consumer groups,
+ * with the partition's last enqueued event tracked, and under owner levels (epochs).
  * The hub runs as a user starts it, in its own process, on IoT Hub's fixed ports (root needed). The client trusts
  * the JVM's default TLS context only, so the hub's CA goes there, as {@code -Djavax.net.ssl.trustStore} would put it.
  */
@@ -288,6 +298,68 @@ class EventHubsClientTest {
             List<EventData> all = receive(defaults, partition, 4, EventPosition.fromSequenceNumber(firstSeq, true),
                     deviceId);
             assertEquals(List.of("p-0", "p-1", "p-2", "p-3"), all.stream().map(EventData::getMessageId).toList());
+        }
+    }
+    @Test
+    void trackingTheLastEnqueuedEventGivesThePartitionsLatestEventWithEachEvent() throws Exception {
+        String deviceId = "eh-tracking";
+        String key = registerDevice(deviceId);
+        try (EventHubConsumerClient client = consumer("$Default", AmqpTransportType.AMQP)) {
+            Map<String, Long> before = lastSequenceNumbers(client);
+            sendTelemetry(deviceId, key, 3, "l");
+            String partition = partitionThatGrew(client, before);
+            PartitionProperties info = client.getPartitionProperties(partition);
+            List<LastEnqueuedEventProperties> seen = new ArrayList<>();
+            for (PartitionEvent e : client.receiveFromPartition(partition, 3,
+                    EventPosition.fromSequenceNumber(info.getLastEnqueuedSequenceNumber() - 2, true), WAIT,
+                    new ReceiveOptions().setTrackLastEnqueuedEventProperties(true))) {
+                seen.add(e.getLastEnqueuedEventProperties());
+            }
+            assertEquals(3, seen.size());
+            for (LastEnqueuedEventProperties last : seen) {
+                assertEquals(info.getLastEnqueuedSequenceNumber(), last.getSequenceNumber());
+                assertEquals(info.getLastEnqueuedOffset(), last.getOffsetString());
+                assertEquals(info.getLastEnqueuedTime(), last.getEnqueuedTime());
+                assertNotNull(last.getRetrievalTime());
+            }
+        }
+    }
+
+    @Test
+    void aReceiverWithAHigherOwnerLevelTakesThePartition() throws Exception {
+        String deviceId = "eh-owner";
+        String key = registerDevice(deviceId);
+        try (EventHubConsumerClient client = consumer("$Default", AmqpTransportType.AMQP);
+             EventHubConsumerAsyncClient async = new EventHubClientBuilder()
+                     .connectionString(eventHubsConnectionString)
+                     .consumerGroup("$Default")
+                     .buildAsyncConsumerClient()) {
+            Map<String, Long> before = lastSequenceNumbers(client);
+            sendTelemetry(deviceId, key, 1, "o");
+            String partition = partitionThatGrew(client, before);
+            EventPosition last = EventPosition.fromSequenceNumber(
+                    client.getPartitionProperties(partition).getLastEnqueuedSequenceNumber(), true);
+
+            CountDownLatch firstReading = new CountDownLatch(1);
+            CountDownLatch firstEnded = new CountDownLatch(1);
+            AtomicReference<Throwable> firstError = new AtomicReference<>();
+            Disposable first = async.receiveFromPartition(partition, last, new ReceiveOptions().setOwnerLevel(1L))
+                    .subscribe(e -> firstReading.countDown(), error -> {
+                        firstError.set(error);
+                        firstEnded.countDown();
+                    }, firstEnded::countDown);
+            try {
+                assertTrue(firstReading.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the first receiver read nothing");
+                List<PartitionEvent> taken = async.receiveFromPartition(partition, last,
+                        new ReceiveOptions().setOwnerLevel(2L)).take(1).collectList().block(WAIT);
+                assertNotNull(taken);
+                assertEquals("o-0", taken.get(0).getData().getMessageId());
+                assertTrue(firstEnded.await(120, TimeUnit.SECONDS), "the first receiver kept the partition");
+                AmqpException stolen = assertInstanceOf(AmqpException.class, firstError.get());
+                assertEquals(AmqpErrorCondition.LINK_STOLEN, stolen.getErrorCondition());
+            } finally {
+                first.dispose();
+            }
         }
     }
 }
