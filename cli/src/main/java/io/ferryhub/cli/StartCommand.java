@@ -29,12 +29,14 @@ final class StartCommand {
                          [--record-streams] [--recording-max-age-days N] [--recording-max-mb N]
                                         (record every stream to DIR/recordings; by default only those whose
                                         stream policy says "record": true; retention 30 days and 1024 MB)
+                         [--session-expiry-days N]   (MQTT persistent sessions no connection used for N days
+                                        are removed; 30)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
             "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout", "stream-bandwidth",
             "device-stream-bandwidth", "hub-stream-bandwidth", "metrics-port", "metrics-bind",
-            "recording-max-age-days", "recording-max-mb");
+            "recording-max-age-days", "recording-max-mb", "session-expiry-days");
 
     private StartCommand() {
     }
@@ -61,7 +63,9 @@ final class StartCommand {
                             Duration.ofSeconds(args.intOption("stream-handshake-timeout",
                                     (int) defaults.streamHandshakeTimeout().toSeconds())),
                             Duration.ofSeconds(args.intOption("stream-idle-timeout",
-                                    (int) defaults.streamIdleTimeout().toSeconds())));
+                                    (int) defaults.streamIdleTimeout().toSeconds())))
+                    .withSessionExpiry(Duration.ofDays(args.intOption("session-expiry-days",
+                            (int) defaults.sessionExpiry().toDays())));
             if (args.option("tls-cert") != null || args.option("tls-key") != null) {
                 config = config.withTls(pathOrNull(args.option("tls-cert")), pathOrNull(args.option("tls-key")));
             }

@@ -26,15 +26,18 @@ import java.util.regex.Pattern;
  *                            gateway embedded on the HTTPS port
  * @param streamHandshakeTimeout how long the embedded gateway keeps one end of a stream waiting for the other
  * @param streamIdleTimeout   the embedded gateway closes streams that move no byte for this long; zero for never
+ * @param sessionExpiry       how long a persistent session (MQTT {@code cleanSession=false}) that no connection
+ *                            uses is kept
  */
 public record HubConfig(String hostName, List<String> extraAliases, Path dataDir, String bindAddress, int httpsPort,
                         int mqttPort, int amqpPort, Path tlsCertificate, Path tlsKey, int maxBodyBytes,
                         int requestThreads, boolean eventLogFsync, int maxStreamsPerDevice,
                         int maxStreams, String streamGatewayUrl, Duration streamHandshakeTimeout,
-                        Duration streamIdleTimeout) {
+                        Duration streamIdleTimeout, Duration sessionExpiry) {
     public static final int DEFAULT_HTTPS_PORT = 443;
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_AMQP_PORT = 5671;
+    public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofDays(30);
 
     /** What the SDKs accept in a connection string's HostName (the Java service SDK checks exactly this). */
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_.\\-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
@@ -57,6 +60,9 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
             throw new IllegalArgumentException("the stream gateway URL must be wss://host:port, not "
                     + streamGatewayUrl);
         }
+        if (sessionExpiry.isZero() || sessionExpiry.isNegative()) {
+            throw new IllegalArgumentException("the session expiry must be positive");
+        }
         if ((tlsCertificate == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("a TLS certificate needs its key, and a key its certificate");
         }
@@ -78,7 +84,7 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
     public static HubConfig defaults() {
         return new HubConfig("127.0.0.1", List.of(), Path.of("data"), null, DEFAULT_HTTPS_PORT,
                 DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000, null,
-                Duration.ofSeconds(60), Duration.ofMinutes(30));
+                Duration.ofSeconds(60), Duration.ofMinutes(30), DEFAULT_SESSION_EXPIRY);
     }
 
     /** Loopback only, every port ephemeral: for tests of any module. */
@@ -90,73 +96,79 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
         return new HubConfig(name, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withExtraAliases(List<String> aliases) {
         return new HubConfig(hostName, aliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withDataDir(Path dir) {
         return new HubConfig(hostName, extraAliases, dir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withBindAddress(String address) {
         return new HubConfig(hostName, extraAliases, dataDir, address, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withPorts(int https, int mqtt, int amqp) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, https, mqtt, amqp, tlsCertificate, tlsKey,
                 maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withTls(Path certificateChain, Path key) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 certificateChain, key, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withMaxBodyBytes(int bytes) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, bytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withEventLogFsync(boolean fsync) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, fsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withStreamLimits(int perDevice, int total) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, perDevice, total,
-                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout);
+                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withStreamGatewayUrl(String url) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
-                url, streamHandshakeTimeout, streamIdleTimeout);
+                url, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
     }
 
     public HubConfig withStreamTimeouts(Duration handshake, Duration idle) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
-                streamGatewayUrl, handshake, idle);
+                streamGatewayUrl, handshake, idle, sessionExpiry);
+    }
+
+    public HubConfig withSessionExpiry(Duration expiry) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
+                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, expiry);
     }
 }

@@ -54,6 +54,7 @@ import io.ferryhub.hub.service.query.QueryService;
 import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
+import io.ferryhub.hub.service.sessions.PersistentSessions;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
 import io.ferryhub.hub.service.streams.StreamAuditLog;
 import io.ferryhub.hub.service.streams.StreamPolicies;
@@ -69,6 +70,7 @@ import io.ferryhub.hub.storage.eventlog.EventLog;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
 import io.ferryhub.hub.storage.registry.KeyValueCaCertificateStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
+import io.ferryhub.hub.storage.sessions.KeyValueSessionStore;
 import io.ferryhub.hub.storage.streams.KeyValueStreamPolicyStore;
 import io.ferryhub.hub.storage.twin.KeyValueTwinStore;
 import io.ferryhub.signaling.StreamTokenIssuer;
@@ -303,8 +305,12 @@ public final class HubServer implements AutoCloseable {
         DirectMethodService methods = new DirectMethodService(registry, connections, scheduler, requestExecutor);
         new MethodRoutes(methods).register(router);
         mqttTopicHandlers.add(new MethodTopicHandler(methods));
-        MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, mqttTopicHandlers,
-                requestExecutor, MqttSettings.DEFAULTS);
+        PersistentSessions sessions = new PersistentSessions(new KeyValueSessionStore(store), registry, clock,
+                config.sessionExpiry());
+        sessions.expire();
+        scheduler.scheduleWithFixedDelay(() -> expireSessions(sessions), 1, 1, TimeUnit.HOURS);
+        MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, sessions,
+                mqttTopicHandlers, requestExecutor, MqttSettings.DEFAULTS);
         mqttPort = bindListener("mqtt", config.mqttPort(), new TlsListenerInitializer(sslContext,
                 pipeline -> mqtt.addMqttHandlers(pipeline, "mqtt")));
         AmqpEndpoint amqp = new AmqpEndpoint(deviceAuthenticator, serviceAuthenticator, aliases, connections,
@@ -320,6 +326,15 @@ public final class HubServer implements AutoCloseable {
 
         log.info("hub {} started: https {}, mqtt {}, amqp {}, CA {}", aliases.hostName(), httpsPort, mqttPort, amqpPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
+    }
+
+    private static void expireSessions(PersistentSessions sessions) {
+        try {
+            sessions.expire();
+        } catch (RuntimeException e) {
+            // logged and tried again next time: an exception would cancel the schedule
+            log.error("expiring persistent sessions failed", e);
+        }
     }
 
     private void prepareTls(Path dataDir) {

@@ -4,6 +4,7 @@ import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.sessions.PersistentSessions;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -25,7 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
 import java.util.Queue;
-import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -164,10 +165,42 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        MqttSession session = new MqttSession(ctx.channel(), device, transport, endpoint, will, !cleanSession);
+        MqttSession session = new MqttSession(ctx.channel(), device, transport, endpoint, will);
         if (will != null && !session.acceptsWill()) {
             refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, clientId,
                     "its Will topic '" + will.topic() + "' is not its own telemetry topic");
+            return;
+        }
+        try {
+            endpoint.blockingExecutor().execute(() -> {
+                CompletableFuture<PersistentSessions.Session> opened;
+                try {
+                    opened = endpoint.sessions().open(device, cleanSession);
+                } catch (RuntimeException e) {
+                    opened = CompletableFuture.failedFuture(e);
+                }
+                opened.whenComplete((stored, error) -> ctx.executor().execute(() ->
+                        afterSessionOpened(ctx, session, stored, error, keepAlive)));
+            });
+        } catch (RejectedExecutionException e) {
+            refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, clientId, "the hub is stopping");
+        }
+    }
+
+    private void afterSessionOpened(ChannelHandlerContext ctx, MqttSession session,
+                                    PersistentSessions.Session stored, Throwable failure, int keepAlive) {
+        String clientId = session.identity().clientId();
+        if (!ctx.channel().isActive()) {
+            if (stored != null) {
+                stored.close();
+            }
+            releaseHeldBack();
+            return;
+        }
+        if (failure != null) {
+            log.error("{} {} from {}: its session could not be opened", transport, clientId, remote(ctx), failure);
+            refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, clientId,
+                    "the session could not be stored");
             return;
         }
         long idleMillis = keepAlive == 0 ? MAX_IDLE_SECONDS * 1000L
@@ -175,15 +208,14 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         ctx.pipeline().replace(MqttDeviceEndpoint.IDLE_HANDLER, MqttDeviceEndpoint.IDLE_HANDLER,
                 new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         ctx.pipeline().replace(this, MqttDeviceEndpoint.SESSION_HANDLER, session);
-        Map<String, Integer> restored = endpoint.sessions().resume(device.clientId(), cleanSession);
         // the device is online before it can know it: a back-end it signals after CONNACK must find it connected.
         // Anything the hub sends it meanwhile is queued on this event loop, so it follows the CONNACK.
-        session.start(restored == null ? Map.of() : restored);
+        session.start(stored);
         MqttConnAckMessage connAck = MqttMessageBuilders.connAck()
-                .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(restored != null).build();
+                .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED).sessionPresent(stored.present()).build();
         ctx.writeAndFlush(connAck);
         log.info("{} {} connected from {} ({}, keep-alive {} s{})", transport, clientId, remote(ctx),
-                device.authMethod(), keepAlive, restored == null ? "" : ", session resumed");
+                session.identity().authMethod(), keepAlive, stored.present() ? ", session resumed" : "");
         // fired from the handler in front of the session, so that the session reads them next
         ChannelHandlerContext beforeSession = ctx.pipeline().context(MqttDeviceEndpoint.IDLE_HANDLER);
         Object held;

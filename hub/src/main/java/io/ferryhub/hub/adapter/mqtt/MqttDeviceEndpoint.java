@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.mqtt;
 
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.service.sessions.PersistentSessions;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
@@ -25,15 +26,18 @@ public final class MqttDeviceEndpoint {
     private final MqttTopicHandlers topicHandlers;
     private final Executor blockingExecutor;
     private final MqttSettings settings;
-    private final SessionStore sessions = new SessionStore();
+    private final PersistentSessions sessions;
 
     /**
-     * @param blockingExecutor runs credential checks, which may touch the registry, off the event loop
+     * @param blockingExecutor runs credential checks and session look-ups, which may touch storage, off the event
+     *                         loop
      */
     public MqttDeviceEndpoint(DeviceAuthenticator authenticator, DeviceConnections connections,
-                              MqttTopicHandlers topicHandlers, Executor blockingExecutor, MqttSettings settings) {
+                              PersistentSessions sessions, MqttTopicHandlers topicHandlers,
+                              Executor blockingExecutor, MqttSettings settings) {
         this.authenticator = authenticator;
         this.connections = connections;
+        this.sessions = sessions;
         this.topicHandlers = topicHandlers;
         this.blockingExecutor = blockingExecutor;
         this.settings = settings;
@@ -72,7 +76,7 @@ public final class MqttDeviceEndpoint {
         return settings;
     }
 
-    SessionStore sessions() {
+    PersistentSessions sessions() {
         return sessions;
     }
 }

@@ -3,6 +3,7 @@ package io.ferryhub.hub.adapter.mqtt;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.sessions.PersistentSessions;
 import io.ferryhub.signaling.StreamRequestSink;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -52,11 +53,13 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private final MqttDeviceEndpoint endpoint;
     private final TopicAcl acl;
     private final WillMessage will;
-    /** {@code cleanSession=false}: the subscriptions outlive the connection. */
-    private final boolean persistentSession;
     /** Topic filter to the QoS it was granted. */
     private final Map<String, Integer> subscriptions = new ConcurrentHashMap<>();
     private final ArrayDeque<PendingAck> pendingAcks = new ArrayDeque<>();
+    /** SUBACKs and UNSUBACKs, each sent in order once the subscriptions it acknowledges are stored. */
+    private final ArrayDeque<PendingSubscriptionAck> pendingSubscriptionAcks = new ArrayDeque<>();
+    /** The identity's session, stored when the connection was asked for a persistent one; set by {@link #start}. */
+    private PersistentSessions.Session session;
     private final Map<Integer, CompletableFuture<Void>> awaitingPubAck = new HashMap<>();
     private final StreamRequestSink streamSink;
     private int lastPacketId;
@@ -69,10 +72,12 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private record PendingAck(int packetId, String topic, CompletableFuture<Void> handled) {
     }
 
+    private record PendingSubscriptionAck(MqttMessage ack, CompletableFuture<Void> stored) {
+    }
+
     MqttSession(Channel channel, AuthenticatedDevice identity, String transport, MqttDeviceEndpoint endpoint,
-                WillMessage will, boolean persistentSession) {
+                WillMessage will) {
         this.channel = channel;
-        this.persistentSession = persistentSession;
         this.identity = identity;
         this.transport = transport;
         this.endpoint = endpoint;
@@ -96,13 +101,14 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
      * Called on the event loop just before CONNACK is written: joins the connection registry, and restores a resumed
      * session's subscriptions as if the device had just made them.
      */
-    void start(Map<String, Integer> restoredSubscriptions) {
+    void start(PersistentSessions.Session opened) {
+        session = opened;
         endpoint.connections().register(this);
-        if (!restoredSubscriptions.isEmpty()) {
-            subscriptions.putAll(restoredSubscriptions);
-            subscribed(restoredSubscriptions.keySet());
+        Map<String, Integer> restored = opened.subscriptions();
+        if (!restored.isEmpty()) {
+            subscriptions.putAll(restored);
+            subscribed(restored.keySet());
         }
-        saveSession();
         long secondsLeft = identity.credentialExpiry() - Instant.now().getEpochSecond();
         if (identity.credentialExpiry() != Long.MAX_VALUE) {
             credentialExpiry = channel.eventLoop().schedule(() -> {
@@ -241,13 +247,42 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
         }
         // the services learn of the subscription before the SUBACK leaves: a client that acts on its SUBACK (a
         // back-end invoking a method right after the device subscribed) must find the device ready. MQTT 3.1.1
-        // (3.8.4) lets PUBLISHes matching the new subscription precede the SUBACK.
+        // (3.8.4) lets PUBLISHes matching the new subscription precede the SUBACK. A persistent session's SUBACK
+        // also waits until the subscription is durable: it must survive a hub crash once acknowledged.
+        CompletableFuture<Void> stored = CompletableFuture.completedFuture(null);
         if (!added.isEmpty()) {
-            saveSession();
             subscribed(added);
+            stored = session.save(subscriptions);
         }
-        channel.writeAndFlush(MqttMessageBuilders.subAck().packetId(message.variableHeader().messageId())
-                .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build());
+        acknowledgeWhenStored(MqttMessageBuilders.subAck().packetId(message.variableHeader().messageId())
+                .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build(), stored);
+    }
+
+    private void acknowledgeWhenStored(MqttMessage ack, CompletableFuture<Void> stored) {
+        pendingSubscriptionAcks.add(new PendingSubscriptionAck(ack, stored));
+        // always through the event loop's queue, so acknowledgements leave in the order their packets came
+        stored.whenComplete((ok, error) -> channel.eventLoop().execute(this::sendStoredSubscriptionAcks));
+    }
+
+    private void sendStoredSubscriptionAcks() {
+        boolean wrote = false;
+        while (!pendingSubscriptionAcks.isEmpty() && pendingSubscriptionAcks.peek().stored().isDone()) {
+            PendingSubscriptionAck done = pendingSubscriptionAcks.poll();
+            if (done.stored().isCompletedExceptionally()) {
+                log.error("{} {}: its session could not be stored ({}); closing the connection", transport,
+                        identity.clientId(), done.stored().handle((ok, e) -> e).join().toString());
+                pendingSubscriptionAcks.clear();
+                channel.close();
+                return;
+            }
+            if (channel.isActive()) {
+                channel.write(done.ack());
+                wrote = true;
+            }
+        }
+        if (wrote) {
+            channel.flush();
+        }
     }
 
     private void subscribed(Collection<String> filters) {
@@ -257,17 +292,11 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
         subscriptionsChanged();
     }
 
-    private void saveSession() {
-        if (persistentSession) {
-            endpoint.sessions().save(identity.clientId(), subscriptions);
-        }
-    }
-
     private void onUnsubscribe(MqttUnsubscribeMessage message) {
         message.payload().topics().forEach(subscriptions::remove);
-        saveSession();
         subscriptionsChanged();
-        channel.writeAndFlush(MqttMessageBuilders.unsubAck().packetId(message.variableHeader().messageId()).build());
+        acknowledgeWhenStored(MqttMessageBuilders.unsubAck().packetId(message.variableHeader().messageId()).build(),
+                session.save(subscriptions));
     }
 
     private void onPubAck(int packetId) {
@@ -397,6 +426,9 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
             credentialExpiry.cancel(false);
         }
         endpoint.connections().unregister(this);
+        if (session != null) {
+            session.close();
+        }
         HubException closed = closedException();
         awaitingPubAck.values().forEach(f -> f.completeExceptionally(closed));
         awaitingPubAck.clear();
