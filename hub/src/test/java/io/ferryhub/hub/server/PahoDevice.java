@@ -12,6 +12,7 @@ import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -24,13 +25,20 @@ final class PahoDevice implements AutoCloseable {
 
     final MqttClient client;
     final LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
+    /** What the CONNACK said: whether the hub resumed a stored session. */
+    boolean sessionPresent;
 
     private PahoDevice(MqttClient client) {
         this.client = client;
     }
 
-    /** Registers the identity if needed and connects it. */
+    /** Registers the identity if needed and connects it on a clean session. */
     static PahoDevice connect(HubServer hub, String clientId) throws Exception {
+        return connect(hub, clientId, true);
+    }
+
+    /** Registers the identity if needed and connects it; {@code cleanSession} false asks for a persistent session. */
+    static PahoDevice connect(HubServer hub, String clientId, boolean cleanSession) throws Exception {
         String[] ids = clientId.split("/", 2);
         if (hub.registry().findDevice(ids[0]).isEmpty()) {
             hub.registry().putDevice(ids[0], new Device(ids[0], null, null, null, null, null, null, false, null,
@@ -44,14 +52,21 @@ final class PahoDevice implements AutoCloseable {
                     new Module(ids[0], ids[1], null, null, null, null), null)).authentication().symmetricKey()
                     .primaryKey();
         }
+        return connect(hub.mqttPort(), hub.caCertificatePath(), hub.hostName(), clientId, key, cleanSession);
+    }
+
+    /** Connects an identity already registered to a hub known by its MQTT port and CA (one in another process). */
+    static PahoDevice connect(int mqttPort, Path caPem, String hubHostName, String clientId, String key,
+                              boolean cleanSession) throws Exception {
         MqttConnectOptions options = new MqttConnectOptions();
         options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        options.setSocketFactory(HubTestSupport.trusting(hub.caCertificatePath()).getSocketFactory());
+        options.setCleanSession(cleanSession);
+        options.setSocketFactory(HubTestSupport.trusting(caPem).getSocketFactory());
         options.setUserName("localhost/" + clientId + "/?api-version=2021-04-12");
-        String resource = hub.hostName() + "/devices/" + clientId.replace("/", "/modules/");
+        String resource = hubHostName + "/devices/" + clientId.replace("/", "/modules/");
         options.setPassword(SasToken.create(resource, key, null, Instant.now().plusSeconds(3600)).toCharArray());
         options.setMaxInflight(1000);
-        MqttClient client = new MqttClient("ssl://localhost:" + hub.mqttPort(), clientId, new MemoryPersistence());
+        MqttClient client = new MqttClient("ssl://localhost:" + mqttPort, clientId, new MemoryPersistence());
         PahoDevice device = new PahoDevice(client);
         client.setCallback(new MqttCallback() {
             @Override
@@ -67,7 +82,7 @@ final class PahoDevice implements AutoCloseable {
             public void deliveryComplete(IMqttDeliveryToken token) {
             }
         });
-        client.connect(options);
+        device.sessionPresent = client.connectWithResult(options).getSessionPresent();
         return device;
     }
 

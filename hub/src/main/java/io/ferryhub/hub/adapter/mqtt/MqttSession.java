@@ -259,8 +259,12 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     }
 
     private void acknowledgeWhenStored(MqttMessage ack, CompletableFuture<Void> stored) {
+        if (pendingSubscriptionAcks.isEmpty() && stored.isDone() && !stored.isCompletedExceptionally()) {
+            channel.writeAndFlush(ack); // a clean session's: nothing to wait for
+            return;
+        }
         pendingSubscriptionAcks.add(new PendingSubscriptionAck(ack, stored));
-        // always through the event loop's queue, so acknowledgements leave in the order their packets came
+        // through the event loop's queue, so acknowledgements leave in the order their packets came
         stored.whenComplete((ok, error) -> channel.eventLoop().execute(this::sendStoredSubscriptionAcks));
     }
 
