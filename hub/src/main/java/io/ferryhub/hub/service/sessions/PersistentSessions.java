@@ -12,14 +12,14 @@ import io.ferryhub.hub.storage.sessions.SessionStore.StoredSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Clock;
 import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * IoT Hub's persistent sessions (MQTT {@code cleanSession=false}): a device's subscriptions outlive its connection
@@ -41,13 +41,13 @@ public final class PersistentSessions implements IdentityLifecycleListener {
 
     private final SessionStore store;
     private final RegistryService registry;
-    private final Clock clock;
+    private final InstantSource clock;
     private final Duration expiry;
     /** The connection that owns each identity's session, by client id ({@code deviceId[/moduleId]}). */
     private final Map<String, Session> owners = new ConcurrentHashMap<>();
 
     /** @param expiry how long a session not used by any connection is kept */
-    public PersistentSessions(SessionStore store, RegistryService registry, Clock clock, Duration expiry) {
+    public PersistentSessions(SessionStore store, RegistryService registry, InstantSource clock, Duration expiry) {
         if (expiry.isZero() || expiry.isNegative()) {
             throw new IllegalArgumentException("the session expiry must be positive, not " + expiry);
         }
@@ -114,13 +114,13 @@ public final class PersistentSessions implements IdentityLifecycleListener {
      * Removes the sessions nobody connected with for {@link #expiry} and those whose identity is gone or was
      * created again; keeps the sessions of connected identities fresh, so a restart does not find them stale.
      *
-     * @return how many sessions were removed
+     * @return how many sessions were removed, durably by then
      */
     public int expire() {
         long now = clock.millis();
         long expiredBefore = now - expiry.toMillis();
         long refreshBefore = now - expiry.toMillis() / 2;
-        AtomicInteger removed = new AtomicInteger();
+        List<CompletableFuture<Void>> deletions = new ArrayList<>();
         String afterDevice = null;
         String afterModule = null;
         List<SessionStore.Entry> batch;
@@ -137,8 +137,7 @@ public final class PersistentSessions implements IdentityLifecycleListener {
                     boolean identityGone = !generation(entry.deviceId(), entry.moduleId())
                             .map(stored.generationId()::equals).orElse(false);
                     if (owner == null && (identityGone || stored.lastUsedMillis() < expiredBefore)) {
-                        logIfFailed(store.delete(entry.deviceId(), entry.moduleId()), clientId);
-                        removed.incrementAndGet();
+                        deletions.add(store.delete(entry.deviceId(), entry.moduleId()));
                     } else if (owner != null && owner.persistent && stored.lastUsedMillis() < refreshBefore) {
                         owner.touch(now);
                     }
@@ -150,11 +149,14 @@ public final class PersistentSessions implements IdentityLifecycleListener {
                 afterModule = batch.get(batch.size() - 1).moduleId();
             }
         } while (batch.size() == SCAN_BATCH);
-        if (removed.get() > 0) {
-            log.info("{} persistent session(s) removed: unused for {} or their identity is gone", removed.get(),
-                    expiry);
+        if (deletions.isEmpty()) {
+            return 0;
         }
-        return removed.get();
+        StorageWrites.await(CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new)),
+                "the expired persistent sessions' deletion");
+        log.info("{} persistent session(s) removed: unused for {} or their identity is gone", deletions.size(),
+                expiry);
+        return deletions.size();
     }
 
     private static void logIfFailed(CompletableFuture<Void> write, String clientId) {
