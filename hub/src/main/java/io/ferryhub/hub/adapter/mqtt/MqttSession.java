@@ -58,10 +58,10 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private final ArrayDeque<PendingAck> pendingAcks = new ArrayDeque<>();
     /** SUBACKs and UNSUBACKs, each sent in order once the subscriptions it acknowledges are stored. */
     private final ArrayDeque<PendingSubscriptionAck> pendingSubscriptionAcks = new ArrayDeque<>();
-    /** The identity's session, stored when the connection was asked for a persistent one; set by {@link #start}. */
-    private PersistentSessions.Session session;
     private final Map<Integer, CompletableFuture<Void>> awaitingPubAck = new HashMap<>();
     private final StreamRequestSink streamSink;
+    /** The identity's session, stored when the connection was asked for a persistent one; set by {@link #start}. */
+    private PersistentSessions.Session session;
     private int lastPacketId;
     private boolean disconnectReceived;
     private boolean readingPaused;

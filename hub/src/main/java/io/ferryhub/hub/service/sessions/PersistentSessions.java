@@ -84,7 +84,11 @@ public final class PersistentSessions implements IdentityLifecycleListener {
             write[0] = store.put(identity.deviceId(), identity.moduleId(), session.record());
             return session;
         });
-        return write[0].thenApply(done -> session);
+        return write[0].whenComplete((done, failure) -> {
+            if (failure != null) {
+                owners.remove(identity.clientId(), session); // the connection is refused: it owns nothing
+            }
+        }).thenApply(done -> session);
     }
 
     /** Deletes the device's session and its modules' durably; they never come back for a new device of that id. */
