@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -52,14 +53,25 @@ class StreamRecordingTest {
         reverser = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread server = new Thread(() -> {
             while (!reverser.isClosed()) {
-                try (Socket s = reverser.accept()) {
-                    byte[] request = s.getInputStream().readNBytes(REQUEST);
-                    s.getOutputStream().write(reversed(request));
-                    s.getOutputStream().flush();
-                    s.getInputStream().read(); // until the client closes
+                Socket accepted;
+                try {
+                    accepted = reverser.accept();
                 } catch (IOException e) {
-                    // next connection
+                    continue;
                 }
+                // one thread per connection: a stream left open must not hold up the others
+                Thread connection = new Thread(() -> {
+                    try (Socket s = accepted) {
+                        byte[] request = s.getInputStream().readNBytes(REQUEST);
+                        s.getOutputStream().write(reversed(request));
+                        s.getOutputStream().flush();
+                        s.getInputStream().read(); // until the client closes
+                    } catch (IOException e) {
+                        // the client went away
+                    }
+                }, "reverser-connection");
+                connection.setDaemon(true);
+                connection.start();
             }
         }, "reverser");
         server.setDaemon(true);
@@ -167,6 +179,64 @@ class StreamRecordingTest {
         }
     }
 
+    /**
+     * A recording being written is never deleted to make room: the long stream's recording is the oldest file in the
+     * directory while two other streams end and push the directory over its cap, so retention by size alone would
+     * take it first; it is kept and, once its stream ends, holds every byte of it.
+     */
+    @Test
+    void retentionNeverDeletesARecordingBeingWritten() throws Exception {
+        hub.hub.recordStreams(true, Duration.ofDays(30), 150_000);
+        try (Proxies longLived = proxies("long-lived-device");
+             Proxies shortLived = proxies("short-lived-device");
+             Socket open = new Socket(InetAddress.getLoopbackAddress(), longLived.port())) {
+            byte[] request = new byte[REQUEST];
+            new Random(6).nextBytes(request);
+            open.setSoTimeout(30_000);
+            open.getOutputStream().write(request, 0, REQUEST / 2);
+            open.getOutputStream().flush();
+            Proxies.await(() -> recordingsOf("long-lived-device").size() == 1
+                    && sentBytes(recordingsOf("long-lived-device").get(0)) == REQUEST / 2,
+                    "the open stream's first half was not recorded");
+            Path openRecording = recordingsOf("long-lived-device").get(0);
+            exchange(shortLived, 7);
+            byte[] last = exchange(shortLived, 8);
+            Proxies.await(() -> {
+                List<Path> left = recordingsOf("short-lived-device");
+                return left.size() == 1 && holds(left.get(0), last);
+            }, "retention did not delete the older closed recording");
+            assertTrue(Files.exists(openRecording), "the recording being written was deleted");
+
+            open.getOutputStream().write(request, REQUEST / 2, REQUEST - REQUEST / 2);
+            open.getOutputStream().flush();
+            assertArrayEquals(reversed(request), open.getInputStream().readNBytes(REQUEST));
+            open.close();
+            longLived.awaitIdle();
+            awaitComplete(openRecording, request);
+        } finally {
+            hub.hub.recordStreams(false, HubServer.DEFAULT_RECORDING_MAX_AGE, HubServer.DEFAULT_RECORDING_MAX_BYTES);
+        }
+    }
+
+    private static boolean holds(Path recording, byte[] request) {
+        try {
+            StreamRecording.Contents c = StreamRecording.read(recording);
+            return Arrays.equals(c.bytes(StreamRecording.FIRST_TO_SECOND), request)
+                    || Arrays.equals(c.bytes(StreamRecording.SECOND_TO_FIRST), request);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static long sentBytes(Path recording) {
+        try {
+            StreamRecording.Contents c = StreamRecording.read(recording);
+            return c.bytes(StreamRecording.FIRST_TO_SECOND).length + c.bytes(StreamRecording.SECOND_TO_FIRST).length;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     private static Proxies proxies(String deviceId) throws Exception {
         return new Proxies(hub, deviceId, "reverse", Map.of("reverse",
                 new InetSocketAddress("127.0.0.1", reverser.getLocalPort())), false);
@@ -210,13 +280,15 @@ class StreamRecordingTest {
         throw new AssertionError(file + " never held both directions");
     }
 
-    private static List<Path> recordingsOf(String deviceId) throws IOException {
+    private static List<Path> recordingsOf(String deviceId) {
         Path dir = dataDir.resolve(HubServer.RECORDINGS_DIR);
         List<Path> out = new ArrayList<>();
         if (Files.isDirectory(dir)) {
             try (Stream<Path> files = Files.list(dir)) {
                 files.filter(p -> p.getFileName().toString().matches("\\d{8}T\\d{6}Z-" + Pattern.quote(deviceId)
                         + "-[0-9a-f]+\\" + StreamRecording.SUFFIX)).forEach(out::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
         return out;

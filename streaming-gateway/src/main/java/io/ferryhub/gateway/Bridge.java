@@ -25,6 +25,8 @@ final class Bridge {
     TunnelInspector.Link link;
     /** Set when the stream is recorded. */
     StreamRecorder recorder;
+    /** Where the recorder came from: its retention applies when the recording ends, even if replaced meanwhile. */
+    StreamRecordings recordings;
 
     Bridge(StreamToken token) {
         this.token = token;

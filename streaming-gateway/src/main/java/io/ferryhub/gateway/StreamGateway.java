@@ -295,6 +295,7 @@ public final class StreamGateway {
                 bridge.first = ch;
                 bridge.tunnel = tunnel;
                 StreamRecordings r = recordings;
+                bridge.recordings = r;
                 bridge.recorder = r == null ? null : r.recorderFor(token, tunnel);
                 if (bridge.recorder != null) {
                     // before the holding handler: what arrives before the other end connects is recorded too
@@ -400,9 +401,8 @@ public final class StreamGateway {
         if (bridge.link != null && bridge.first != null) {
             bridge.link.ended(bridge.first.eventLoop());
         }
-        StreamRecordings r = recordings;
-        if (bridge.recorder != null && r != null) {
-            r.finished(bridge.recorder);
+        if (bridge.recorder != null) {
+            bridge.recordings.finished(bridge.recorder);
         }
         forgetAtExpiry(bridge);
     }

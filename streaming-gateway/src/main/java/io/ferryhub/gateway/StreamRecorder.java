@@ -66,6 +66,10 @@ final class StreamRecorder {
         });
     }
 
+    Path file() {
+        return file;
+    }
+
     /** The handler for the end whose reads go in {@code direction}. */
     ChannelHandler handler(int direction) {
         return new Tap(direction);

@@ -15,7 +15,9 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Stream;
@@ -24,7 +26,8 @@ import java.util.stream.Stream;
  * Where and which streams the gateway records, and the retention of the recordings: a stream is recorded when
  * {@code all} is set or its identity's stream policy asks for it ({@code "record": true}); nothing else is. Each
  * time a recording ends, recordings older than {@code maxAge} are deleted, then the oldest ones until the directory
- * holds at most {@code maxBytes}.
+ * holds at most {@code maxBytes}. A recording still being written is never deleted, whatever its age or size: only
+ * closed ones make room.
  */
 public final class StreamRecordings implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StreamRecordings.class);
@@ -41,6 +44,10 @@ public final class StreamRecordings implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** The recordings being written; touched only on the writer thread. */
+    private final Set<Path> open = new HashSet<>();
+    /** Whether the open recordings alone were over the cap at the last retention pass (logged once per spell). */
+    private boolean openOverCap;
 
     public StreamRecordings(Path dir, boolean all, Duration maxAge, long maxBytes, Clock clock) {
         if (maxAge.isNegative() || maxAge.isZero() || maxBytes <= 0) {
@@ -62,13 +69,19 @@ public final class StreamRecordings implements AutoCloseable {
         String name = STAMP.format(start) + "-" + safe(token.deviceId())
                 + (token.moduleId() == null ? "" : "-" + safe(token.moduleId())) + "-" + token.streamId()
                 + StreamRecording.SUFFIX;
-        return new StreamRecorder(dir.resolve(name), writer, token, tunnel, start);
+        Path file = dir.resolve(name);
+        // queued ahead of the recorder's own tasks, so the file is known to be open before it exists
+        writer.execute(() -> open.add(file));
+        return new StreamRecorder(file, writer, token, tunnel, start);
     }
 
     /** Ends a recording, then applies the retention. */
     void finished(StreamRecorder recorder) {
         recorder.close();
-        writer.execute(this::enforceRetention);
+        writer.execute(() -> {
+            open.remove(recorder.file());
+            enforceRetention();
+        });
     }
 
     private void enforceRetention() {
@@ -90,7 +103,18 @@ public final class StreamRecordings implements AutoCloseable {
         recordings.sort(Comparator.comparing(Recording::modified));
         Instant oldest = clock.instant().minus(maxAge);
         long total = recordings.stream().mapToLong(Recording::size).sum();
+        long openBytes = recordings.stream().filter(r -> open.contains(r.path())).mapToLong(Recording::size).sum();
+        if (openBytes > maxBytes != openOverCap) {
+            openOverCap = openBytes > maxBytes;
+            if (openOverCap) {
+                log.warn("recordings being written hold {} bytes, over the {} byte cap: only closed recordings "
+                        + "are deleted", openBytes, maxBytes);
+            }
+        }
         for (Recording r : recordings) {
+            if (open.contains(r.path())) {
+                continue;
+            }
             boolean tooOld = r.modified().toInstant().isBefore(oldest);
             if (!tooOld && total <= maxBytes) {
                 continue;
