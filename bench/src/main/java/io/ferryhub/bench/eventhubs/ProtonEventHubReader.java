@@ -61,6 +61,8 @@ final class ProtonEventHubReader implements AutoCloseable {
 
     ProtonEventHubReader(SSLContext tls, String host, int port) throws IOException {
         SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(host, port);
+        // the reader's frames are small (credit, outcomes): Nagle would hold each back until the hub's ACK came
+        ssl.setTcpNoDelay(true);
         ssl.setSoTimeout(30_000);
         ssl.startHandshake();
         // short reads from here on: the loop alternates between reading and writing on one thread
