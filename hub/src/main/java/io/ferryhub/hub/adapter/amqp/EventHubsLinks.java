@@ -15,6 +15,7 @@ import org.apache.qpid.proton.amqp.Symbol;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.apache.qpid.proton.amqp.messaging.AmqpValue;
 import org.apache.qpid.proton.amqp.messaging.ApplicationProperties;
+import org.apache.qpid.proton.amqp.messaging.DeliveryAnnotations;
 import org.apache.qpid.proton.amqp.messaging.Properties;
 import org.apache.qpid.proton.amqp.messaging.Source;
 import org.apache.qpid.proton.amqp.messaging.Target;
@@ -123,11 +124,9 @@ final class EventHubsLinks {
         StartPosition position;
         boolean reading;
         boolean open = true;
-        final ArrayDeque<StoredEvent> readAhead = new ArrayDeque<>();
+        /** Events read and already encoded as messages, waiting for credit. */
+        final ArrayDeque<byte[]> readAhead = new ArrayDeque<>();
         long readAheadBytes;
-        /** The partition's state as the last read found it, for the runtime metric; null until then. */
-        PartitionInfo partitionState;
-        long partitionStateRetrievedMillis;
 
         PartitionReceiver(Sender sender, String consumerGroup, int partition, Grant grant, StartPosition position,
                           boolean runtimeMetric) {
@@ -470,9 +469,9 @@ final class EventHubsLinks {
         }
         // Proton takes a delivery's credit when it is advanced, queued or not: what is left is what may be sent
         while (receiver.sender.getCredit() > 0 && !receiver.readAhead.isEmpty() && ctx.channel().isWritable()) {
-            StoredEvent event = receiver.readAhead.poll();
-            receiver.readAheadBytes -= event.data().body().length;
-            send(receiver, event);
+            byte[] message = receiver.readAhead.poll();
+            receiver.readAheadBytes -= message.length;
+            send(receiver.sender, message);
         }
         if (receiver.reading || receiver.readAheadFull()) {
             return; // the read's completion, a flow frame or the socket draining resumes it
@@ -480,32 +479,45 @@ final class EventHubsLinks {
         receiver.reading = true;
         hub.events.read(receiver.consumerGroup, receiver.partition, receiver.position,
                         READ_AHEAD_EVENTS - receiver.readAhead.size(), READ_WAIT)
-                .whenComplete((result, error) -> {
-                    // the partition's state is taken here, off the event loop, after the events it follows
-                    PartitionInfo state = error == null && receiver.runtimeMetric
-                            ? hub.events.partitionInfo(receiver.partition) : null;
-                    long retrievedAt = System.currentTimeMillis();
-                    onLoop.accept(() -> {
-                        receiver.reading = false;
-                        if (!receiver.open) {
-                            return;
-                        }
-                        if (error != null) {
-                            onReadFailure(receiver, error);
-                            return;
-                        }
-                        for (StoredEvent event : result.events()) {
-                            receiver.readAhead.add(event);
-                            receiver.readAheadBytes += event.data().body().length;
-                        }
-                        if (state != null) {
-                            receiver.partitionState = state;
-                            receiver.partitionStateRetrievedMillis = retrievedAt;
-                        }
-                        receiver.position = new StartPosition.Offset(result.nextOffset(), true);
-                        serve(receiver);
-                    });
-                });
+                // on the reading thread: the event loop only moves the encoded bytes
+                .thenApply(result -> new EncodedRead(encode(receiver, result.events()), result.nextOffset()))
+                .whenComplete((read, error) -> onLoop.accept(() -> {
+                    receiver.reading = false;
+                    if (!receiver.open) {
+                        return;
+                    }
+                    if (error != null) {
+                        onReadFailure(receiver, error);
+                        return;
+                    }
+                    for (byte[] message : read.messages()) {
+                        receiver.readAhead.add(message);
+                        receiver.readAheadBytes += message.length;
+                    }
+                    receiver.position = new StartPosition.Offset(read.nextOffset(), true);
+                    serve(receiver);
+                }));
+    }
+
+    /** A read's events as messages, and where the next read continues. */
+    private record EncodedRead(List<byte[]> messages, long nextOffset) {
+    }
+
+    /**
+     * Events as the receiver gets them; with the runtime metric, the partition's state is looked up after the read,
+     * so it covers at least the events read.
+     */
+    private List<byte[]> encode(PartitionReceiver receiver, List<StoredEvent> events) {
+        DeliveryAnnotations runtime = receiver.runtimeMetric && !events.isEmpty()
+                ? EventHubsMessages.lastEnqueued(hub.events.partitionInfo(receiver.partition),
+                System.currentTimeMillis()) : null;
+        List<byte[]> messages = new ArrayList<>(events.size());
+        for (StoredEvent event : events) {
+            Message message = EventHubsMessages.toAmqp(event);
+            message.setDeliveryAnnotations(runtime);
+            messages.add(AmqpMessages.encode(message, event.data().body().length));
+        }
+        return messages;
     }
 
     private void onReadFailure(PartitionReceiver receiver, Throwable error) {
@@ -522,17 +534,7 @@ final class EventHubsLinks {
         receiver.sender.close();
     }
 
-    private void send(PartitionReceiver receiver, StoredEvent event) {
-        Message message = EventHubsMessages.toAmqp(event);
-        if (receiver.runtimeMetric && receiver.partitionState != null) {
-            message.setDeliveryAnnotations(EventHubsMessages.lastEnqueued(receiver.partitionState,
-                    receiver.partitionStateRetrievedMillis));
-        }
-        sendMessage(receiver.sender, message, event.data().body().length);
-    }
-
-    private void sendMessage(Sender sender, Message message, int sizeHint) {
-        byte[] encoded = AmqpMessages.encode(message, sizeHint);
+    private void send(Sender sender, byte[] encoded) {
         Delivery delivery = sender.delivery(Long.toString(deliveryTags++).getBytes(StandardCharsets.US_ASCII));
         sender.send(encoded, 0, encoded.length);
         sender.advance();
@@ -669,7 +671,7 @@ final class EventHubsLinks {
         if (answer.body() != null) {
             reply.setBody(new AmqpValue(answer.body()));
         }
-        sendMessage(replies, reply, 512);
+        send(replies, AmqpMessages.encode(reply, 512));
     }
 
     private static boolean addressedTo(Link link, Message request) {
