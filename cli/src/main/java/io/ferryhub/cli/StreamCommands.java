@@ -17,7 +17,7 @@ final class StreamCommands {
             iothub stream policy clear <deviceId> [--module M]
             iothub stream recording list [--data-dir DIR]
             iothub stream recording show <file>
-            iothub stream recording extract <file> --direction first|second [--channel N] --out FILE""";
+            iothub stream recording extract <file> --direction device|service [--channel N] --out FILE""";
 
     private StreamCommands() {
     }

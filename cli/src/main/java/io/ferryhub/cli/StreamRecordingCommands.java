@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.gateway.StreamRecording;
 import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.signaling.StreamToken;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -71,16 +72,27 @@ final class StreamRecordingCommands {
             ObjectNode row = json.addObject().put("file", f.toString());
             row.setAll((ObjectNode) c.header());
             row.put("bytesFirstToSecond", bytes[0]).put("bytesSecondToFirst", bytes[1]);
+            String fromDevice = "?";
+            String fromService = "?";
+            if (c.firstSide() != null) {
+                long deviceSent = bytes[c.sentBy(StreamToken.Side.DEVICE)];
+                long serviceSent = bytes[c.sentBy(StreamToken.Side.SERVICE)];
+                row.put("bytesDeviceToService", deviceSent).put("bytesServiceToDevice", serviceSent);
+                fromDevice = Long.toString(deviceSent);
+                fromService = Long.toString(serviceSent);
+            }
             rows.add(new String[] {f.getFileName().toString(), identity(c.header()),
                     c.header().path("streamName").asText(), c.header().path("initiator").asText(),
-                    c.header().path("start").asText(), Long.toString(bytes[0]), Long.toString(bytes[1])});
+                    c.header().path("start").asText(), fromDevice, fromService});
         }
         if (out.isJson()) {
             out.json(json);
         } else if (rows.isEmpty()) {
             out.line("no recordings in " + dir);
         } else {
-            out.table(new String[] {"FILE", "DEVICE", "NAME", "BY", "START (UTC)", "BYTES 1->2", "BYTES 2->1"}, rows);
+            // "?": a recording made before recordings said which end is which
+            out.table(new String[] {"FILE", "DEVICE", "NAME", "BY", "START (UTC)", "BYTES FROM DEVICE",
+                "BYTES FROM SERVICE"}, rows);
         }
     }
 
@@ -97,11 +109,14 @@ final class StreamRecordingCommands {
         }
         out.line("stream " + c.header().path("streamId").asText() + " '" + c.header().path("streamName").asText()
                 + "' of " + identity(c.header()) + " by " + c.header().path("initiator").asText() + ", "
-                + c.header().path("mode").asText() + " mode, started " + c.header().path("start").asText());
+                + c.header().path("mode").asText() + " mode, started " + c.header().path("start").asText()
+                + (c.firstSide() == null ? "; which end is which is not recorded (1 connected first)" : ""));
+        String[] arrows = c.firstSide() == null ? new String[] {"1->2", "2->1"}
+                : c.firstSide() == StreamToken.Side.DEVICE ? new String[] {"device->service", "service->device"}
+                : new String[] {"service->device", "device->service"};
         for (StreamRecording.Entry e : c.entries()) {
-            out.line(String.format(Locale.ROOT, "%12.6f s  %s  %7d bytes  %s", e.micros() / 1e6,
-                    e.direction() == StreamRecording.FIRST_TO_SECOND ? "1->2" : "2->1", e.bytes().length,
-                    preview(e.bytes())));
+            out.line(String.format(Locale.ROOT, "%12.6f s  %-15s  %7d bytes  %s", e.micros() / 1e6,
+                    arrows[e.direction()], e.bytes().length, preview(e.bytes())));
         }
     }
 
@@ -109,14 +124,21 @@ final class StreamRecordingCommands {
     private static void extract(Args args, Output out) {
         args.expectPositionals(1);
         String direction = args.option("direction");
-        if (!"first".equals(direction) && !"second".equals(direction)) {
-            throw CliException.usage("--direction first (what the first end sent) or second is required");
+        StreamToken.Side side = StreamToken.Side.ofLabel(direction);
+        if (side == null && !"first".equals(direction) && !"second".equals(direction)) {
+            throw CliException.usage("--direction device (what the device sent) or service is required "
+                    + "(first or second, by order of connection, for recordings that do not say which is which)");
         }
         if (args.option("out") == null) {
             throw CliException.usage("--out FILE is required");
         }
         StreamRecording.Contents c = read(Path.of(args.positional(0, "recording file")));
-        int way = direction.equals("first") ? StreamRecording.FIRST_TO_SECOND : StreamRecording.SECOND_TO_FIRST;
+        int way = side != null ? c.sentBy(side)
+                : direction.equals("first") ? StreamRecording.FIRST_TO_SECOND : StreamRecording.SECOND_TO_FIRST;
+        if (way < 0) {
+            throw new CliException("this recording does not say which end is the " + direction
+                    + " (made by an older hub): use --direction first or second (by order of connection)");
+        }
         byte[] bytes;
         if (args.option("channel") != null) {
             long channel = args.intOption("channel", 0);

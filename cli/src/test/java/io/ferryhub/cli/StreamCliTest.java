@@ -6,6 +6,7 @@ import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
 import io.ferryhub.deviceproxy.DeviceProxy;
+import io.ferryhub.gateway.StreamRecording;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.serviceproxy.ServiceProxy;
@@ -16,12 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -158,18 +161,57 @@ class StreamCliTest {
             }
             assertTrue(recording != null, "no complete recording listed");
             assertEquals("cli-stream-device", recording.path("deviceId").asText());
+            assertTrue(recording.path("first").asText().matches("device|service"), recording.toString());
+            assertEquals(typed.length, recording.path("bytesServiceToDevice").asLong(), recording.toString());
+            assertEquals(typed.length, recording.path("bytesDeviceToService").asLong(), recording.toString());
             String file = recording.path("file").asText();
             Result shown = iothub("stream", "recording", "show", file);
             assertEquals(0, shown.status(), shown.err());
             assertTrue(shown.out().contains("'echo' of cli-stream-device by iothubowner"), shown.out());
             assertTrue(shown.out().contains("ls -l /tmp.exit."), shown.out());
+            assertTrue(shown.out().contains("service->device"), shown.out());
+            assertTrue(shown.out().contains("device->service"), shown.out());
             Path extracted = dataDir.resolve("extracted.bin");
-            Result extract = iothub("stream", "recording", "extract", file, "--direction", "second", "--out",
+            Result extract = iothub("stream", "recording", "extract", file, "--direction", "service", "--out",
                     extracted.toString());
             assertEquals(0, extract.status(), extract.err());
-            assertArrayEquals(typed, java.nio.file.Files.readAllBytes(extracted));
+            assertTrue(extract.out().contains("sent by the service end"), extract.out());
+            assertArrayEquals(typed, Files.readAllBytes(extracted));
         } finally {
             iothub("stream", "policy", "clear", "cli-stream-device");
         }
+    }
+
+    /** A recording made before recordings said which end is which still reads, by order of connection. */
+    @Test
+    void aRecordingWithoutSidesReadsByOrderOfConnection() throws Exception {
+        Path file = dataDir.resolve("old-format" + StreamRecording.SUFFIX);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.writeBytes(("{\"format\":\"ferryhub-recording/1\",\"streamId\":\"abc\",\"hubName\":\"h\","
+                + "\"deviceId\":\"old-device\",\"moduleId\":null,\"streamName\":\"ssh\",\"initiator\":\"service\","
+                + "\"mode\":\"stream\",\"start\":\"2026-01-01T00:00:00Z\"}\n").getBytes(StandardCharsets.UTF_8));
+        DataOutputStream records = new DataOutputStream(bytes);
+        records.writeByte(StreamRecording.FIRST_TO_SECOND);
+        records.writeLong(5);
+        records.writeInt(3);
+        records.write("one".getBytes(StandardCharsets.US_ASCII));
+        records.writeByte(StreamRecording.SECOND_TO_FIRST);
+        records.writeLong(9);
+        records.writeInt(3);
+        records.write("two".getBytes(StandardCharsets.US_ASCII));
+        Files.write(file, bytes.toByteArray());
+
+        Result shown = iothub("stream", "recording", "show", file.toString());
+        assertEquals(0, shown.status(), shown.err());
+        assertTrue(shown.out().contains("1->2") && shown.out().contains("2->1"), shown.out());
+        Path extracted = dataDir.resolve("old-extracted.bin");
+        Result bySide = iothub("stream", "recording", "extract", file.toString(), "--direction", "device", "--out",
+                extracted.toString());
+        assertEquals(1, bySide.status());
+        assertTrue(bySide.err().contains("use --direction first or second"), bySide.err());
+        Result byOrder = iothub("stream", "recording", "extract", file.toString(), "--direction", "second", "--out",
+                extracted.toString());
+        assertEquals(0, byOrder.status(), byOrder.err());
+        assertArrayEquals("two".getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(extracted));
     }
 }

@@ -4,6 +4,7 @@ import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.gateway.StreamRecording;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.serviceproxy.ServiceProxy;
+import io.ferryhub.signaling.StreamToken;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -138,11 +139,8 @@ class StreamRecordingTest {
             byte[][] requests = {first, second};
             for (int i = 0; i < 2; i++) {
                 long id = ids.get(i);
-                byte[] a = c.tunnelChannelBytes(StreamRecording.FIRST_TO_SECOND, id);
-                byte[] b = c.tunnelChannelBytes(StreamRecording.SECOND_TO_FIRST, id);
-                boolean deviceFirst = Arrays.equals(a, reversed(requests[i]));
-                assertArrayEquals(deviceFirst ? reversed(requests[i]) : requests[i], a);
-                assertArrayEquals(deviceFirst ? requests[i] : reversed(requests[i]), b);
+                assertArrayEquals(requests[i], c.tunnelChannelBytes(c.sentBy(StreamToken.Side.SERVICE), id));
+                assertArrayEquals(reversed(requests[i]), c.tunnelChannelBytes(c.sentBy(StreamToken.Side.DEVICE), id));
             }
         }
     }
@@ -260,19 +258,16 @@ class StreamRecordingTest {
     }
 
     /**
-     * The recording once its writer has flushed it: one direction holds exactly the request, the other exactly the
-     * answer (which end connected first, and so is "first", is a race between the proxies).
+     * The recording once its writer has flushed it: the service's end sent exactly the request, the device's exactly
+     * the answer, whichever of the two connected first (a race between the proxies).
      */
     private static StreamRecording.Contents awaitComplete(Path file, byte[] request) throws Exception {
-        byte[] answer = reversed(request);
         for (int i = 0; i < 300; i++) {
             StreamRecording.Contents c = StreamRecording.read(file);
-            byte[] first = c.bytes(StreamRecording.FIRST_TO_SECOND);
-            byte[] second = c.bytes(StreamRecording.SECOND_TO_FIRST);
-            if (first.length + second.length == 2 * REQUEST) {
-                boolean deviceFirst = Arrays.equals(first, answer);
-                assertArrayEquals(deviceFirst ? answer : request, first);
-                assertArrayEquals(deviceFirst ? request : answer, second);
+            if (c.bytes(0).length + c.bytes(1).length == 2 * REQUEST) {
+                assertTrue(c.header().path("first").asText().matches("device|service"), c.header().toString());
+                assertArrayEquals(request, c.bytes(c.sentBy(StreamToken.Side.SERVICE)));
+                assertArrayEquals(reversed(request), c.bytes(c.sentBy(StreamToken.Side.DEVICE)));
                 return c;
             }
             Thread.sleep(100);

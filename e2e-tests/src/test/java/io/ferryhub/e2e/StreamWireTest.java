@@ -1,5 +1,7 @@
 package io.ferryhub.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.sas.PercentEncoding;
 import org.junit.jupiter.api.AfterAll;
@@ -11,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -84,11 +87,17 @@ class StreamWireTest {
             assertEquals(200, response.statusCode(), response.body());
             assertEquals("True", response.headers().firstValue("iothub-streaming-is-accepted").orElseThrow());
             assertEquals(url, response.headers().firstValue("iothub-streaming-url").orElseThrow());
-            assertEquals(token, response.headers().firstValue("iothub-streaming-auth-token").orElseThrow());
+            String serviceToken = response.headers().firstValue("iothub-streaming-auth-token").orElseThrow();
+            // each end has its own token, naming the same stream and its side
+            JsonNode deviceClaims = claims(token);
+            JsonNode serviceClaims = claims(serviceToken);
+            assertEquals("device", deviceClaims.path("side").asText());
+            assertEquals("service", serviceClaims.path("side").asText());
+            assertEquals(deviceClaims.path("jti"), serviceClaims.path("jti"));
             assertEquals(1, response.headers().allValues("iothub-streaming-url").size());
 
             WebSocketPeer deviceEnd = WebSocketPeer.connect(URI.create(url), token, hub.jdkTls);
-            WebSocketPeer serviceEnd = WebSocketPeer.connect(URI.create(url), token, hub.jdkTls);
+            WebSocketPeer serviceEnd = WebSocketPeer.connect(URI.create(url), serviceToken, hub.jdkTls);
             byte[] hello = "SSH-2.0-OpenSSH_9.2\r\n".getBytes(StandardCharsets.US_ASCII);
             deviceEnd.send(hello);
             assertArrayEquals(hello, serviceEnd.read(hello.length));
@@ -209,5 +218,9 @@ class StreamWireTest {
             assertEquals("True", posted.get(30, TimeUnit.SECONDS).headers()
                     .firstValue("iothub-streaming-is-accepted").orElseThrow());
         }
+    }
+
+    private static JsonNode claims(String jwt) {
+        return Json.parse(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]));
     }
 }

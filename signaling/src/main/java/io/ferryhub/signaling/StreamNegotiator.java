@@ -154,7 +154,7 @@ public final class StreamNegotiator {
         log.info("stream {} '{}' {} by {}{}", r.streamId(), r.streamName(), accepted ? "accepted" : "rejected",
                 deviceId, moduleId == null ? "" : "/" + moduleId);
         p.result().complete(accepted
-                ? new StreamInitiation(r.streamId(), true, r.url(), r.authToken())
+                ? new StreamInitiation(r.streamId(), true, r.url(), r.serviceAuthToken())
                 : new StreamInitiation(r.streamId(), false, null, null));
     }
 

@@ -8,8 +8,9 @@ package io.ferryhub.signaling;
  * @param streamId  the stream's id, also the last segment of {@link #url()}
  * @param moduleId  null for a device stream
  * @param url       the {@code wss://} URL both ends connect to
- * @param authToken the bearer token both ends present; URL-safe
+ * @param authToken the bearer token the device's end presents; URL-safe
+ * @param serviceAuthToken the one the service's end presents, handed to the service once the device accepts
  */
 public record StreamRequest(String requestId, String streamId, String deviceId, String moduleId, String streamName,
-                            String url, String authToken) {
+                            String url, String authToken, String serviceAuthToken) {
 }

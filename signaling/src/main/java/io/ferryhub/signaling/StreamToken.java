@@ -11,22 +11,50 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Locale;
 
 /**
- * The bearer token both ends of a stream present to the streaming gateway: a JWT signed with HMAC-SHA256 (the shape
+ * The bearer token an end of a stream presents to the streaming gateway: a JWT signed with HMAC-SHA256 (the shape
  * IoT Hub itself hands out), so it is URL-safe as the MQTT {@code $auth} field needs, and a gateway holding the
- * shared key verifies it without calling the hub. It names one stream of one device (or module) of one hub, and
- * expires when the stream's handshake window closes.
+ * shared key verifies it without calling the hub. It names one stream of one device (or module) of one hub and the
+ * side it is for (the device's end gets one token, the service's another), and expires when the stream's handshake
+ * window closes.
  *
  * @param moduleId  null for a device stream
  * @param initiator the shared access policy that asked for the stream, for the gateway's log
  * @param grant     the identity's stream policy narrowed to this initiator and stream name, which the gateway applies
  *                  to each tunnel channel; null when the identity has no policy
+ * @param side      which end presents it; null for a token issued before tokens named their side
  */
 public record StreamToken(String streamId, String hubName, String deviceId, String moduleId, String streamName,
-                          String initiator, Instant expiry, StreamPolicy grant) {
+                          String initiator, Instant expiry, StreamPolicy grant, Side side) {
     private static final String HEADER = b64(("{\"typ\":\"JWT\",\"alg\":\"HS256\"}").getBytes(StandardCharsets.UTF_8));
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
+
+    /** The two ends of a stream. */
+    public enum Side {
+        DEVICE, SERVICE;
+
+        /** As the token's claim and a recording's header spell it. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The side a label names, or null for an unknown one. */
+        public static Side ofLabel(String label) {
+            for (Side s : values()) {
+                if (s.label().equals(label)) {
+                    return s;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** The same stream's token for the other side. */
+    public StreamToken forSide(Side side) {
+        return new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator, expiry, grant, side);
+    }
 
     /** Why a presented token is refused; the message goes to the log and the 401 body, never the token itself. */
     public static final class InvalidTokenException extends Exception {
@@ -49,6 +77,9 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
         }
         if (grant != null) {
             claims.set("pol", grant.toJson());
+        }
+        if (side != null) {
+            claims.put("side", side.label());
         }
         String signingInput = HEADER + "." + b64(Json.toBytes(claims));
         return signingInput + "." + b64(hmac(key, signingInput));
@@ -81,7 +112,8 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
                     claims.hasNonNull("mod") ? claims.get("mod").asText() : null, text(claims, "name"),
                     text(claims, "by"),
                     Instant.ofEpochSecond(claims.path("exp").asLong(0)),
-                    claims.hasNonNull("pol") ? StreamPolicy.fromJson(claims.get("pol")) : null);
+                    claims.hasNonNull("pol") ? StreamPolicy.fromJson(claims.get("pol")) : null,
+                    Side.ofLabel(claims.path("side").asText(null)));
         } catch (IllegalArgumentException e) {
             throw new InvalidTokenException("stream token claims are malformed: " + e.getMessage());
         }

@@ -5,8 +5,9 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * Makes the stream request for a new stream: the gateway URL for it and a token that stays valid through the
- * device's answer and then the gateway's handshake window, and no longer.
+ * Makes the stream request for a new stream: the gateway URL for it and a token for each end (so the gateway knows
+ * which end is the device), valid through the device's answer and then the gateway's handshake window, and no
+ * longer.
  */
 public final class StreamTokenIssuer {
     private final String hubName;
@@ -32,10 +33,10 @@ public final class StreamTokenIssuer {
 
     StreamRequest issue(String streamId, String deviceId, String moduleId, String streamName, String initiator,
                         Instant answerDeadline, StreamPolicy grant) {
-        StreamToken token = new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator,
-                answerDeadline.plus(handshakeWindow), grant);
+        StreamToken device = new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator,
+                answerDeadline.plus(handshakeWindow), grant, StreamToken.Side.DEVICE);
         String url = gatewayBaseUrl + BridgePath.of(hubName, deviceId, moduleId, streamId);
         return new StreamRequest(UUID.randomUUID().toString(), streamId, deviceId, moduleId, streamName, url,
-                token.sign(key));
+                device.sign(key), device.forSide(StreamToken.Side.SERVICE).sign(key));
     }
 }

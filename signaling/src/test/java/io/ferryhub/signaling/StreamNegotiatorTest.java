@@ -57,6 +57,9 @@ class StreamNegotiatorTest {
         StreamToken token = StreamToken.verify(outcome.authToken(), KEY, Instant.now());
         assertEquals(sent.streamId(), token.streamId());
         assertEquals("dev1", token.deviceId());
+        assertEquals(StreamToken.Side.SERVICE, token.side(), "the service is handed the service end's token");
+        StreamToken device = StreamToken.verify(sent.authToken(), KEY, Instant.now());
+        assertEquals(token.forSide(StreamToken.Side.DEVICE), device, "the device's names the same stream");
         assertEquals(0, negotiator.pendingCount());
     }
 

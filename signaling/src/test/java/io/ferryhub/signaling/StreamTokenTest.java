@@ -16,7 +16,8 @@ class StreamTokenTest {
 
     @Test
     void isAUrlSafeHs256JwtThatRoundTrips() throws Exception {
-        StreamToken token = new StreamToken("a58c0d", "hub1", "dev 1", "mod/1", "ssh", "service", NOW.plusSeconds(90), null);
+        StreamToken token = new StreamToken("a58c0d", "hub1", "dev 1", "mod/1", "ssh", "service",
+                NOW.plusSeconds(90), null, StreamToken.Side.SERVICE);
         String signed = token.sign(KEY);
         assertTrue(signed.matches("[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]+\\.[A-Za-z0-9_\\-]+"), signed);
         assertEquals("{\"typ\":\"JWT\",\"alg\":\"HS256\"}",
@@ -26,7 +27,8 @@ class StreamTokenTest {
 
     @Test
     void refusesATamperedClaim() {
-        String signed = new StreamToken("s1", "hub1", "dev1", null, "ssh", "service", NOW.plusSeconds(90), null).sign(KEY);
+        String signed = new StreamToken("s1", "hub1", "dev1", null, "ssh", "service", NOW.plusSeconds(90), null,
+                null).sign(KEY);
         String[] parts = signed.split("\\.");
         String otherClaims = Base64.getUrlEncoder().withoutPadding().encodeToString(
                 ("{\"jti\":\"s1\",\"iothub\":\"hub1\",\"dev\":\"dev2\",\"name\":\"ssh\",\"by\":\"service\",\"exp\":"
@@ -38,7 +40,7 @@ class StreamTokenTest {
 
     @Test
     void refusesAnExpiredToken() {
-        String signed = new StreamToken("s1", "hub1", "dev1", null, "ssh", "service", NOW, null).sign(KEY);
+        String signed = new StreamToken("s1", "hub1", "dev1", null, "ssh", "service", NOW, null, null).sign(KEY);
         assertThrows(StreamToken.InvalidTokenException.class, () -> StreamToken.verify(signed, KEY, NOW));
     }
 

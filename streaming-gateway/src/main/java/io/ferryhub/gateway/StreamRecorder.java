@@ -51,7 +51,8 @@ final class StreamRecorder {
                 .put("streamName", token.streamName())
                 .put("initiator", token.initiator())
                 .put("mode", tunnel ? "tunnel" : "stream")
-                .put("start", start.toString())) + "\n";
+                .put("start", start.toString())
+                .put("first", token.side() == null ? null : token.side().label())) + "\n";
         writer.execute(() -> {
             try {
                 Files.createDirectories(file.getParent());

@@ -2,6 +2,7 @@ package io.ferryhub.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.signaling.StreamToken;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -20,9 +21,10 @@ import java.util.Map;
 
 /**
  * The file format of a stream recording (README, "Session recording"): a first line of JSON naming the stream
- * ({@code "format":"ferryhub-recording/1"}, stream id, device, module, stream name, initiator, mode, start), then
- * one record per message relayed, big-endian: {@code direction:u8 (0 first->second, 1 second->first)
- * micros:u64 (since the start) length:u32 bytes}. A recording cut short (the hub killed) ends with a partial
+ * ({@code "format":"ferryhub-recording/1"}, stream id, device, module, stream name, initiator, mode, start, and
+ * {@code first}: which side, {@code device} or {@code service}, connected first; absent from recordings made before
+ * it was recorded), then one record per message relayed, big-endian: {@code direction:u8 (0 first->second,
+ * 1 second->first) micros:u64 (since the start) length:u32 bytes}. A recording cut short (the hub killed) ends with a partial
  * record, which readers ignore. A tunnel session's recording holds its tunnel frames, one per record; the
  * readers below take its channels apart.
  */
@@ -38,6 +40,17 @@ public final class StreamRecording {
 
     /** A recording read back: its header and its messages in order. */
     public record Contents(JsonNode header, List<Entry> entries) {
+        /** The side that connected first, or null when the recording does not say (made before it was recorded). */
+        public StreamToken.Side firstSide() {
+            return StreamToken.Side.ofLabel(header.path("first").asText(null));
+        }
+
+        /** The direction of what {@code side} sent, or -1 when the recording does not say which end is which. */
+        public int sentBy(StreamToken.Side side) {
+            StreamToken.Side first = firstSide();
+            return first == null ? -1 : first == side ? FIRST_TO_SECOND : SECOND_TO_FIRST;
+        }
+
         /** Every byte sent in one direction, concatenated. */
         public byte[] bytes(int direction) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -60,7 +60,7 @@ final class GatewayFixture implements AutoCloseable {
 
     static StreamToken newStream(String device) {
         return new StreamToken(UUID.randomUUID().toString().replace("-", ""), HUB, device, null, "ssh", "service",
-                Instant.now().plusSeconds(60), null);
+                Instant.now().plusSeconds(60), null, StreamToken.Side.DEVICE);
     }
 
     URI url(StreamToken token) {

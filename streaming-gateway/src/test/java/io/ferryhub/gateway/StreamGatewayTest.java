@@ -144,7 +144,7 @@ class StreamGatewayTest {
     @Test
     void refusesAnExpiredToken() throws Exception {
         StreamToken token = new StreamToken("0123456789abcdef0123456789abcdef", GatewayFixture.HUB, "dev1", null,
-                "ssh", "service", Instant.now().minusSeconds(1), null);
+                "ssh", "service", Instant.now().minusSeconds(1), null, StreamToken.Side.DEVICE);
         Upgrade answer = rawUpgradeStatus(token.sign(GatewayFixture.KEY), fixture.url(token).getPath(), null);
         assertEquals(401, answer.status);
         assertTrue(answer.text.contains("expired"), answer.text);

@@ -304,7 +304,13 @@ class AmqpDeviceLinksTest {
             assertEquals(200, response.statusCode(), response.body());
             assertEquals("True", response.headers().firstValue("iothub-streaming-is-accepted").orElseThrow());
             assertEquals(url, response.headers().firstValue("iothub-streaming-url").orElseThrow());
-            assertEquals(token, response.headers().firstValue("iothub-streaming-auth-token").orElseThrow());
+            String serviceToken = response.headers().firstValue("iothub-streaming-auth-token").orElseThrow();
+            // each end has its own token, naming the same stream and its side
+            JsonNode deviceClaims = claims(token);
+            JsonNode serviceClaims = claims(serviceToken);
+            assertEquals("device", deviceClaims.path("side").asText());
+            assertEquals("service", serviceClaims.path("side").asText());
+            assertEquals(deviceClaims.path("jti"), serviceClaims.path("jti"));
 
             CompletableFuture<HttpResponse<String>> rejected = initiateStream("amqp-ssh", "rdp");
             Message second = client.receive(streams.replies(), true);
@@ -350,5 +356,9 @@ class AmqpDeviceLinksTest {
             Receiver twin = client.openReceiver("/devices/amqp-own/twin", 1);
             assertEquals("amqp:unauthorized-access", client.awaitDetach(twin).getCondition().toString());
         }
+    }
+
+    private static JsonNode claims(String jwt) {
+        return Json.parse(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]));
     }
 }

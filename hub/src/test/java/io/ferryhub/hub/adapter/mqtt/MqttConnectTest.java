@@ -348,7 +348,7 @@ class MqttConnectTest {
         assertArrayEquals(new int[]{0, 0}, token.getGrantedQos());
 
         StreamRequest request = new StreamRequest("rid-1", "s1", "stream-dev", null, "ssh",
-                "wss://localhost:443/bridges/stream-dev/s1", "token_-.abc");
+                "wss://localhost:443/bridges/stream-dev/s1", "token_-.abc", "service_-.abc");
         hub.connections.find("stream-dev", null).orElseThrow().streamRequests().orElseThrow().deliver(request);
         String[] got = received.poll(30, TimeUnit.SECONDS);
         assertNotNull(got);
