@@ -25,7 +25,7 @@ import static io.ferryhub.common.cli.OptionValues.value;
 public final class DeviceProxyMain {
     private static final String USAGE = """
             usage: device-proxy [--connection-string STRING] [--ca FILE] [--transport auto|mqtt|mqtt-ws]
-                                [--mqtt-port PORT] [--https-port PORT]
+                                [--mqtt-port PORT] [--https-port PORT] [--auto-fallback-after SECONDS]
                                 [--cert FILE --key FILE] [--proxy URL] --map NAME=HOST:PORT [--map ...]
                                 [--echo] [--tunnel-grace SECONDS]
               --connection-string  the device's connection string (default: $FERRYHUB_DEVICE_CONNECTION_STRING)
@@ -35,7 +35,11 @@ public final class DeviceProxyMain {
               --transport          how the device's MQTT connection reaches the hub: mqtt (TLS on the MQTT
                                    port), mqtt-ws (WebSockets on the HTTPS port, for networks that only let 443
                                    out), or auto (default: mqtt, switching to the other whenever a connection
-                                   cannot be made)
+                                   cannot be made, and keeping the one that worked; the MQTT port is tried
+                                   again on a reconnect 10 minutes after falling back)
+              --auto-fallback-after  with auto: how long reaching the MQTT port may take before the HTTPS port is
+                                   tried instead (default 3, rather than the 10 s connect timeout, for firewalls
+                                   that silently drop packets to 8883)
               --mqtt-port          the hub's MQTT port (default 8883)
               --https-port         the hub's HTTPS port, for mqtt-ws (default 443)
               --proxy              reach the hub through this HTTP proxy (CONNECT), e.g.
@@ -60,6 +64,7 @@ public final class DeviceProxyMain {
         int mqttPort = HubEndpoint.DEFAULT_MQTT_PORT;
         int httpsPort = HubEndpoint.DEFAULT_HTTPS_PORT;
         MqttTransport transport = MqttTransport.AUTO;
+        Duration autoFallbackAfter = HubEndpoint.DEFAULT_AUTO_FALLBACK_AFTER;
         Map<String, SocketAddress> targets = new LinkedHashMap<>();
         boolean echo = false;
         ConnectionString device;
@@ -75,6 +80,8 @@ public final class DeviceProxyMain {
                     case "--mqtt-port" -> mqttPort = remotePort(value(args, ++i));
                     case "--https-port" -> httpsPort = remotePort(value(args, ++i));
                     case "--transport" -> transport = MqttTransport.parse(value(args, ++i));
+                    case "--auto-fallback-after" ->
+                            autoFallbackAfter = positive(args[i], seconds(args[i], value(args, ++i)));
                     case "--map" -> {
                         String map = value(args, ++i);
                         int eq = map.indexOf('=');
@@ -123,7 +130,8 @@ public final class DeviceProxyMain {
             System.exit(2);
             return;
         }
-        HubEndpoint endpoint = new HubEndpoint(device.hostName(), mqttPort, httpsPort, transport, mqttTls, proxy);
+        HubEndpoint endpoint = new HubEndpoint(device.hostName(), mqttPort, httpsPort, transport, mqttTls, proxy,
+                autoFallbackAfter);
         DeviceProxy deviceProxy = new DeviceProxy(device, endpoint, targets, echo, tls, tunnel);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A small HTTP CONNECT proxy for tests, as a corporate one behaves: basic authentication (407 without it), then
  * bytes relayed both ways; optionally only to some ports (403 for the others, as a proxy that lets only HTTPS out).
- * It counts tunnels per target port and can cut every connection, as a network failure.
+ * It counts tunnels per target port and can cut every connection, as a network failure. A port can be made a black
+ * hole: a CONNECT to it is taken and never answered, as behind a firewall that silently drops its packets.
  */
 final class ConnectProxy implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
@@ -53,6 +54,8 @@ final class ConnectProxy implements AutoCloseable {
     final Map<Integer, AtomicInteger> tunnelsByPort = new ConcurrentHashMap<>();
     final AtomicInteger refused = new AtomicInteger();
     final Map<Integer, AtomicInteger> forbiddenByPort = new ConcurrentHashMap<>();
+    private final Set<Integer> blackHoles = ConcurrentHashMap.newKeySet();
+    private final Map<Integer, AtomicInteger> swallowedByPort = new ConcurrentHashMap<>();
 
     ConnectProxy(String user, String password) {
         this(user, password, Set.of());
@@ -89,6 +92,16 @@ final class ConnectProxy implements AutoCloseable {
         return forbiddenByPort.getOrDefault(port, new AtomicInteger()).get();
     }
 
+    /** From now on, CONNECTs to {@code port} are never answered. */
+    void blackHole(int port) {
+        blackHoles.add(port);
+    }
+
+    /** CONNECTs to {@code port} left unanswered so far. */
+    int swallowedTo(int port) {
+        return swallowedByPort.getOrDefault(port, new AtomicInteger()).get();
+    }
+
     /** Cuts every connection through the proxy at once. */
     void cutAll() {
         open.close().awaitUninterruptibly();
@@ -122,6 +135,10 @@ final class ConnectProxy implements AutoCloseable {
             int colon = target.lastIndexOf(':');
             String host = target.substring(0, colon);
             int port = Integer.parseInt(target.substring(colon + 1));
+            if (blackHoles.contains(port)) {
+                swallowedByPort.computeIfAbsent(port, p -> new AtomicInteger()).incrementAndGet();
+                return;
+            }
             if (!allowedPorts.isEmpty() && !allowedPorts.contains(port)) {
                 forbiddenByPort.computeIfAbsent(port, p -> new AtomicInteger()).incrementAndGet();
                 answer(ctx, HttpResponseStatus.FORBIDDEN, true);

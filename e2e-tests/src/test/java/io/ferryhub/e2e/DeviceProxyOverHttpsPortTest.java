@@ -108,6 +108,53 @@ class DeviceProxyOverHttpsPortTest {
         }
     }
 
+    /**
+     * Behind a firewall that silently drops packets to the MQTT port (a proxy that takes the CONNECT to it and never
+     * answers), the auto transport gives up on that port early, comes online over WebSockets and relays a stream;
+     * after a network failure it reconnects over WebSockets straight away, without waiting on the MQTT port again.
+     */
+    @Test
+    void autoTransportFallsBackToWebSocketsWhenTheMqttPortIsABlackHole() throws Exception {
+        ConnectionString cs = hub.createDevice("black-hole-device");
+        try (ConnectProxy firewall = new ConnectProxy("device", "secret")) {
+            firewall.blackHole(hub.mqttPort());
+            HttpConnectProxy via = new HttpConnectProxy("127.0.0.1", firewall.port(), "device", "secret");
+            HubEndpoint endpoint = new HubEndpoint(hub.host(), hub.mqttPort(), hub.httpsPort(), MqttTransport.AUTO,
+                    hub.nettyTls(), via);
+            try (DeviceProxy device = new DeviceProxy(cs, endpoint, Map.of(), true, hub.nettyTls(),
+                    TunnelConfig.defaults());
+                 ServiceProxy echo = serviceProxy("black-hole-device", "echo",
+                         ServiceProxy.Mode.STREAM_PER_CONNECTION)) {
+                long started = System.nanoTime();
+                device.start().get(30, TimeUnit.SECONDS);
+                // a figure for the log, never asserted: the fallback delay plus a WebSocket connection
+                System.out.printf("online over WebSockets %d ms after start, the MQTT port black-holed%n",
+                        (System.nanoTime() - started) / 1_000_000);
+                assertEquals(1, firewall.swallowedTo(hub.mqttPort()), "the MQTT port was not tried first");
+                assertEquals(1, firewall.tunnelsTo(hub.httpsPort()), "not online over WebSockets");
+                assertEquals(0, firewall.tunnelsTo(hub.mqttPort()));
+                assertEchoes(echo, 5);
+
+                int httpsTunnels = firewall.tunnelsTo(hub.httpsPort());
+                firewall.cutAll();
+                // no stream is open: a new tunnel to the HTTPS port is the reconnect
+                Proxies.await(() -> firewall.tunnelsTo(hub.httpsPort()) > httpsTunnels && device.isConnectedToHub(),
+                        "the device did not come back over WebSockets");
+                assertEquals(1, firewall.swallowedTo(hub.mqttPort()), "the reconnect waited on the MQTT port again");
+                assertEchoes(echo, 6);
+            }
+        }
+    }
+
+    private static void assertEchoes(ServiceProxy echo, long seed) throws Exception {
+        byte[] payload = randomBytes(32 << 10, seed);
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), echo.localAddress().getPort())) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(payload);
+            assertArrayEquals(payload, s.getInputStream().readNBytes(payload.length));
+        }
+    }
+
     @Test
     void webSocketTransportNeedsNoMqttPort() throws Exception {
         ConnectionString cs = hub.createDevice("ws-device");

@@ -36,6 +36,7 @@ import io.netty.handler.codec.mqtt.MqttVersion;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +63,8 @@ public final class DeviceMqttClient implements AutoCloseable {
     /** The SDKs' default ceiling too: short enough that devices are back soon after a hub restart. */
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
     private static final String WEBSOCKET_SUBPROTOCOL = "mqtt";
+    /** After falling back to WebSockets, how long before a reconnect tries the MQTT port again. */
+    private static final Duration MQTT_RETRY_AFTER_FALLBACK = Duration.ofMinutes(10);
 
     /** Called on the connection's event loop; must not block. */
     public interface StreamRequestListener {
@@ -81,6 +84,8 @@ public final class DeviceMqttClient implements AutoCloseable {
     /** Set by one connection attempt at a time: the transport of the next attempt, failures since the last success. */
     private volatile MqttTransport transport;
     private volatile int failures;
+    /** With the auto transport: when it last fell back from the MQTT port to WebSockets ({@link System#nanoTime}). */
+    private volatile long fellBackAt;
 
     public DeviceMqttClient(ConnectionString device, HubEndpoint endpoint, EventLoopGroup group,
                             StreamRequestListener listener, Duration keepAlive, Duration tokenLifetime) {
@@ -120,6 +125,11 @@ public final class DeviceMqttClient implements AutoCloseable {
         if (closed) {
             return;
         }
+        if (endpoint.transport() == MqttTransport.AUTO && this.transport == MqttTransport.MQTT_WS
+                && System.nanoTime() - fellBackAt >= MQTT_RETRY_AFTER_FALLBACK.toNanos()) {
+            // WebSockets is what worked last, but the MQTT port may have been opened since: try it now and then
+            this.transport = MqttTransport.MQTT;
+        }
         MqttTransport transport = this.transport;
         int port = endpoint.port(transport);
         Attempt attempt = new Attempt(transport);
@@ -146,15 +156,32 @@ public final class DeviceMqttClient implements AutoCloseable {
                         pipeline.addLast("session", new Session(attempt));
                     }
                 });
-        attempt.reached = HttpConnectProxy.connect(bootstrap, proxy, endpoint.host(), port);
-        attempt.reached.addListener((ChannelFutureListener) f -> {
+        ChannelFuture reached = HttpConnectProxy.connect(bootstrap, proxy, endpoint.host(), port);
+        attempt.reached = reached;
+        if (endpoint.transport() == MqttTransport.AUTO && transport == MqttTransport.MQTT) {
+            // A firewall that drops packets to the MQTT port would hold this attempt for the whole connect (or
+            // proxy) timeout; the HTTPS port is tried as soon as the MQTT port is taking longer than it should.
+            ScheduledFuture<?> deadline = reached.channel().eventLoop().schedule(() -> {
+                if (!reached.isDone()) {
+                    attempt.gaveUp = true;
+                    reached.channel().close();
+                }
+            }, endpoint.autoFallbackAfter().toMillis(), TimeUnit.MILLISECONDS);
+            reached.addListener(f -> deadline.cancel(false));
+        }
+        reached.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 String where = describe(transport);
                 if (endpoint.transport() == MqttTransport.AUTO) {
                     this.transport = transport == MqttTransport.MQTT ? MqttTransport.MQTT_WS : MqttTransport.MQTT;
+                    if (this.transport == MqttTransport.MQTT_WS) {
+                        fellBackAt = System.nanoTime();
+                    }
                     where += "; trying " + describe(this.transport) + " next";
                 }
-                attempt.retry("cannot reach the hub over " + where + ": " + f.cause().getMessage());
+                attempt.retry("cannot reach the hub over " + where + ": " + (attempt.gaveUp
+                        ? "not reached within " + endpoint.autoFallbackAfter().toMillis() + " ms"
+                        : f.cause().getMessage()));
             }
         });
     }
@@ -167,6 +194,8 @@ public final class DeviceMqttClient implements AutoCloseable {
         final MqttTransport transport;
         /** Completes once the hub's port is reached (through the proxy, when there is one). */
         volatile ChannelFuture reached;
+        /** The auto transport stopped waiting for the MQTT port. */
+        volatile boolean gaveUp;
         private final AtomicBoolean over = new AtomicBoolean();
 
         Attempt(MqttTransport transport) {

@@ -11,7 +11,10 @@ public enum MqttTransport {
     MQTT_WS,
     /**
      * MQTT first; whenever a connection cannot be made (refused, timed out, or refused by an HTTP proxy), the next
-     * attempt uses the other transport. A connection that was made but refused by the hub does not switch.
+     * attempt uses the other transport. An attempt on the MQTT port gives up early ({@link
+     * HubEndpoint#autoFallbackAfter()}) when the port is not reached, as behind a firewall that drops its packets.
+     * The transport that worked is kept for reconnects; after a fall back to WebSockets, the MQTT port is tried again
+     * on a reconnect now and then. A connection that was made but refused by the hub does not switch.
      */
     AUTO;
 
