@@ -516,6 +516,8 @@ class EventHubsEndpointTest {
             assertEquals(AmqpErrors.STOLEN, lower.getCondition());
             assertTrue(lower.getDescription().contains("epoch 5"), lower.getDescription());
             assertEquals(AmqpErrors.STOLEN, a.awaitDetach(attach(a, entity, first, 10)).getCondition());
+            assertEquals(Symbol.valueOf("com.microsoft:argument-error"), a.awaitDetach(a.openReceiver(entity, 10,
+                    Map.of(EventHubsLinks.EPOCH, "7"))).getCondition(), "an epoch that is not a long");
             assertEquals(EndpointState.ACTIVE, receiver(a, entity("$Default", partition), first, 10).getRemoteState());
             assertEquals(EndpointState.ACTIVE, epoch5.getRemoteState());
             // the same epoch again takes over (a restarted owner), and so does a higher one
