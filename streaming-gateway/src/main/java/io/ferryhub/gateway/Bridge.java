@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Set;
 
 /** The gateway's record of one stream, from its first connection until its token can no longer be presented. */
 final class Bridge {
@@ -16,6 +18,8 @@ final class Bridge {
     State state = State.WAITING;
     /** Connections admitted for this stream so far (handshaking or connected): never more than two. */
     int ends = 1;
+    /** The sides their tokens name: one end each (tokens from before tokens named sides name none). */
+    final Set<StreamToken.Side> sides = EnumSet.noneOf(StreamToken.Side.class);
     Channel first;
     /** The first end chose the tunnel sub-protocol; the second must have chosen the same. */
     boolean tunnel;

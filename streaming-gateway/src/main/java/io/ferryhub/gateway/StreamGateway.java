@@ -206,6 +206,10 @@ public final class StreamGateway {
             if (bridge.state != Bridge.State.WAITING || bridge.ends >= 2) {
                 return "stream " + token.streamId() + " already has both ends (or has ended)";
             }
+            if (token.side() != null && !bridge.sides.add(token.side())) {
+                // so "device" and "service" in the stream's recording are what they say
+                return "stream " + token.streamId() + " already has its " + token.side().label() + " end";
+            }
             bridge.ends++;
             return null;
         }
@@ -216,7 +220,11 @@ public final class StreamGateway {
         if (openPerIdentity.getOrDefault(identity, 0) >= config.maxStreamsPerDevice()) {
             return "too many streams to " + identity + " (" + config.maxStreamsPerDevice() + ")";
         }
-        bridges.put(token.streamId(), new Bridge(token));
+        Bridge created = new Bridge(token);
+        if (token.side() != null) {
+            created.sides.add(token.side());
+        }
+        bridges.put(token.streamId(), created);
         open++;
         openPerIdentity.merge(identity, 1, Integer::sum);
         return null;
@@ -232,7 +240,7 @@ public final class StreamGateway {
                         .allowExtensions(false).build());
         WebSocketServerHandshaker handshaker = factory.newHandshaker(request);
         if (handshaker == null) {
-            release(token.streamId());
+            release(token);
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ch);
             return;
         }
@@ -255,7 +263,7 @@ public final class StreamGateway {
             handshake = handshaker.handshake(ch, request);
         } catch (RuntimeException e) {
             // e.g. no Sec-WebSocket-Key: not a WebSocket request after all
-            release(token.streamId());
+            release(token);
             refuse(ch, HttpResponseStatus.BAD_REQUEST, "malformed WebSocket upgrade: " + e.getMessage(), path,
                     String.valueOf(ch.remoteAddress()));
             return;
@@ -264,7 +272,7 @@ public final class StreamGateway {
             if (!done.isSuccess()) {
                 log.info("stream {}: WebSocket handshake with {} failed: {}", token.streamId(), ch.remoteAddress(),
                         done.cause().toString());
-                release(token.streamId());
+                release(token);
                 ch.close();
                 return;
             }
@@ -444,13 +452,19 @@ public final class StreamGateway {
     }
 
     /** Frees a reservation whose connection never became an end of the stream. */
-    private void release(String streamId) {
+    private void release(StreamToken token) {
         synchronized (this) {
-            Bridge bridge = bridges.get(streamId);
-            if (bridge == null || bridge.state != Bridge.State.WAITING || --bridge.ends > 0) {
+            Bridge bridge = bridges.get(token.streamId());
+            if (bridge == null || bridge.state != Bridge.State.WAITING) {
                 return;
             }
-            bridges.remove(streamId);
+            if (token.side() != null) {
+                bridge.sides.remove(token.side());
+            }
+            if (--bridge.ends > 0) {
+                return;
+            }
+            bridges.remove(token.streamId());
             decrement(bridge.token);
         }
     }

@@ -58,9 +58,10 @@ final class GatewayFixture implements AutoCloseable {
         return server.gateway();
     }
 
+    /** A token for either end of a new stream: it names no side, as tokens did before they named one. */
     static StreamToken newStream(String device) {
         return new StreamToken(UUID.randomUUID().toString().replace("-", ""), HUB, device, null, "ssh", "service",
-                Instant.now().plusSeconds(60), null, StreamToken.Side.DEVICE);
+                Instant.now().plusSeconds(60), null, null);
     }
 
     URI url(StreamToken token) {

@@ -105,6 +105,20 @@ class StreamGatewayTest {
     }
 
     @Test
+    void takesOneEndPerSide() throws Exception {
+        StreamToken device = GatewayFixture.newStream("dev1").forSide(StreamToken.Side.DEVICE);
+        GatewayFixture.Peer a = fixture.connect(device);
+        Upgrade again = rawUpgradeStatus(device.sign(GatewayFixture.KEY), fixture.url(device).getPath(), null);
+        assertEquals(409, again.status);
+        assertTrue(again.text.contains("already has its device end"), again.text);
+        GatewayFixture.Peer b = fixture.connect(device.forSide(StreamToken.Side.SERVICE));
+        b.send("from the service");
+        assertEquals("from the service", new String(bytes(receive(a, 16)), StandardCharsets.UTF_8));
+        a.closeBlocking();
+        b.closed.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
     void refusesAReusedTokenAfterTheStreamEnded() throws Exception {
         StreamToken token = GatewayFixture.newStream("dev1");
         GatewayFixture.Peer a = fixture.connect(token);
