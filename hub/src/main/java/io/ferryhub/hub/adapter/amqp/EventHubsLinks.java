@@ -479,8 +479,14 @@ final class EventHubsLinks {
         receiver.reading = true;
         hub.events.read(receiver.consumerGroup, receiver.partition, receiver.position,
                         READ_AHEAD_EVENTS - receiver.readAhead.size(), READ_WAIT)
-                // on the reading thread: the event loop only moves the encoded bytes
-                .thenApply(result -> new EncodedRead(encode(receiver, result.events()), result.nextOffset()))
+                // on the reading thread: the event loop only moves the encoded bytes. A read that completed before
+                // this stage was attached would run it on the event loop instead, so that one is handed off.
+                .thenCompose(result -> {
+                    Supplier<EncodedRead> encoded = () -> new EncodedRead(encode(receiver, result.events()),
+                            result.nextOffset());
+                    return ctx.executor().inEventLoop() ? blocking.offLoop(encoded)
+                            : CompletableFuture.completedFuture(encoded.get());
+                })
                 .whenComplete((read, error) -> onLoop.accept(() -> {
                     receiver.reading = false;
                     if (!receiver.open) {
