@@ -320,22 +320,25 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     session.open();
                 }
             }
-            case SESSION_REMOTE_CLOSE -> event.getSession().close();
+            case SESSION_REMOTE_CLOSE -> {
+                Session session = event.getSession();
+                // Ending a session detaches its links implicitly, and Proton raises no event for them: forget
+                // them here, or what they hold (an epoch receiver's partition, a C2D inbox) stays until the
+                // connection closes. No detach is sent for them: the END answers for the whole session.
+                for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
+                    if (link.getSession() == session) {
+                        forget(link);
+                    }
+                }
+                session.close();
+            }
             case LINK_REMOTE_OPEN -> {
                 Link link = event.getLink();
                 if (link.getLocalState() == EndpointState.UNINITIALIZED) {
                     attach(link);
                 }
             }
-            case LINK_REMOTE_CLOSE, LINK_REMOTE_DETACH -> {
-                Link link = event.getLink();
-                if (eventHubs == null || !eventHubs.release(link)) {
-                    releaseLink(link);
-                }
-                if (link.getLocalState() != EndpointState.CLOSED) {
-                    link.close();
-                }
-            }
+            case LINK_REMOTE_CLOSE, LINK_REMOTE_DETACH -> linkEnded(event.getLink());
             case DELIVERY -> onDelivery(event.getDelivery());
             case LINK_FLOW -> {
                 if (eventHubs != null) {
@@ -481,6 +484,21 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         log.info("AMQP link refused on {}: {} {}", ctx.channel().remoteAddress(), condition.getCondition(),
                 condition.getDescription());
         AmqpLinks.refuse(link, condition);
+    }
+
+    /** The peer detached the link: it is forgotten and detached on our side too. */
+    private void linkEnded(Link link) {
+        forget(link);
+        if (link.getLocalState() != EndpointState.CLOSED) {
+            link.close();
+        }
+    }
+
+    /** Lets go of what a link held, whichever side it served. */
+    private void forget(Link link) {
+        if (eventHubs == null || !eventHubs.release(link)) {
+            releaseLink(link);
+        }
     }
 
     private void releaseLink(Link link) {

@@ -536,6 +536,33 @@ class EventHubsEndpointTest {
         }
     }
 
+    /**
+     * Ending a session detaches its links implicitly (AMQP 1.0): an epoch receiver whose client ends the session
+     * without detaching it first no longer holds the partition, though its connection stays open.
+     */
+    @Test
+    void anEpochReceiverWhoseSessionEndsGivesUpThePartition() throws Exception {
+        hub.eventStream().createConsumerGroup("session-owners");
+        int partition = sendTelemetry("eh-epoch-session", 1, "ended");
+        String entity = entity("session-owners", partition);
+        String first = "amqp.annotation.x-opt-sequence-number >= '"
+                + hub.eventStream().partitionInfo(partition).lastSequenceNumber() + "'";
+        try (ProtonClient a = client(); ProtonClient b = client()) {
+            Receiver owner = receiver(b, entity, first, 10, 3L, null);
+            assertEquals(EndpointState.ACTIVE, owner.getRemoteState());
+            assertEquals(AmqpErrors.STOLEN, a.awaitDetach(receiver(a, entity, first, 10)).getCondition(),
+                    "the epoch receiver did not hold the partition");
+            b.session.close();
+            assertTrue(b.pumpUntil(() -> b.session.getRemoteState() == EndpointState.CLOSED),
+                    "the session did not end");
+            assertEquals(EndpointState.ACTIVE, b.connection.getRemoteState(), "the connection must stay open");
+            Receiver after = attach(a, entity, first, 10);
+            assertEquals(EndpointState.ACTIVE, after.getRemoteState(),
+                    "the partition is still held by a receiver whose session ended: " + after.getRemoteCondition());
+            assertEquals("ended-0", a.receive(after, true).getMessageId());
+        }
+    }
+
     @Test
     void theRuntimeMetricAnnotatesEachEventWithThePartitionsLastEnqueuedEvent() throws Exception {
         int partition = sendTelemetry("eh-metric", 3, "metric");
