@@ -40,7 +40,8 @@ import java.util.function.BooleanSupplier;
 final class ProtonClient implements AutoCloseable {
     enum SaslMode { NONE, ANONYMOUS, PLAIN }
 
-    private static final long WAIT_MILLIS = 15_000;
+    /** Generous: a loaded machine can take long for any step; nothing waits the whole time unless it fails. */
+    private static final long WAIT_MILLIS = 60_000;
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
