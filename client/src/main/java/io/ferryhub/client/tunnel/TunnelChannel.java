@@ -17,8 +17,17 @@ final class TunnelChannel {
     long credit;
     /** Bytes the peer may still send: more is a protocol violation. */
     long allowance;
+    /** The window this side grants the peer: the configured one at first, grown while it holds a bulk sender back. */
+    int window;
     /** Bytes delivered to the local connection and not yet given back to the peer as window. */
     int consumed;
+    /** Bytes handed to the local connection and not written to it yet: what the channel holds at this receiver. */
+    int unwritten;
+    /** The grant being timed: the limit the peer had before it (-1: none), and when it was sent. */
+    long timedLimit = -1;
+    long timedGrantNanos;
+    /** The shortest time from a grant to the first byte beyond the limit it raised. */
+    long shortestGrantDelayNanos = Long.MAX_VALUE;
     /** Read from the local connection, not yet sent for want of credit or of a link. */
     final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     boolean localClosed;

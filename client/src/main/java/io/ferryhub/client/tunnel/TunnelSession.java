@@ -60,6 +60,9 @@ public final class TunnelSession implements TunnelLink.Sink {
     private final Map<Integer, TunnelChannel> channels = new HashMap<>();
     private final CompletableFuture<String> ended = new CompletableFuture<>();
     private volatile int channelCount;
+    /** The largest window this side granted on any channel, and the most bytes any channel held here unwritten. */
+    private volatile int largestChannelWindow;
+    private volatile int mostBufferedBytes;
     private volatile Runnable onDetached = () -> { };
 
     private Channel link;
@@ -112,6 +115,16 @@ public final class TunnelSession implements TunnelLink.Sink {
     /** Channels open now (any thread). */
     public int channelCount() {
         return channelCount;
+    }
+
+    /** The largest window this side has granted a channel so far (any thread). */
+    public int largestChannelWindow() {
+        return Math.max(largestChannelWindow, config.channelWindow());
+    }
+
+    /** The most bytes one channel has held at this side, received and not yet written locally (any thread). */
+    public int mostBufferedBytes() {
+        return mostBufferedBytes;
     }
 
     /** Completes once, with the reason, when the session is over. */
@@ -326,7 +339,8 @@ public final class TunnelSession implements TunnelLink.Sink {
             }
             TunnelChannel c = new TunnelChannel(nextChannel++, target);
             c.local = local;
-            c.allowance = config.channelWindow();
+            c.window = config.channelWindow();
+            c.allowance = c.window;
             register(c);
             adopt(c);
             send(TunnelFrame.open(alloc, c.id, config.channelWindow(), target));
@@ -493,24 +507,71 @@ public final class TunnelSession implements TunnelLink.Sink {
             return;
         }
         c.bytesIn += n;
+        boolean peerWaited = false;
+        if (c.timedLimit >= 0 && c.bytesIn > c.timedLimit) {
+            // The peer cannot send beyond a limit before the grant raising it arrives: the fastest any grant came
+            // back as data is the path's round trip, and one that comes back about that fast found the peer waiting
+            // for it with nothing queued ahead of its bytes.
+            long delay = System.nanoTime() - c.timedGrantNanos;
+            c.timedLimit = -1;
+            c.shortestGrantDelayNanos = Math.min(c.shortestGrantDelayNanos, delay);
+            peerWaited = delay <= c.shortestGrantDelayNanos + c.shortestGrantDelayNanos / 2;
+        }
+        c.unwritten += n;
+        if (c.unwritten > mostBufferedBytes) {
+            mostBufferedBytes = c.unwritten;
+        }
         c.local.writeAndFlush(body.retain()).addListener(f -> {
             if (f.isSuccess()) {
                 execute(() -> consumed(c, n));
             }
         });
+        if (peerWaited) {
+            growWindowIfItHoldsThePeerBack(c);
+        }
     }
 
     /** The local connection took {@code n} bytes: give the window back in batches, not per write. */
     private void consumed(TunnelChannel c, int n) {
+        c.unwritten -= n;
         if (c.closeSent || c.closeReceived || ending) {
             return;
         }
         c.consumed += n;
-        if (c.consumed >= config.channelWindow() / 4) {
-            c.allowance += c.consumed;
-            send(TunnelFrame.window(alloc, c.id, c.consumed));
+        if (c.consumed >= c.window / 4) {
+            int increment = c.consumed;
             c.consumed = 0;
+            grant(c, increment);
         }
+    }
+
+    /** Gives the peer {@code increment} more bytes of credit on the channel; times the grant if none is timed. */
+    private void grant(TunnelChannel c, int increment) {
+        if (c.timedLimit < 0) {
+            c.timedLimit = c.bytesIn + c.allowance;
+            c.timedGrantNanos = System.nanoTime();
+        }
+        c.allowance += increment;
+        send(TunnelFrame.window(alloc, c.id, increment));
+    }
+
+    /**
+     * The peer waited for the last grant: doubles the channel's window (up to the maximum) if the window is what
+     * holds it back, that is if the local connection also took what arrived (else this side is the bottleneck).
+     * Past the path's bandwidth-delay product a larger window would not move more bytes, only queue them in front
+     * of the other channels' frames; the queue delays the grants' bytes, and the growth stops.
+     */
+    private void growWindowIfItHoldsThePeerBack(TunnelChannel c) {
+        if (c.window >= config.maxChannelWindow() || c.unwritten > c.window / 4) {
+            return;
+        }
+        int growth = Math.min(c.window, config.maxChannelWindow() - c.window);
+        c.window += growth;
+        if (c.window > largestChannelWindow) {
+            largestChannelWindow = c.window;
+        }
+        grant(c, growth);
+        log.debug("{}: channel {} window grown to {} bytes", name, c.id, c.window);
     }
 
     private void onOpen(int channelId, int window, String target) {
@@ -525,7 +586,8 @@ public final class TunnelSession implements TunnelLink.Sink {
         }
         TunnelChannel c = new TunnelChannel(channelId, target);
         c.credit = Integer.toUnsignedLong(window);
-        c.allowance = config.channelWindow();
+        c.window = config.channelWindow();
+        c.allowance = c.window;
         register(c);
         connector.apply(target, loop).whenComplete((local, failure) -> execute(() -> {
             if (failure != null || ending || c.closeReceived) {
