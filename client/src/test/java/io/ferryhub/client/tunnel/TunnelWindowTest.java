@@ -116,7 +116,7 @@ class TunnelWindowTest {
     }
 
     @Test
-    void aBulkChannelsWindowGrowsUpToTheMaximumAndItsBytesArriveIntact() throws Exception {
+    void aBulkChannelsWindowGrowsWithinTheMaximumAndItsBytesArriveIntact() throws Exception {
         long size = 48L << 20;
         CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
             try (Socket in = sink.accept()) {
