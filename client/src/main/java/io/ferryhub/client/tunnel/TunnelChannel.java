@@ -28,6 +28,11 @@ final class TunnelChannel {
     long timedGrantNanos;
     /** The shortest time from a grant to the first byte beyond the limit it raised. */
     long shortestGrantDelayNanos = Long.MAX_VALUE;
+    /** DATA frames received on this channel, and on the session's other channels when the timed grant was sent. */
+    long dataFrames;
+    long othersDataFramesWhenTimed;
+    /** Credit the peer holds beyond a window shrunk since: not given back as bytes are consumed. */
+    int withheld;
     /** Read from the local connection, not yet sent for want of credit or of a link. */
     final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
     boolean localClosed;

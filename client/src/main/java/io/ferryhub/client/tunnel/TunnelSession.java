@@ -22,6 +22,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +64,10 @@ public final class TunnelSession implements TunnelLink.Sink {
     /** The largest window this side granted on any channel, and the most bytes any channel held here unwritten. */
     private volatile int largestChannelWindow;
     private volatile int mostBufferedBytes;
+    /** Channels whose window this side has grown beyond the configured one. */
+    private final List<TunnelChannel> grown = new ArrayList<>();
+    /** DATA frames received in the session so far, every channel's. */
+    private long dataFrames;
     private volatile Runnable onDetached = () -> { };
 
     private Channel link;
@@ -358,6 +363,7 @@ public final class TunnelSession implements TunnelLink.Sink {
 
     private void forgetIfDone(TunnelChannel c) {
         if (c.closeSent && c.closeReceived && channels.remove(c.id, c)) {
+            grown.remove(c);
             c.dropPending();
             channelCount = channels.size();
             log.debug("{}: channel {} to '{}' closed; {} bytes out, {} in", name, c.id, c.target, c.bytesOut,
@@ -507,15 +513,22 @@ public final class TunnelSession implements TunnelLink.Sink {
             return;
         }
         c.bytesIn += n;
+        c.dataFrames++;
+        dataFrames++;
+        if (!grown.isEmpty()) {
+            shrinkWindowsBeside(c);
+        }
         boolean peerWaited = false;
         if (c.timedLimit >= 0 && c.bytesIn > c.timedLimit) {
             // The peer cannot send beyond a limit before the grant raising it arrives: the fastest any grant came
             // back as data is the path's round trip, and one that comes back about that fast found the peer waiting
-            // for it with nothing queued ahead of its bytes.
+            // for it with nothing queued ahead of its bytes. It counts only if no other channel moved data
+            // meanwhile: a channel grows only alone.
             long delay = System.nanoTime() - c.timedGrantNanos;
             c.timedLimit = -1;
             c.shortestGrantDelayNanos = Math.min(c.shortestGrantDelayNanos, delay);
-            peerWaited = delay <= c.shortestGrantDelayNanos + c.shortestGrantDelayNanos / 2;
+            boolean alone = dataFrames - c.dataFrames == c.othersDataFramesWhenTimed;
+            peerWaited = alone && delay <= c.shortestGrantDelayNanos + c.shortestGrantDelayNanos / 2;
         }
         c.unwritten += n;
         if (c.unwritten > mostBufferedBytes) {
@@ -541,8 +554,33 @@ public final class TunnelSession implements TunnelLink.Sink {
         if (c.consumed >= c.window / 4) {
             int increment = c.consumed;
             c.consumed = 0;
-            grant(c, increment);
+            // A window shrunk below what the peer was granted: what it took back is not given back.
+            int withheld = Math.min(increment, c.withheld);
+            c.withheld -= withheld;
+            if (increment > withheld) {
+                grant(c, increment - withheld);
+            }
         }
+    }
+
+    /**
+     * Another channel moves data beside grown ones: their windows go back to the configured size, so that their
+     * bytes queued on the path in front of the other channel's frames are bounded as before (fairness). The
+     * peer keeps the credit it has; the receiver gives back less until the difference is made up.
+     */
+    private void shrinkWindowsBeside(TunnelChannel active) {
+        if (grown.size() == 1 && grown.get(0) == active) {
+            return;
+        }
+        grown.removeIf(g -> {
+            if (g == active) {
+                return false;
+            }
+            g.withheld += g.window - config.channelWindow();
+            g.window = config.channelWindow();
+            log.debug("{}: channel {} window back to {} bytes beside channel {}", name, g.id, g.window, active.id);
+            return true;
+        });
     }
 
     /** Gives the peer {@code increment} more bytes of credit on the channel; times the grant if none is timed. */
@@ -550,6 +588,7 @@ public final class TunnelSession implements TunnelLink.Sink {
         if (c.timedLimit < 0) {
             c.timedLimit = c.bytesIn + c.allowance;
             c.timedGrantNanos = System.nanoTime();
+            c.othersDataFramesWhenTimed = dataFrames - c.dataFrames;
         }
         c.allowance += increment;
         send(TunnelFrame.window(alloc, c.id, increment));
@@ -562,8 +601,11 @@ public final class TunnelSession implements TunnelLink.Sink {
      * of the other channels' frames; the queue delays the grants' bytes, and the growth stops.
      */
     private void growWindowIfItHoldsThePeerBack(TunnelChannel c) {
-        if (c.window >= config.maxChannelWindow() || c.unwritten > c.window / 4) {
+        if (c.window >= config.maxChannelWindow() || c.unwritten > c.window / 4 || c.withheld > 0) {
             return;
+        }
+        if (c.window == config.channelWindow()) {
+            grown.add(c);
         }
         int growth = Math.min(c.window, config.maxChannelWindow() - c.window);
         c.window += growth;
@@ -670,6 +712,7 @@ public final class TunnelSession implements TunnelLink.Sink {
             closeLocal(c);
         }
         channels.clear();
+        grown.clear();
         channelCount = 0;
         replay.clear();
         if (link != null) {
