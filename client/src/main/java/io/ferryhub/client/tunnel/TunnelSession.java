@@ -64,6 +64,7 @@ public final class TunnelSession implements TunnelLink.Sink {
     /** The largest window this side granted on any channel, and the most bytes any channel held here unwritten. */
     private volatile int largestChannelWindow;
     private volatile int mostBufferedBytes;
+    private volatile int windowsShrunk;
     /** Channels whose window this side has grown beyond the configured one. */
     private final List<TunnelChannel> grown = new ArrayList<>();
     /** DATA frames received in the session so far, every channel's. */
@@ -130,6 +131,11 @@ public final class TunnelSession implements TunnelLink.Sink {
     /** The most bytes one channel has held at this side, received and not yet written locally (any thread). */
     public int mostBufferedBytes() {
         return mostBufferedBytes;
+    }
+
+    /** How many times a grown window went back to the configured size beside another channel (any thread). */
+    public int windowsShrunk() {
+        return windowsShrunk;
     }
 
     /** Completes once, with the reason, when the session is over. */
@@ -578,6 +584,7 @@ public final class TunnelSession implements TunnelLink.Sink {
             }
             g.withheld += g.window - config.channelWindow();
             g.window = config.channelWindow();
+            windowsShrunk++;
             log.debug("{}: channel {} window back to {} bytes beside channel {}", name, g.id, g.window, active.id);
             return true;
         });

@@ -33,19 +33,22 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Channel windows that grow: two tunnel sessions over a real WebSocket on loopback whose frames each side reads
+ * Channel windows that grow, and shrink back beside another channel: two tunnel sessions over a real WebSocket on loopback whose frames each side reads
  * through a delay line (a long network path), so a channel's initial window, not the path, holds a bulk sender
- * back. The receiver must grow the window, never past the maximum, never hold more than that unwritten, and
- * deliver every byte intact.
+ * back. The receiver must grow the window, never past the maximum, never hold more than that unwritten, give the
+ * window back to its configured size once a second channel moves data, and deliver every byte intact.
  */
 class TunnelWindowTest {
     private static final int INITIAL_WINDOW = 64 * 1024;
@@ -118,19 +121,12 @@ class TunnelWindowTest {
     @Test
     void aBulkChannelsWindowGrowsWithinTheMaximumAndItsBytesArriveIntact() throws Exception {
         long size = 48L << 20;
-        CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() -> {
-            try (Socket in = sink.accept()) {
-                return digestUntilEnd(in.getInputStream(), size);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        byte[] sent;
-        try (Socket out = new Socket(InetAddress.getLoopbackAddress(),
-                ((InetSocketAddress) localListener.localAddress()).getPort())) {
-            sent = writeSeeded(out.getOutputStream(), size);
-            out.shutdownOutput();
-            assertArrayEquals(sent, received.get(WAIT_SECONDS, TimeUnit.SECONDS));
+        CompletableFuture<Transfer> received = CompletableFuture.supplyAsync(() -> readAll(acceptSink()));
+        try (Socket out = connectLocal()) {
+            Transfer sent = writeSeeded(out, size, new AtomicBoolean());
+            Transfer got = received.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertEquals(size, got.bytes());
+            assertArrayEquals(sent.digest(), got.digest());
         }
 
         TunnelSession receiver = acceptor.get();
@@ -144,30 +140,100 @@ class TunnelWindowTest {
         assertEquals(INITIAL_WINDOW, initiator.get().largestChannelWindow());
     }
 
-    private static byte[] writeSeeded(OutputStream out, long size) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        Random random = new Random(42);
-        byte[] chunk = new byte[64 * 1024];
-        for (long left = size; left > 0; left -= chunk.length) {
-            random.nextBytes(chunk);
-            int n = (int) Math.min(chunk.length, left);
-            sha.update(chunk, 0, n);
-            out.write(chunk, 0, n);
+    @Test
+    void aGrownWindowGoesBackWhenAnotherChannelMovesData() throws Exception {
+        TunnelSession receiver = acceptor.get();
+        AtomicBoolean stop = new AtomicBoolean();
+        try (Socket bulk = connectLocal()) {
+            CompletableFuture<Transfer> sent = CompletableFuture.supplyAsync(() -> writeSeeded(bulk, Long.MAX_VALUE,
+                    stop));
+            Socket bulkSink = acceptSink();
+            CompletableFuture<Transfer> received = CompletableFuture.supplyAsync(() -> readAll(bulkSink));
+            await(() -> receiver.largestChannelWindow() > INITIAL_WINDOW, "the bulk channel's window never grew");
+            assertEquals(0, receiver.windowsShrunk());
+
+            byte[] ping = new byte[1024];
+            Arrays.fill(ping, (byte) 7);
+            try (Socket chat = connectLocal()) {
+                chat.getOutputStream().write(ping);
+                try (Socket chatSink = acceptSink()) {
+                    assertArrayEquals(ping, chatSink.getInputStream().readNBytes(ping.length));
+                }
+            }
+            await(() -> receiver.windowsShrunk() > 0, "the bulk channel's window did not go back");
+
+            stop.set(true);
+            Transfer out = sent.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            Transfer in = received.get(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertEquals(out.bytes(), in.bytes());
+            assertArrayEquals(out.digest(), in.digest());
         }
-        out.flush();
-        return sha.digest();
+        assertTrue(receiver.mostBufferedBytes() <= MAX_WINDOW,
+                "the receiver held " + receiver.mostBufferedBytes() + " bytes of one channel");
     }
 
-    private static byte[] digestUntilEnd(InputStream in, long expected) throws Exception {
-        MessageDigest sha = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[64 * 1024];
-        long total = 0;
-        for (int n; (n = in.read(buf)) > 0; ) {
-            sha.update(buf, 0, n);
-            total += n;
+    private record Transfer(long bytes, byte[] digest) {
+    }
+
+    private Socket connectLocal() throws Exception {
+        return new Socket(InetAddress.getLoopbackAddress(),
+                ((InetSocketAddress) localListener.localAddress()).getPort());
+    }
+
+    private Socket acceptSink() {
+        try {
+            sink.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            return sink.accept();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
-        assertEquals(expected, total);
-        return sha.digest();
+    }
+
+    private static void await(BooleanSupplier condition, String failure) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, failure);
+            Thread.sleep(10);
+        }
+    }
+
+    /** Writes seeded random bytes until {@code size} or {@code stop}, then half-closes. */
+    private static Transfer writeSeeded(Socket socket, long size, AtomicBoolean stop) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            Random random = new Random(42);
+            byte[] chunk = new byte[64 * 1024];
+            OutputStream out = socket.getOutputStream();
+            long written = 0;
+            while (written < size && !stop.get()) {
+                random.nextBytes(chunk);
+                int n = (int) Math.min(chunk.length, size - written);
+                sha.update(chunk, 0, n);
+                out.write(chunk, 0, n);
+                written += n;
+            }
+            out.flush();
+            socket.shutdownOutput();
+            return new Transfer(written, sha.digest());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Transfer readAll(Socket socket) {
+        try (socket) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            InputStream in = socket.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            for (int n; (n = in.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+                total += n;
+            }
+            return new Transfer(total, sha.digest());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Connects the sink for a channel the initiator opens; the connection must not read before it is adopted. */
