@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import static io.ferryhub.common.cli.OptionValues.count;
 import static io.ferryhub.common.cli.OptionValues.port;
 import static io.ferryhub.common.cli.OptionValues.seconds;
 import static io.ferryhub.common.cli.OptionValues.value;
@@ -27,7 +28,7 @@ public final class DeviceProxyMain {
             usage: device-proxy [--connection-string STRING] [--ca FILE] [--transport auto|mqtt|mqtt-ws]
                                 [--mqtt-port PORT] [--https-port PORT] [--auto-fallback-after SECONDS]
                                 [--cert FILE --key FILE] [--proxy URL] --map NAME=HOST:PORT [--map ...]
-                                [--echo] [--tunnel-grace SECONDS]
+                                [--echo] [--tunnel-grace SECONDS] [--tunnel-max-window KIB]
               --connection-string  the device's connection string (default: $FERRYHUB_DEVICE_CONNECTION_STRING)
               --cert, --key        for an x509=true connection string: the device's certificate chain and
                                    PKCS#8 private key (PEM)
@@ -48,6 +49,8 @@ public final class DeviceProxyMain {
                                    or to a Unix domain socket: NAME=unix:PATH
               --echo               accept streams named 'echo' and send every byte back
               --tunnel-grace       how long a tunnel session waits for its dropped link to come back (default 30)
+              --tunnel-max-window  how far a tunnel channel's window for the bytes this side receives may grow
+                                   while it holds a lone bulk transfer back, in KiB (default 4096; 256: fixed)
             """;
 
     private DeviceProxyMain() {
@@ -101,6 +104,8 @@ public final class DeviceProxyMain {
                     case "--proxy" -> proxyUrl = value(args, ++i);
                     case "--tunnel-grace" ->
                             tunnel = tunnel.withGrace(positive(args[i], seconds(args[i], value(args, ++i))));
+                    case "--tunnel-max-window" ->
+                            tunnel = tunnel.withMaxChannelWindowKib(count(args[i], value(args, ++i)));
                     case "-h", "--help" -> {
                         System.out.print(USAGE);
                         return;

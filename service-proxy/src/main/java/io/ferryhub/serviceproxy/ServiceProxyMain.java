@@ -27,7 +27,8 @@ public final class ServiceProxyMain {
             usage: service-proxy [--connection-string STRING] [--ca FILE] [--hub-port PORT]
                                  --device ID [--module ID] [--stream NAME] [--listen [HOST:]PORT]
                                  [--connect-timeout SECONDS] [--response-timeout SECONDS]
-                                 [--no-tunnel] [--tunnel-grace SECONDS] [--echo [--pings N] [--bytes N]]
+                                 [--no-tunnel] [--tunnel-grace SECONDS] [--tunnel-max-window KIB]
+                                 [--echo [--pings N] [--bytes N]]
               --connection-string  a service connection string with ServiceConnect
                                    (default: $FERRYHUB_SERVICE_CONNECTION_STRING)
               --ca                 PEM file of the CA that issued the hub's certificate (default: system trust)
@@ -39,6 +40,8 @@ public final class ServiceProxyMain {
                                    share one multiplexed, resumable tunnel session (ferryhub.tunnel.v1) when the
                                    device proxy and the gateway speak it, and fall back to this otherwise
               --tunnel-grace       how long a tunnel session waits for its dropped link to come back (default 30)
+              --tunnel-max-window  how far a tunnel channel's window for the bytes this side receives may grow
+                                   while it holds a lone bulk transfer back, in KiB (default 4096; 256: fixed)
               --connect-timeout    how long the hub waits for the device to be online (default 0)
               --response-timeout   how long the hub waits for the device to answer (default 30, at most 60)
               --echo               measure a stream to the device's echo target and print JSON:
@@ -81,6 +84,8 @@ public final class ServiceProxyMain {
                     case "--echo" -> echo = true;
                     case "--no-tunnel" -> mode = ServiceProxy.Mode.STREAM_PER_CONNECTION;
                     case "--tunnel-grace" -> tunnel = tunnel.withGrace(seconds(args[i], value(args, ++i)));
+                    case "--tunnel-max-window" ->
+                            tunnel = tunnel.withMaxChannelWindowKib(count(args[i], value(args, ++i)));
                     case "--pings" -> pings = (int) count(args[i], value(args, ++i));
                     case "--bytes" -> bytes = count(args[i], value(args, ++i));
                     case "-h", "--help" -> {

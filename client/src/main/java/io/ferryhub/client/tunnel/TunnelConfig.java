@@ -40,6 +40,15 @@ public record TunnelConfig(int channelWindow, int maxChannelWindow, int maxChann
                 channelIdle);
     }
 
+    /** The largest a channel's window may grow, in KiB: from the initial window (fixed windows) to the replay cap. */
+    public TunnelConfig withMaxChannelWindowKib(long kib) {
+        if (kib < channelWindow / 1024 || kib > maxReplayBytes / 1024) {
+            throw new IllegalArgumentException("the largest channel window must be " + channelWindow / 1024 + " to "
+                    + maxReplayBytes / 1024 + " KiB, got " + kib);
+        }
+        return withChannelWindow(channelWindow, (int) (kib * 1024));
+    }
+
     /** Channel windows that start at {@code initial} and may grow up to {@code max}. */
     public TunnelConfig withChannelWindow(int initial, int max) {
         return new TunnelConfig(initial, max, maxChannels, maxReplayBytes, grace, heartbeat, sessionIdle,
