@@ -54,12 +54,13 @@ final class StreamCommands {
             for (JsonNode s : streams) {
                 String identity = s.path("deviceId").asText()
                         + (s.path("moduleId").isTextual() ? "/" + s.path("moduleId").asText() : "");
+                // a stand-alone gateway of an older hub may not know which end is the device: "-"
                 rows.add(new String[]{s.path("streamId").asText(), identity, s.path("streamName").asText(),
                         s.path("initiatedBy").asText(), s.path("state").asText(), s.path("openedUtc").asText(),
-                        s.path("bytesFirstToSecond").asText(), s.path("bytesSecondToFirst").asText()});
+                        s.path("bytesDeviceToService").asText("-"), s.path("bytesServiceToDevice").asText("-")});
             }
-            out.table(new String[]{"STREAM", "DEVICE", "NAME", "BY", "STATE", "OPENED (UTC)", "BYTES 1->2",
-                    "BYTES 2->1"}, rows);
+            out.table(new String[]{"STREAM", "DEVICE", "NAME", "BY", "STATE", "OPENED (UTC)", "FROM DEVICE",
+                    "FROM SERVICE"}, rows);
         }
     }
 

@@ -92,7 +92,8 @@ class StreamCliTest {
             JsonNode streams = Json.parse(listed.out());
             assertEquals(1, streams.size(), listed.out());
             assertEquals("cli-stream-device", streams.get(0).get("deviceId").asText());
-            assertEquals(5, streams.get(0).get("bytesFirstToSecond").asLong());
+            assertEquals(5, streams.get(0).get("bytesServiceToDevice").asLong(), listed.out());
+            assertEquals(5, streams.get(0).get("bytesDeviceToService").asLong(), listed.out());
             String streamId = streams.get(0).get("streamId").asText();
 
             Result table = iothub("stream", "list");

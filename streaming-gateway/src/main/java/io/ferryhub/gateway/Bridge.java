@@ -20,7 +20,11 @@ final class Bridge {
     int ends = 1;
     /** The sides their tokens name: one end each (tokens from before tokens named sides name none). */
     final Set<StreamToken.Side> sides = EnumSet.noneOf(StreamToken.Side.class);
+    /** The end whose handshake completed first: the relay's "first" end. */
     Channel first;
+    /** The side its token names (null for tokens naming none): {@link #token} is the first end admitted, whose
+     * handshake may complete second. */
+    StreamToken.Side firstSide;
     /** The first end chose the tunnel sub-protocol; the second must have chosen the same. */
     boolean tunnel;
     ScheduledFuture<?> handshakeTimer;
@@ -44,6 +48,6 @@ final class Bridge {
         RelaySession s = session;
         return new StreamInfo(token.streamId(), token.hubName(), token.deviceId(), token.moduleId(),
                 token.streamName(), token.initiator(), state == State.RELAYING ? "relaying" : "waiting", opened,
-                s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA());
+                firstSide, s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA());
     }
 }

@@ -1,11 +1,13 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.signaling.StreamToken;
+
 import java.time.Instant;
 
 /**
  * What the gateway reports about each stream for the audit trail: once when both ends are joined, once when it
- * ends. The two ends are "first" and "second" in the order they connected (the gateway cannot tell which is the
- * device: both present the same token).
+ * ends. The relay counts bytes by the order the ends connected; {@code firstSide} (from the first end's token) says
+ * which end that was.
  *
  * @param closed      null for the opening event
  * @param reason      why it ended; null for the opening event
@@ -13,6 +15,7 @@ import java.time.Instant;
  */
 public record StreamAuditEvent(Kind kind, String streamId, String hubName, String deviceId, String moduleId,
                                String streamName, String initiator, boolean tunnel, Instant opened,
-                               Instant closed, String reason, long bytesFirstToSecond, long bytesSecondToFirst) {
+                               Instant closed, String reason, StreamToken.Side firstSide, long bytesFirstToSecond,
+                               long bytesSecondToFirst) implements StreamEnds {
     public enum Kind { streamOpened, streamClosed }
 }

@@ -301,6 +301,7 @@ public final class StreamGateway {
                 first = null;
             } else if (bridge.first == null) {
                 bridge.first = ch;
+                bridge.firstSide = token.side();
                 bridge.tunnel = tunnel;
                 StreamRecordings r = recordings;
                 bridge.recordings = r;
@@ -355,7 +356,7 @@ public final class StreamGateway {
         try {
             audit.accept(new StreamAuditEvent(kind, t.streamId(), t.hubName(), t.deviceId(), t.moduleId(),
                     t.streamName(), t.initiator(), bridge.tunnel, bridge.opened,
-                    kind == StreamAuditEvent.Kind.streamClosed ? Instant.now() : null, reason,
+                    kind == StreamAuditEvent.Kind.streamClosed ? Instant.now() : null, reason, bridge.firstSide,
                     s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA()));
         } catch (RuntimeException e) {
             log.warn("stream {}: audit listener failed", t.streamId(), e);

@@ -57,6 +57,7 @@ class StreamGatewayTest {
         assertEquals("dev1", info.deviceId());
         assertEquals(21, info.bytesFirstToSecond());
         assertEquals(50_000, info.bytesSecondToFirst());
+        assertTrue(info.bytesSentBy(StreamToken.Side.SERVICE).isEmpty(), "a token naming no side");
 
         service.closeBlocking();
         assertEquals(1000, device.closed.get(30, TimeUnit.SECONDS));
@@ -116,6 +117,25 @@ class StreamGatewayTest {
         assertEquals("from the service", new String(bytes(receive(a, 16)), StandardCharsets.UTF_8));
         a.closeBlocking();
         b.closed.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void countsBytesByDeviceAndServiceWhicheverConnectsFirst() throws Exception {
+        StreamToken token = GatewayFixture.newStream("dev1");
+        GatewayFixture.Peer service = fixture.connect(token.forSide(StreamToken.Side.SERVICE));
+        GatewayFixture.Peer device = fixture.connect(token.forSide(StreamToken.Side.DEVICE));
+        service.send("from the service");
+        assertEquals("from the service", new String(bytes(receive(device, 16)), StandardCharsets.UTF_8));
+        device.send("device!");
+        assertEquals("device!", new String(bytes(receive(service, 7)), StandardCharsets.UTF_8));
+
+        StreamInfo info = fixture.gateway().stream(token.streamId()).orElseThrow();
+        assertEquals(StreamToken.Side.SERVICE, info.firstSide());
+        assertEquals(16, info.bytesFirstToSecond());
+        assertEquals(7, info.bytesSentBy(StreamToken.Side.DEVICE).orElseThrow());
+        assertEquals(16, info.bytesSentBy(StreamToken.Side.SERVICE).orElseThrow());
+        device.closeBlocking();
+        service.closed.get(30, TimeUnit.SECONDS);
     }
 
     @Test

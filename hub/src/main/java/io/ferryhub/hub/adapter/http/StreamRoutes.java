@@ -1,11 +1,13 @@
 package io.ferryhub.hub.adapter.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.gateway.StreamInfo;
 import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.streams.StreamAuditLog;
 import io.ferryhub.hub.service.streams.StreamService;
 import io.ferryhub.signaling.StreamInitiation;
 import io.netty.handler.codec.http.HttpMethod;
@@ -55,16 +57,15 @@ public final class StreamRoutes {
     private ArrayNode list() {
         ArrayNode list = Json.MAPPER.createArrayNode();
         for (StreamInfo s : streams.streams()) {
-            list.addObject()
+            ObjectNode row = list.addObject()
                     .put("streamId", s.streamId())
                     .put("deviceId", s.deviceId())
                     .put("moduleId", s.moduleId())
                     .put("streamName", s.streamName())
                     .put("initiatedBy", s.initiator())
                     .put("state", s.state())
-                    .put("openedUtc", s.opened().toString())
-                    .put("bytesFirstToSecond", s.bytesFirstToSecond())
-                    .put("bytesSecondToFirst", s.bytesSecondToFirst());
+                    .put("openedUtc", s.opened().toString());
+            StreamAuditLog.putByteCounts(row, s);
         }
         return list;
     }

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.gateway.ChannelAuditEvent;
 import io.ferryhub.gateway.StreamAuditEvent;
+import io.ferryhub.gateway.StreamEnds;
 import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.hub.service.telemetry.EventData;
 import io.ferryhub.hub.storage.eventlog.EventLog;
 import io.ferryhub.signaling.StreamPolicy;
+import io.ferryhub.signaling.StreamToken;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,10 +52,23 @@ public final class StreamAuditLog implements Consumer<StreamAuditEvent> {
             body.put("closed", e.closed().toString());
             body.put("durationMs", Duration.between(e.opened(), e.closed()).toMillis());
             body.put("reason", e.reason());
-            body.put("bytesFirstToSecond", e.bytesFirstToSecond());
-            body.put("bytesSecondToFirst", e.bytesSecondToFirst());
+            putByteCounts(body, e);
         }
         append(e.hubName(), e.deviceId(), e.moduleId(), e.kind().name(), e.streamName(), body, e.streamId());
+    }
+
+    /**
+     * A stream's byte counts as the relay keeps them (by the order the ends connected) and, when the first end's
+     * side is known, by device and service: the one shape for the audit trail and the stream list.
+     */
+    public static void putByteCounts(ObjectNode body, StreamEnds ends) {
+        body.put("bytesFirstToSecond", ends.bytesFirstToSecond());
+        body.put("bytesSecondToFirst", ends.bytesSecondToFirst());
+        if (ends.firstSide() != null) {
+            body.put("first", ends.firstSide().label());
+            body.put("bytesDeviceToService", ends.bytesSentBy(StreamToken.Side.DEVICE).getAsLong());
+            body.put("bytesServiceToDevice", ends.bytesSentBy(StreamToken.Side.SERVICE).getAsLong());
+        }
     }
 
     /** A tunnel channel opened, closed or denied: {@code opType} channelOpened, channelClosed, channelDenied. */
