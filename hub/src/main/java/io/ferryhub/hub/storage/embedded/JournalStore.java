@@ -18,12 +18,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -33,20 +35,50 @@ import java.util.stream.Stream;
  *
  * <p>Writes go through one writer thread that takes every commit waiting at that moment, writes them with one
  * write call, fsyncs once and only then makes them visible and completes their futures (group commit): under load
- * one fsync covers hundreds of commits. When the journal has grown to several times the live data it is compacted:
- * the live data is written to the next generation's file, fsynced, atomically renamed into place and the old file
- * deleted. Start-up replays the newest complete generation and cuts off a torn tail.
+ * one fsync covers hundreds of commits.
+ *
+ * <p>On-disk layout, per generation {@code G} (8 digits):
+ * <ul>
+ * <li>{@code journal-G.log}: the commits made while {@code G} was the current generation, in order.</li>
+ * <li>{@code base-G.snap}: the live data as of the start of {@code journal-G.log}, present only once complete (it
+ * is written as {@code base-G.snap.tmp}, fsynced, renamed, and the directory fsynced).</li>
+ * </ul>
+ * Both use {@link JournalCodec}'s format. The state of generation {@code G} is {@code base-G.snap} then
+ * {@code journal-G.log} when the base exists; otherwise the state of generation {@code G-1} then
+ * {@code journal-G.log}; a generation with neither a base nor a previous journal starts empty (the first one, and
+ * the self-contained journals of earlier versions). Recovery replays the newest generation that way, cuts a torn
+ * tail off the newest journal, and deletes {@code .tmp} files and the generations it did not need.
+ *
+ * <p>Compaction does not stop writes: when the files recovery would replay have grown to several times the live
+ * data, the writer thread opens the next generation's journal (a few fsyncs) and goes on committing into it, while
+ * a background thread writes the live maps as that generation's base. The base is read from the maps while they
+ * change, so it may hold some values newer than the switch; replaying the new journal after it puts every key
+ * touched since the switch back to its last committed value (a journal entry is a whole value or a delete), so
+ * base plus journal is exact. The previous generation's files are deleted only once the base is durable.
  *
  * <p>Reads are served from sorted in-memory maps, so listing with a continuation is a range scan.
  */
 public final class JournalStore implements KeyValueStore {
     private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
     private static final Pattern JOURNAL_NAME = Pattern.compile("journal-(\\d{8})\\.log");
+    private static final Pattern BASE_NAME = Pattern.compile("base-(\\d{8})\\.snap");
     private static final int MAX_BATCH = 4096;
-    /** Compaction starts once the journal is this much larger than the live data, and at least this big. */
+    /** Compaction starts once the replayed files are this much larger than the live data, and at least this big. */
     private static final int COMPACTION_RATIO = 3;
     private static final long DEFAULT_MIN_COMPACTION_BYTES = 64L * 1024 * 1024;
     private static final int SNAPSHOT_RECORD_BYTES = 4 * 1024 * 1024;
+
+    /** Points of a compaction that tests stop at to look at the files a crash there would leave. */
+    enum CompactionStage {
+        /** The next generation's journal takes the commits; its base is not written yet. */
+        SWITCHED,
+        /** The base is complete and fsynced under its .tmp name. */
+        BASE_WRITTEN,
+        /** The base has its final name (directory fsynced); the previous generation's files are still there. */
+        BASE_RENAMED,
+        /** The previous generation's files are deleted. */
+        DONE
+    }
 
     private record PendingCommit(List<Mutation> mutations, CompletableFuture<Void> done) {
     }
@@ -61,10 +93,15 @@ public final class JournalStore implements KeyValueStore {
     private final Thread writer;
     private FileChannel journal;
     private int generation;
+    /** Bytes of the current journal file. */
     private long journalBytes;
+    /** Bytes of the older files recovery would replay before the current journal (a base or older journals). */
+    private volatile long olderBytes;
     private long liveBytes;
-    /** After a failed compaction, the journal size at which to try again. */
-    private long retryCompactionAt;
+    /** After a failed compaction, the size at which to try again. */
+    private volatile long retryCompactionAt;
+    private volatile Thread compactor;
+    private volatile Consumer<CompactionStage> compactionHook = stage -> { };
     private volatile IOException failure;
     private volatile boolean closed;
 
@@ -111,38 +148,80 @@ public final class JournalStore implements KeyValueStore {
     }
 
     private void recover() throws IOException {
-        int newest = 0;
+        TreeSet<Integer> journals = new TreeSet<>();
+        TreeSet<Integer> bases = new TreeSet<>();
         List<Path> stale = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
-                Matcher m = JOURNAL_NAME.matcher(name);
-                if (m.matches()) {
-                    int gen = Integer.parseInt(m.group(1));
-                    if (gen > newest) {
-                        newest = gen;
-                    }
+                Matcher journalName = JOURNAL_NAME.matcher(name);
+                Matcher baseName = BASE_NAME.matcher(name);
+                if (journalName.matches()) {
+                    journals.add(Integer.parseInt(journalName.group(1)));
+                } else if (baseName.matches()) {
+                    bases.add(Integer.parseInt(baseName.group(1)));
                 } else if (name.endsWith(".tmp")) {
-                    stale.add(file); // an interrupted compaction; its generation never became current
+                    stale.add(file); // an interrupted compaction's base: its generation replays from the older one
                 }
             }
         }
-        // Older generations only survive a crash between a compaction's rename and its delete: the newest is whole.
-        for (int gen = 1; gen < newest; gen++) {
-            Path old = journalPath(gen);
-            if (Files.exists(old)) {
-                stale.add(old);
+        if (journals.isEmpty()) {
+            if (!bases.isEmpty()) {
+                throw new IOException(dir + " holds a base file but no journal: not a directory this store wrote");
             }
-        }
-        for (Path file : stale) {
-            Files.deleteIfExists(file);
-        }
-        if (newest == 0) {
+            deleteAll(stale);
             generation = 1;
             journal = createJournalFile(journalPath(generation));
             journalBytes = JournalCodec.MAGIC.length;
             syncDirectory();
             return;
+        }
+        int newest = journals.last();
+        int first = newest;
+        long older = 0;
+        while (true) {
+            if (bases.contains(first)) {
+                long baseSize = replayBase(first);
+                if (baseSize >= 0) {
+                    older = baseSize;
+                    break;
+                }
+                index.clear();
+                liveBytes = 0;
+                if (!journals.contains(first - 1)) {
+                    throw new IOException(basePath(first) + " is damaged and the journal before it is gone");
+                }
+                stale.add(basePath(first));
+            } else if (!journals.contains(first - 1)) {
+                break; // the first generation, or a journal that holds all its data itself
+            }
+            first--;
+        }
+        for (int gen : journals.headSet(first)) {
+            stale.add(journalPath(gen));
+        }
+        for (int gen : bases.headSet(first)) {
+            stale.add(basePath(gen));
+        }
+        long commits = 0;
+        for (int gen = first; gen < newest; gen++) {
+            Path path = journalPath(gen);
+            try (FileChannel sealed = FileChannel.open(path, StandardOpenOption.READ)) {
+                if (!JournalCodec.hasMagic(sealed)) {
+                    throw new IOException(path + " is not a journal file (bad header)");
+                }
+                long[] count = {0};
+                long end = JournalCodec.replay(sealed, mutations -> {
+                    apply(mutations);
+                    count[0]++;
+                });
+                if (end < sealed.size()) {
+                    log.error("journal {}: damaged after offset {} although a newer journal follows it; "
+                            + "the commits after that offset are lost", path, end);
+                }
+                commits += count[0];
+                older += sealed.size();
+            }
         }
         generation = newest;
         Path path = journalPath(generation);
@@ -150,11 +229,12 @@ public final class JournalStore implements KeyValueStore {
         if (!JournalCodec.hasMagic(journal)) {
             throw new IOException(path + " is not a journal file (bad header)");
         }
-        long[] commits = {0};
+        long[] count = {0};
         long end = JournalCodec.replay(journal, mutations -> {
             apply(mutations);
-            commits[0]++;
+            count[0]++;
         });
+        commits += count[0];
         long size = journal.size();
         if (end < size) {
             log.warn("journal {}: cut {} bytes of an unacknowledged, torn commit at its tail", path, size - end);
@@ -163,12 +243,45 @@ public final class JournalStore implements KeyValueStore {
         }
         journal.position(end);
         journalBytes = end;
-        log.info("storage recovered: {} commits replayed from {}, {} keys", commits[0], path.getFileName(),
-                index.values().stream().mapToLong(Map::size).sum());
+        olderBytes = older;
+        if (!stale.isEmpty()) {
+            deleteAll(stale);
+            syncDirectory();
+        }
+        log.info("storage recovered: {}{} commits replayed from journals {} to {}, {} keys",
+                bases.contains(first) ? "base " + first + " and " : "",
+                commits, first, newest, index.values().stream().mapToLong(Map::size).sum());
+    }
+
+    /** Loads a base file into the maps; its size, or -1 when it is damaged (a base is only ever renamed whole). */
+    private long replayBase(int gen) throws IOException {
+        Path path = basePath(gen);
+        try (FileChannel base = FileChannel.open(path, StandardOpenOption.READ)) {
+            if (!JournalCodec.hasMagic(base)) {
+                log.error("base {} has a bad header; replaying the generation before it", path);
+                return -1;
+            }
+            long end = JournalCodec.replay(base, this::apply);
+            if (end < base.size()) {
+                log.error("base {} is damaged after offset {}; replaying the generation before it", path, end);
+                return -1;
+            }
+            return base.size();
+        }
+    }
+
+    private static void deleteAll(List<Path> files) throws IOException {
+        for (Path file : files) {
+            Files.deleteIfExists(file);
+        }
     }
 
     private Path journalPath(int gen) {
         return dir.resolve(String.format("journal-%08d.log", gen));
+    }
+
+    private Path basePath(int gen) {
+        return dir.resolve(String.format("base-%08d.snap", gen));
     }
 
     private static FileChannel createJournalFile(Path path) throws IOException {
@@ -322,9 +435,10 @@ public final class JournalStore implements KeyValueStore {
             apply(c.mutations());
         }
         accepted.forEach(c -> c.done().complete(null));
-        if (journalBytes > minCompactionBytes && journalBytes > COMPACTION_RATIO * liveBytes
-                && journalBytes > retryCompactionAt) {
-            compact();
+        long replayed = olderBytes + journalBytes;
+        if (compactor == null && replayed > minCompactionBytes && replayed > COMPACTION_RATIO * liveBytes
+                && replayed > retryCompactionAt) {
+            startCompaction();
         }
     }
 
@@ -342,12 +456,51 @@ public final class JournalStore implements KeyValueStore {
         }
     }
 
-    /** Writes the live data to the next generation's file and switches to it. Runs on the writer thread. */
-    private void compact() {
+    /**
+     * Switches commits to the next generation's journal and starts writing that generation's base in the
+     * background. Runs on the writer thread, which only pays for creating the new file.
+     */
+    private void startCompaction() {
         int next = generation + 1;
-        Path tmp = dir.resolve(journalPath(next).getFileName() + ".tmp");
-        long started = System.nanoTime();
+        Path nextJournal = journalPath(next);
+        FileChannel fresh;
         try {
+            fresh = createJournalFile(nextJournal);
+            try {
+                syncDirectory(); // the file must outlive a crash before any commit written to it is acknowledged
+            } catch (IOException e) {
+                fresh.close();
+                Files.deleteIfExists(nextJournal);
+                throw e;
+            }
+        } catch (IOException e) {
+            log.warn("storage compaction could not start a new journal, keeping the current one: {}", e.toString());
+            retryCompactionAt = (olderBytes + journalBytes) * 2;
+            return;
+        }
+        FileChannel previous = journal;
+        journal = fresh;
+        generation = next;
+        olderBytes += journalBytes;
+        journalBytes = JournalCodec.MAGIC.length;
+        try {
+            previous.close();
+        } catch (IOException e) {
+            log.warn("could not close the previous journal: {}", e.toString());
+        }
+        Thread thread = new Thread(() -> writeBase(next), "journal-compactor");
+        thread.setDaemon(true);
+        compactor = thread;
+        thread.start();
+    }
+
+    /** Writes the live data as generation {@code gen}'s base, then deletes the older generations. */
+    private void writeBase(int gen) {
+        long started = System.nanoTime();
+        Path target = basePath(gen);
+        Path tmp = dir.resolve(target.getFileName() + ".tmp");
+        try {
+            compactionHook.accept(CompactionStage.SWITCHED);
             long size;
             try (FileChannel out = createJournalFile(tmp)) {
                 List<Mutation> chunk = new ArrayList<>();
@@ -370,29 +523,49 @@ public final class JournalStore implements KeyValueStore {
                 out.force(true);
                 size = out.size();
             }
-            Path target = journalPath(next);
+            compactionHook.accept(CompactionStage.BASE_WRITTEN);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory();
-            FileChannel previous = journal;
-            Path previousPath = journalPath(generation);
-            journal = FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            journal.position(journal.size());
-            generation = next;
-            log.info("storage compacted: journal {} -> {} bytes in {} ms", journalBytes, size,
-                    (System.nanoTime() - started) / 1_000_000);
-            journalBytes = size;
-            previous.close();
-            Files.deleteIfExists(previousPath);
+            long replacedBytes = olderBytes;
+            olderBytes = size;
+            compactionHook.accept(CompactionStage.BASE_RENAMED);
+            deleteGenerationsBefore(gen);
+            log.info("storage compacted: {} bytes before journal {} replaced by a base of {} bytes in {} ms",
+                    replacedBytes, gen, size, (System.nanoTime() - started) / 1_000_000);
         } catch (IOException e) {
-            // The current journal is untouched and still complete: keep using it and try again later.
-            log.warn("storage compaction failed, keeping the current journal: {}", e.toString());
+            // The older generations are untouched: recovery replays them before the new journal. Try again later.
+            log.warn("storage compaction failed, keeping the older journals: {}", e.toString());
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException ignored) {
                 // a leftover .tmp is removed at the next start
             }
-            retryCompactionAt = journalBytes * 2;
+            retryCompactionAt = olderBytes * 2;
+        } finally {
+            compactor = null;
         }
+        compactionHook.accept(CompactionStage.DONE);
+    }
+
+    private void deleteGenerationsBefore(int gen) throws IOException {
+        List<Path> old = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                Matcher journalName = JOURNAL_NAME.matcher(name);
+                Matcher baseName = BASE_NAME.matcher(name);
+                if (journalName.matches() && Integer.parseInt(journalName.group(1)) < gen
+                        || baseName.matches() && Integer.parseInt(baseName.group(1)) < gen) {
+                    old.add(file);
+                }
+            }
+        }
+        deleteAll(old);
+    }
+
+    /** Called at each stage of every compaction, on the thread that reached it. */
+    void onCompactionStage(Consumer<CompactionStage> hook) {
+        compactionHook = hook;
     }
 
     private static void writeFully(FileChannel out, ByteBuffer buf) throws IOException {
@@ -416,6 +589,10 @@ public final class JournalStore implements KeyValueStore {
         queue.add(new PendingCommit(null, null)); // everything queued before this is still written
         try {
             writer.join(30_000);
+            Thread running = compactor;
+            if (running != null) {
+                running.join(); // a started compaction is finished, so a clean shutdown leaves one generation
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
