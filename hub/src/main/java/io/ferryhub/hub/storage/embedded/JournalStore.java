@@ -226,6 +226,12 @@ public final class JournalStore implements KeyValueStore {
         generation = newest;
         Path path = journalPath(generation);
         journal = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (journal.size() < JournalCodec.MAGIC.length) {
+            // a crash while the file was being created: it holds no commit yet
+            journal.truncate(0);
+            journal.write(ByteBuffer.wrap(JournalCodec.MAGIC), 0);
+            journal.force(true);
+        }
         if (!JournalCodec.hasMagic(journal)) {
             throw new IOException(path + " is not a journal file (bad header)");
         }
@@ -532,7 +538,7 @@ public final class JournalStore implements KeyValueStore {
             deleteGenerationsBefore(gen);
             log.info("storage compacted: {} bytes before journal {} replaced by a base of {} bytes in {} ms",
                     replacedBytes, gen, size, (System.nanoTime() - started) / 1_000_000);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             // The older generations are untouched: recovery replays them before the new journal. Try again later.
             log.warn("storage compaction failed, keeping the older journals: {}", e.toString());
             try {
