@@ -45,8 +45,8 @@ class JournalCompactionTest {
     private final Map<String, TreeMap<String, String>> acknowledged = new TreeMap<>();
     private int rounds;
 
-    /** Stops the first compaction at one stage until released. */
-    private static final class StopAt implements Consumer<CompactionStage> {
+    /** Stops the first compaction at one stage until released; closing it releases (a failed test does not hang). */
+    private static final class StopAt implements Consumer<CompactionStage>, AutoCloseable {
         final CompactionStage stage;
         final CountDownLatch switched = new CountDownLatch(1);
         final CountDownLatch reached = new CountDownLatch(1);
@@ -74,6 +74,11 @@ class JournalCompactionTest {
             }
         }
 
+        @Override
+        public void close() {
+            release.countDown();
+        }
+
         private void awaitRelease() {
             try {
                 release.await();
@@ -87,7 +92,7 @@ class JournalCompactionTest {
     @EnumSource(CompactionStage.class)
     void commitsCompleteDuringCompactionAndACrashAtEachStageRecoversThem(CompactionStage stage) throws Exception {
         StopAt stop = new StopAt(stage);
-        try (JournalStore store = JournalStore.open(dir, MIN_COMPACTION_BYTES)) {
+        try (JournalStore store = JournalStore.open(dir, MIN_COMPACTION_BYTES); StopAt held = stop) {
             store.onCompactionStage(stop);
             while (stop.switched.getCount() > 0) {
                 assertTrue(rounds < 10_000, "no compaction started");
@@ -125,7 +130,7 @@ class JournalCompactionTest {
     @Test
     void aRecoveredTwoGenerationChainIsCompactedAway() throws Exception {
         StopAt stop = new StopAt(CompactionStage.SWITCHED);
-        try (JournalStore store = JournalStore.open(dir, MIN_COMPACTION_BYTES)) {
+        try (JournalStore store = JournalStore.open(dir, MIN_COMPACTION_BYTES); StopAt held = stop) {
             store.onCompactionStage(stop);
             while (stop.switched.getCount() > 0) {
                 assertTrue(rounds < 10_000, "no compaction started");
@@ -138,7 +143,7 @@ class JournalCompactionTest {
             dir = image;
         }
         StopAt next = new StopAt(CompactionStage.DONE);
-        try (JournalStore store = JournalStore.open(dir, MIN_COMPACTION_BYTES)) {
+        try (JournalStore store = JournalStore.open(dir, MIN_COMPACTION_BYTES); StopAt held = next) {
             assertEquals(2, count(dir, ".log"));
             assertEquals(0, count(dir, ".snap"));
             store.onCompactionStage(next);
