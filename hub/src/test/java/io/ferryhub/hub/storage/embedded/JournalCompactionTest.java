@@ -176,6 +176,23 @@ class JournalCompactionTest {
         assertExactlyAcknowledged(dir);
     }
 
+    /** Earlier versions compacted into a self-contained journal of a later generation, with no base beside it. */
+    @Test
+    void aSelfContainedJournalOfAnEarlierVersionOpens() throws Exception {
+        try (JournalStore store = JournalStore.open(dir)) {
+            for (int i = 0; i < 3; i++) {
+                writeRound(store);
+            }
+        }
+        Files.move(dir.resolve("journal-00000001.log"), dir.resolve("journal-00000007.log"));
+        assertExactlyAcknowledged(dir);
+        try (JournalStore store = JournalStore.open(dir)) {
+            writeRound(store);
+        }
+        assertEquals(1, count(dir, ".log"));
+        assertExactlyAcknowledged(dir);
+    }
+
     /**
      * One round: overwrites 50 keys, deletes one, adds one in a second namespace; every commit is acknowledged
      * (or the test fails after 30 s) and only then recorded as acknowledged.
