@@ -21,6 +21,18 @@ public final class IdentityKeys {
         return moduleId == null ? deviceId : deviceId + SEPARATOR + moduleId;
     }
 
+    /** The device id of a key made by {@link #of}. */
+    public static String deviceIdOf(String key) {
+        int sep = key.indexOf(SEPARATOR);
+        return sep < 0 ? key : key.substring(0, sep);
+    }
+
+    /** The module id of a key made by {@link #of}; null for a device's key. */
+    public static String moduleIdOf(String key) {
+        int sep = key.indexOf(SEPARATOR);
+        return sep < 0 ? null : key.substring(sep + 1);
+    }
+
     /** The mutations deleting an identity's record in {@code namespace}; for a device, its modules' too. */
     public static List<Mutation> deletions(KeyValueStore store, String namespace, String deviceId, String moduleId) {
         List<Mutation> mutations = new ArrayList<>();

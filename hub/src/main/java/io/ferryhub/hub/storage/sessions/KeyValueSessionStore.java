@@ -57,10 +57,7 @@ public final class KeyValueSessionStore implements SessionStore {
         String after = afterDeviceId == null ? null : IdentityKeys.of(afterDeviceId, afterModuleId);
         List<Entry> out = new ArrayList<>();
         for (KeyValueStore.Entry e : store.scan(NAMESPACE, after, limit)) {
-            int sep = e.key().indexOf(IdentityKeys.SEPARATOR);
-            String deviceId = sep < 0 ? e.key() : e.key().substring(0, sep);
-            String moduleId = sep < 0 ? null : e.key().substring(sep + 1);
-            out.add(new Entry(deviceId, moduleId, read(e.value())));
+            out.add(new Entry(IdentityKeys.deviceIdOf(e.key()), IdentityKeys.moduleIdOf(e.key()), read(e.value())));
         }
         return out;
     }
@@ -68,7 +65,8 @@ public final class KeyValueSessionStore implements SessionStore {
     private static StoredSession read(byte[] bytes) {
         JsonNode stored = Json.parse(bytes);
         Map<String, Integer> subscriptions = new HashMap<>();
-        stored.path("subscriptions").fields().forEachRemaining(f -> subscriptions.put(f.getKey(), f.getValue().asInt()));
+        stored.path("subscriptions").fields()
+                .forEachRemaining(f -> subscriptions.put(f.getKey(), f.getValue().asInt()));
         return new StoredSession(stored.path("generationId").asText(), subscriptions,
                 stored.path("lastUsed").asLong());
     }

@@ -19,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class KeyValueTwinStore implements TwinStore {
     static final String TWINS = "twins";
-    private static final char SEPARATOR = IdentityKeys.SEPARATOR;
 
     private final KeyValueStore store;
 
@@ -47,10 +46,8 @@ public final class KeyValueTwinStore implements TwinStore {
         List<StoredTwin> out = new ArrayList<>();
         String after = afterDeviceId == null ? null : key(afterDeviceId, afterModuleId);
         for (KeyValueStore.Entry e : store.scan(TWINS, after, limit)) {
-            int sep = e.key().indexOf(SEPARATOR);
-            String deviceId = sep < 0 ? e.key() : e.key().substring(0, sep);
-            String moduleId = sep < 0 ? null : e.key().substring(sep + 1);
-            out.add(new StoredTwin(deviceId, moduleId, read(e.value())));
+            out.add(new StoredTwin(IdentityKeys.deviceIdOf(e.key()), IdentityKeys.moduleIdOf(e.key()),
+                    read(e.value())));
         }
         return out;
     }
