@@ -154,12 +154,12 @@ public final class JournalStore implements KeyValueStore {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
-                Matcher journalName = JOURNAL_NAME.matcher(name);
-                Matcher baseName = BASE_NAME.matcher(name);
-                if (journalName.matches()) {
-                    journals.add(Integer.parseInt(journalName.group(1)));
-                } else if (baseName.matches()) {
-                    bases.add(Integer.parseInt(baseName.group(1)));
+                int journalGen = generationOf(JOURNAL_NAME, name);
+                int baseGen = generationOf(BASE_NAME, name);
+                if (journalGen >= 0) {
+                    journals.add(journalGen);
+                } else if (baseGen >= 0) {
+                    bases.add(baseGen);
                 } else if (name.endsWith(".tmp")) {
                     stale.add(file); // an interrupted compaction's base: its generation replays from the older one
                 }
@@ -558,15 +558,20 @@ public final class JournalStore implements KeyValueStore {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path file : (Iterable<Path>) files::iterator) {
                 String name = file.getFileName().toString();
-                Matcher journalName = JOURNAL_NAME.matcher(name);
-                Matcher baseName = BASE_NAME.matcher(name);
-                if (journalName.matches() && Integer.parseInt(journalName.group(1)) < gen
-                        || baseName.matches() && Integer.parseInt(baseName.group(1)) < gen) {
+                int journalGen = generationOf(JOURNAL_NAME, name);
+                int baseGen = generationOf(BASE_NAME, name);
+                if (journalGen >= 0 && journalGen < gen || baseGen >= 0 && baseGen < gen) {
                     old.add(file);
                 }
             }
         }
         deleteAll(old);
+    }
+
+    /** The generation a journal or base file name ({@code kind}) carries, or -1 for another name. */
+    private static int generationOf(Pattern kind, String name) {
+        Matcher m = kind.matcher(name);
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
     }
 
     /** Called at each stage of every compaction, on the thread that reached it. */
