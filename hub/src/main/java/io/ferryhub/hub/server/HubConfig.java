@@ -28,16 +28,24 @@ import java.util.regex.Pattern;
  * @param streamIdleTimeout   the embedded gateway closes streams that move no byte for this long; zero for never
  * @param sessionExpiry       how long a persistent session (MQTT {@code cleanSession=false}) that no connection
  *                            uses is kept
+ * @param authenticationTimeout how long an MQTT or AMQP connection (TLS or WebSocket) may stay unauthenticated
+ *                              before the hub closes it: MQTT until its CONNECT is accepted, AMQP until SASL PLAIN
+ *                              succeeds or a first CBS token or X.509 identity is accepted
+ * @param maxUnauthenticatedPerAddress MQTT and AMQP connections not yet authenticated that one remote address may
+ *                                     hold at once, over all listeners; further ones are closed at once
  */
 public record HubConfig(String hostName, List<String> extraAliases, Path dataDir, String bindAddress, int httpsPort,
                         int mqttPort, int amqpPort, Path tlsCertificate, Path tlsKey, int maxBodyBytes,
                         int requestThreads, boolean eventLogFsync, int maxStreamsPerDevice,
                         int maxStreams, String streamGatewayUrl, Duration streamHandshakeTimeout,
-                        Duration streamIdleTimeout, Duration sessionExpiry) {
+                        Duration streamIdleTimeout, Duration sessionExpiry, Duration authenticationTimeout,
+                        int maxUnauthenticatedPerAddress) {
     public static final int DEFAULT_HTTPS_PORT = 443;
     public static final int DEFAULT_MQTT_PORT = 8883;
     public static final int DEFAULT_AMQP_PORT = 5671;
     public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofDays(30);
+    public static final Duration DEFAULT_AUTHENTICATION_TIMEOUT = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
 
     /** What the SDKs accept in a connection string's HostName (the Java service SDK checks exactly this). */
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_.\\-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
@@ -63,6 +71,10 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
         if (sessionExpiry.isZero() || sessionExpiry.isNegative()) {
             throw new IllegalArgumentException("the session expiry must be positive");
         }
+        if (authenticationTimeout.isZero() || authenticationTimeout.isNegative() || maxUnauthenticatedPerAddress < 1) {
+            throw new IllegalArgumentException("the authentication timeout must be positive and at least one "
+                    + "unauthenticated connection per address allowed");
+        }
         if ((tlsCertificate == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("a TLS certificate needs its key, and a key its certificate");
         }
@@ -84,7 +96,8 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
     public static HubConfig defaults() {
         return new HubConfig("127.0.0.1", List.of(), Path.of("data"), null, DEFAULT_HTTPS_PORT,
                 DEFAULT_MQTT_PORT, DEFAULT_AMQP_PORT, null, null, 4 * 1024 * 1024, 64, true, 100, 10_000, null,
-                Duration.ofSeconds(60), Duration.ofMinutes(30), DEFAULT_SESSION_EXPIRY);
+                Duration.ofSeconds(60), Duration.ofMinutes(30), DEFAULT_SESSION_EXPIRY, DEFAULT_AUTHENTICATION_TIMEOUT,
+                DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS);
     }
 
     /** Loopback only, every port ephemeral: for tests of any module. */
@@ -96,79 +109,104 @@ public record HubConfig(String hostName, List<String> extraAliases, Path dataDir
         return new HubConfig(name, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withExtraAliases(List<String> aliases) {
         return new HubConfig(hostName, aliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withDataDir(Path dir) {
         return new HubConfig(hostName, extraAliases, dir, bindAddress, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withBindAddress(String address) {
         return new HubConfig(hostName, extraAliases, dataDir, address, httpsPort, mqttPort, amqpPort, tlsCertificate,
                 tlsKey, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withPorts(int https, int mqtt, int amqp) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, https, mqtt, amqp, tlsCertificate, tlsKey,
                 maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withTls(Path certificateChain, Path key) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 certificateChain, key, maxBodyBytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withMaxBodyBytes(int bytes) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, bytes, requestThreads, eventLogFsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withEventLogFsync(boolean fsync) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, fsync,
                 maxStreamsPerDevice, maxStreams, streamGatewayUrl,
-                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withStreamLimits(int perDevice, int total) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, perDevice, total,
-                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withStreamGatewayUrl(String url) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
-                url, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry);
+                url, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withStreamTimeouts(Duration handshake, Duration idle) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
-                streamGatewayUrl, handshake, idle, sessionExpiry);
+                streamGatewayUrl, handshake, idle, sessionExpiry, authenticationTimeout, maxUnauthenticatedPerAddress);
     }
 
     public HubConfig withSessionExpiry(Duration expiry) {
         return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
                 tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
-                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, expiry);
+                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, expiry, authenticationTimeout,
+                maxUnauthenticatedPerAddress);
+    }
+
+    public HubConfig withAuthenticationTimeout(Duration timeout) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
+                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, timeout,
+                maxUnauthenticatedPerAddress);
+    }
+
+    public HubConfig withMaxUnauthenticatedPerAddress(int connections) {
+        return new HubConfig(hostName, extraAliases, dataDir, bindAddress, httpsPort, mqttPort, amqpPort,
+                tlsCertificate, tlsKey, maxBodyBytes, requestThreads, eventLogFsync, maxStreamsPerDevice, maxStreams,
+                streamGatewayUrl, streamHandshakeTimeout, streamIdleTimeout, sessionExpiry, authenticationTimeout,
+                connections);
     }
 }

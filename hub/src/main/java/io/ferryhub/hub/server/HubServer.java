@@ -8,8 +8,10 @@ import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.gateway.StreamRecordings;
 import io.ferryhub.gateway.StreamTokenKeyFile;
+import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.adapter.TlsListenerInitializer;
 import io.ferryhub.hub.adapter.amqp.AmqpEndpoint;
+import io.ferryhub.hub.adapter.amqp.AmqpLimits;
 import io.ferryhub.hub.adapter.amqp.AmqpWebSocketEndpoint;
 import io.ferryhub.hub.adapter.amqp.EventHubsEndpoint;
 import io.ferryhub.hub.adapter.http.CloudToDeviceRoutes;
@@ -309,12 +311,15 @@ public final class HubServer implements AutoCloseable {
                 config.sessionExpiry());
         sessions.expire();
         scheduler.scheduleWithFixedDelay(() -> expireSessions(sessions), 1, 1, TimeUnit.HOURS);
+        // one deadline and one per-address count of unauthenticated connections for MQTT and AMQP, TLS and WebSocket
+        AuthenticationGuard guard = new AuthenticationGuard(config.authenticationTimeout(),
+                config.maxUnauthenticatedPerAddress());
         MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, sessions,
-                mqttTopicHandlers, requestExecutor, MqttSettings.DEFAULTS);
+                mqttTopicHandlers, requestExecutor, MqttSettings.DEFAULTS, guard);
         mqttPort = bindListener("mqtt", config.mqttPort(), new TlsListenerInitializer(sslContext,
                 pipeline -> mqtt.addMqttHandlers(pipeline, "mqtt")));
         AmqpEndpoint amqp = new AmqpEndpoint(deviceAuthenticator, serviceAuthenticator, aliases, connections,
-                telemetry, cloudToDevice, requestExecutor);
+                telemetry, cloudToDevice, requestExecutor, AmqpLimits.DEFAULTS, guard);
         amqp.serveEventHubs(new EventHubsEndpoint(eventHubName(), createdAt(dataDir.resolve("events")), eventStream,
                 serviceAuthenticator));
         amqp.serveDeviceChannels(new AmqpEndpoint.DeviceServices(twins, methods, streams));

@@ -4,6 +4,7 @@ import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.adapter.FeedbackBatchJson;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
@@ -16,6 +17,8 @@ import io.ferryhub.hub.service.connection.DeviceLink;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
 import io.ferryhub.signaling.StreamRequestSink;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -76,6 +79,12 @@ import java.util.function.Supplier;
  * put-token on {@code $cbs}, one token per device, module or the service, renewable on the live connection. A
  * link attaches only under a live grant of its identity; a grant that expires unrenewed detaches the links it
  * authorised with {@code amqp:unauthorized-access}.
+ *
+ * <p>What a peer may hold is bounded ({@link AmqpQuota}): sessions and links beyond {@link AmqpLimits} close the
+ * connection with {@code amqp:resource-limit-exceeded} (a link beyond the per-connection cap is refused instead),
+ * with much lower bounds until the connection is authenticated (SASL PLAIN, a first CBS token, or an X.509
+ * identity); a connection not authenticated within the hub's deadline is closed with
+ * {@code amqp:unauthorized-access}, and so is one whose SASL login failed, once the outcome is sent.
  */
 final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AmqpConnection.class);
@@ -110,6 +119,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private final String transportName;
     private final Map<String, Grant> grants = new HashMap<>();
     private final Map<Link, Boolean> feedbackPolling = new HashMap<>();
+    private final AmqpQuota quota;
+    /** Endpoints both sides closed, freed once the transport has written what closed them. */
+    private final List<Object> toFree = new ArrayList<>();
     private ChannelHandlerContext ctx;
     private Transport transport;
     private Connection connection;
@@ -118,11 +130,14 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     /** The built-in endpoint's links (Event Hubs clients), null when the hub serves none. */
     private EventHubsLinks eventHubs;
     private boolean closed;
+    /** The connection is being closed by the hub: input is ignored, the channel closes once output is written. */
+    private boolean closing;
     private long deliveryTags;
 
     AmqpConnection(AmqpEndpoint endpoint, String transportName) {
         this.endpoint = endpoint;
         this.transportName = transportName;
+        this.quota = new AmqpQuota(endpoint.limits);
     }
 
     @Override
@@ -130,6 +145,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         transport = Transport.Factory.create();
         transport.setMaxFrameSize(64 * 1024);
+        transport.setChannelMax(endpoint.limits.maxSessions() - 1);
         Sasl sasl = transport.sasl();
         sasl.server();
         sasl.allowSkip(true); // the Node SDKs open no SASL layer and authenticate on $cbs only
@@ -152,7 +168,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
-            while (bytes.isReadable() && !closed) {
+            while (bytes.isReadable() && !closed && !closing) {
                 int capacity = transport.capacity();
                 if (capacity <= 0) {
                     break;
@@ -223,6 +239,42 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * Closes the connection with an error the peer is told in a CLOSE frame, without waiting for its answer: the
+     * channel closes as soon as the frame is written, and nothing more the peer sends is processed.
+     */
+    private void closeConnection(ErrorCondition condition) {
+        if (closing) {
+            return;
+        }
+        log.info("AMQP connection from {} closed: {} {}", ctx.channel().remoteAddress(), condition.getCondition(),
+                condition.getDescription());
+        closing = true;
+        if (connection.getLocalState() != EndpointState.CLOSED) {
+            connection.setCondition(condition);
+            connection.close();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == AuthenticationGuard.AuthenticationTimeout.INSTANCE && !closed) {
+            closeConnection(AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "not authenticated within "
+                    + endpoint.guard.timeout().toSeconds() + " s (SASL PLAIN, a $cbs token or an X.509 "
+                    + "certificate)"));
+            pump();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** The connection has an identity: the higher limits apply and the authentication deadline is lifted. */
+    private void authenticated() {
+        if (!quota.isAuthenticated()) {
+            quota.authenticated();
+            AuthenticationGuard.authenticated(ctx.channel());
+        }
+    }
+
     /** Handles Proton's events, then writes whatever the transport has to say. */
     private void pump() {
         Event event;
@@ -267,6 +319,46 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
+        freeClosedEndpoints();
+        if (closing && !closed) {
+            closed = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /**
+     * Proton keeps every session and link until it is freed; without this a peer that attaches and detaches links
+     * (or whose links the hub refuses) would grow the connection's heap without bound.
+     */
+    private void freeClosedEndpoints() {
+        if (toFree.isEmpty()) {
+            return;
+        }
+        for (Object endpoint : toFree) {
+            if (endpoint instanceof Link link && settled(link)) {
+                link.free();
+            } else if (endpoint instanceof Session session && settled(session)) {
+                session.free();
+            }
+        }
+        toFree.clear();
+    }
+
+    /**
+     * Whether nothing the hub still answers is pending on the link: a delivery settled later (telemetry once it is
+     * stored) must still find its link, so such a link stays until the connection ends.
+     */
+    private static boolean settled(Link link) {
+        return link.getUnsettled() == 0;
+    }
+
+    private boolean settled(Session session) {
+        for (Link link = connection.linkHead(null, null); link != null; link = link.next(null, null)) {
+            if (link.getSession() == session && !settled(link)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Runs a task back on this connection's event loop, then pumps. */
@@ -316,7 +408,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             case CONNECTION_REMOTE_CLOSE -> connection.close();
             case SESSION_REMOTE_OPEN -> {
                 Session session = event.getSession();
+                AmqpQuota.Breach breach = quota.begin(session);
+                if (breach != null) {
+                    closeConnection(breach.condition());
+                    return;
+                }
                 if (session.getLocalState() == EndpointState.UNINITIALIZED) {
+                    ProtonHandleMax.set(session, endpoint.limits.maxLinksPerSession() - 1);
                     session.open();
                 }
             }
@@ -330,12 +428,22 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                         forget(link);
                     }
                 }
+                quota.end(session);
                 session.close();
+                toFree.add(session); // with its links
             }
             case LINK_REMOTE_OPEN -> {
                 Link link = event.getLink();
-                if (link.getLocalState() == EndpointState.UNINITIALIZED) {
+                if (link == null || link.getLocalState() != EndpointState.UNINITIALIZED) {
+                    return; // Proton raises a null link for an attach on a handle in use
+                }
+                AmqpQuota.Breach breach = quota.attach(link);
+                if (breach == null) {
                     attach(link);
+                } else if (breach.closesConnection()) {
+                    closeConnection(breach.condition());
+                } else {
+                    refuse(link, breach.condition());
                 }
             }
             case LINK_REMOTE_CLOSE, LINK_REMOTE_DETACH -> linkEnded(event.getLink());
@@ -489,9 +597,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     /** The peer detached the link: it is forgotten and detached on our side too. */
     private void linkEnded(Link link) {
         forget(link);
+        quota.detach(link);
         if (link.getLocalState() != EndpointState.CLOSED) {
             link.close();
         }
+        toFree.add(link);
     }
 
     /** Lets go of what a link held, whichever side it served. */
@@ -726,7 +836,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         String path = AmqpAddress.withoutHost(audience.contains("://") ? audience : "amqps://" + audience);
         Session session = delivery.getLink().getSession();
         if (eventHubs != null && eventHubs.isAudience(path)) {
-            eventHubs.putToken(path, token, (status, description) -> cbsReply(session, request, status, description));
+            eventHubs.putToken(path, token, (status, description) -> {
+                if (status == 200) {
+                    authenticated();
+                }
+                cbsReply(session, request, status, description);
+            });
             return;
         }
         AmqpAddress identity = AmqpAddress.parse(path + "/messages/events");
@@ -762,6 +877,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
 
     /** Records (or renews) a grant and arms its expiry. */
     private void grant(String key, AuthenticatedDevice device, long expiresAtMillis) {
+        authenticated();
         Grant grant = grants.computeIfAbsent(key, Grant::new);
         grant.device = device;
         grant.expiresAtMillis = expiresAtMillis;
@@ -840,13 +956,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             }
             if (!mechanism.equals("PLAIN")) {
                 log.info("AMQP SASL mechanism '{}' refused", mechanism);
-                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                refuseLogin(sasl);
                 return;
             }
             String[] parts = new String(response, StandardCharsets.UTF_8).split("\0", -1);
             if (parts.length != 3) {
                 log.info("AMQP SASL PLAIN refused: malformed response");
-                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                refuseLogin(sasl);
                 return;
             }
             String user = parts[1];
@@ -854,31 +970,43 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             int at = user.lastIndexOf("@sas.");
             if (at <= 0 && eventHubs != null) {
                 // Event Hubs clients log in with a policy's name and its key (or a SAS token)
-                eventHubs.login(user, password, ok -> sasl.done(ok ? Sasl.SaslOutcome.PN_SASL_OK
-                        : Sasl.SaslOutcome.PN_SASL_AUTH));
+                eventHubs.login(user, password, ok -> {
+                    if (ok) {
+                        authenticated();
+                        sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
+                    } else {
+                        refuseLogin(sasl);
+                    }
+                });
                 return;
             }
             if (at <= 0) {
                 log.info("AMQP SASL PLAIN refused: user name '{}' is not {{id}}@sas.{{hub}}", user);
-                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                refuseLogin(sasl);
                 return;
             }
             String name = user.substring(0, at);
             boolean service = user.startsWith("root.", at + 5);
             AmqpAddress identity = service ? null : AmqpAddress.parse("/devices/" + name + "/messages/events");
             if (!service && identity == null) {
-                sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                refuseLogin(sasl);
                 return;
             }
             offLoop(() -> authenticate(identity, password)).whenComplete((grantee, error) -> onLoop(() -> {
                 if (error != null) {
                     log.info("AMQP SASL PLAIN login of {} refused: {}", name, AmqpErrors.of(error).getDescription());
-                    sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+                    refuseLogin(sasl);
                     return;
                 }
                 grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());
                 sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
             }));
+        }
+
+        /** A failed login ends the connection: the peer gets the outcome, then the channel closes. */
+        private void refuseLogin(Sasl sasl) {
+            sasl.done(Sasl.SaslOutcome.PN_SASL_AUTH);
+            closing = true;
         }
 
         @Override

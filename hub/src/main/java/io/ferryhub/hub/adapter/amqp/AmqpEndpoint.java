@@ -1,5 +1,6 @@
 package io.ferryhub.hub.adapter.amqp;
 
+import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.auth.HostAliases;
@@ -26,6 +27,8 @@ public final class AmqpEndpoint {
     final TelemetryService telemetry;
     final CloudToDeviceService c2d;
     final Executor blockingExecutor;
+    final AmqpLimits limits;
+    final AuthenticationGuard guard;
     /** The built-in endpoint, when served on these listeners. */
     volatile EventHubsEndpoint eventHubs;
     private volatile DeviceServices deviceServices;
@@ -37,7 +40,7 @@ public final class AmqpEndpoint {
 
     public AmqpEndpoint(DeviceAuthenticator devices, ServiceAuthenticator services, HostAliases aliases,
                         DeviceConnections connections, TelemetryService telemetry, CloudToDeviceService c2d,
-                        Executor blockingExecutor) {
+                        Executor blockingExecutor, AmqpLimits limits, AuthenticationGuard guard) {
         this.devices = devices;
         this.services = services;
         this.aliases = aliases;
@@ -45,6 +48,8 @@ public final class AmqpEndpoint {
         this.telemetry = telemetry;
         this.c2d = c2d;
         this.blockingExecutor = blockingExecutor;
+        this.limits = limits;
+        this.guard = guard;
     }
 
     /** Serves the built-in Event Hub-compatible endpoint on this endpoint's listeners too. */
@@ -75,6 +80,7 @@ public final class AmqpEndpoint {
 
     /** Appends the AMQP handler to a pipeline that delivers the connection's bytes as {@code ByteBuf}s. */
     public void addAmqpHandlers(ChannelPipeline pipeline, String transport) {
+        guard.addTo(pipeline, transport);
         pipeline.addLast("amqp", new AmqpConnection(this, transport));
     }
 }

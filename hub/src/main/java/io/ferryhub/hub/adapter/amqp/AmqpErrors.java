@@ -15,6 +15,7 @@ final class AmqpErrors {
     static final Symbol INTERNAL = Symbol.valueOf("amqp:internal-error");
     static final Symbol NOT_ALLOWED = Symbol.valueOf("amqp:not-allowed");
     static final Symbol STOLEN = Symbol.valueOf("amqp:link:stolen");
+    static final Symbol RESOURCE_LIMIT = Symbol.valueOf("amqp:resource-limit-exceeded");
     private static final Symbol STATUS_CODE = Symbol.valueOf("status-code");
 
     private AmqpErrors() {
@@ -41,7 +42,7 @@ final class AmqpErrors {
             case IotHubUnauthorizedAccess -> UNAUTHORIZED;
             case DeviceNotFound, ModuleNotFound, PartitionNotFound, DeviceNotOnline -> NOT_FOUND;
             case MessageTooLarge -> Symbol.valueOf("amqp:link:message-size-exceeded");
-            case DeviceMaximumQueueDepthExceeded, IotHubQuotaExceeded -> Symbol.valueOf("amqp:resource-limit-exceeded");
+            case DeviceMaximumQueueDepthExceeded, IotHubQuotaExceeded -> RESOURCE_LIMIT;
             case ThrottlingException -> Symbol.valueOf("com.microsoft:device-container-throttled");
             case DeviceMessageLockLost -> Symbol.valueOf("com.microsoft:message-lock-lost");
             case ArgumentInvalid, ArgumentNull, IotHubFormatError -> Symbol.valueOf("com.microsoft:argument-error");

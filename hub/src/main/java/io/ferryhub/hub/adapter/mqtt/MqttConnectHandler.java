@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.mqtt;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.sessions.PersistentSessions;
@@ -16,7 +17,6 @@ import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -208,6 +208,7 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         ctx.pipeline().replace(MqttDeviceEndpoint.IDLE_HANDLER, MqttDeviceEndpoint.IDLE_HANDLER,
                 new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         ctx.pipeline().replace(this, MqttDeviceEndpoint.SESSION_HANDLER, session);
+        AuthenticationGuard.authenticated(ctx.channel());
         // the device is online before it can know it: a back-end it signals after CONNACK must find it connected.
         // Anything the hub sends it meanwhile is queued on this event loop, so it follows the CONNACK.
         session.start(stored);
@@ -231,17 +232,6 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         releaseHeldBack();
         MqttConnAckMessage connAck = MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build();
         ctx.writeAndFlush(connAck).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            log.info("{} from {}: no CONNECT within {} s; closing", transport, remote(ctx),
-                    endpoint.settings().connectTimeoutSeconds());
-            ctx.close();
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.adapter.mqtt;
 
+import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.connection.DeviceConnections;
 import io.ferryhub.hub.service.sessions.PersistentSessions;
@@ -9,7 +10,6 @@ import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * IoT Hub's MQTT device endpoint, independent of what carries the bytes: the TLS listener and the WebSocket
@@ -27,20 +27,23 @@ public final class MqttDeviceEndpoint {
     private final Executor blockingExecutor;
     private final MqttSettings settings;
     private final PersistentSessions sessions;
+    private final AuthenticationGuard guard;
 
     /**
      * @param blockingExecutor runs credential checks and session look-ups, which may touch storage, off the event
      *                         loop
+     * @param guard            the hub's deadline for a connection's CONNECT to be accepted
      */
     public MqttDeviceEndpoint(DeviceAuthenticator authenticator, DeviceConnections connections,
                               PersistentSessions sessions, MqttTopicHandlers topicHandlers,
-                              Executor blockingExecutor, MqttSettings settings) {
+                              Executor blockingExecutor, MqttSettings settings, AuthenticationGuard guard) {
         this.authenticator = authenticator;
         this.connections = connections;
         this.sessions = sessions;
         this.topicHandlers = topicHandlers;
         this.blockingExecutor = blockingExecutor;
         this.settings = settings;
+        this.guard = guard;
     }
 
     /**
@@ -52,7 +55,10 @@ public final class MqttDeviceEndpoint {
     public void addMqttHandlers(ChannelPipeline pipeline, String transport) {
         pipeline.addLast("mqttDecoder", new MqttDecoder(settings.maxPacketBytes()));
         pipeline.addLast("mqttEncoder", MqttEncoder.INSTANCE);
-        pipeline.addLast(IDLE_HANDLER, new IdleStateHandler(settings.connectTimeoutSeconds(), 0, 0, TimeUnit.SECONDS));
+        guard.addTo(pipeline, transport);
+        // the keep-alive timer, armed with the client's keep-alive once CONNECT is accepted; until then the
+        // authentication deadline bounds the connection
+        pipeline.addLast(IDLE_HANDLER, new IdleStateHandler(0, 0, 0));
         pipeline.addLast(CONNECT_HANDLER, new MqttConnectHandler(this, transport));
     }
 

@@ -6,16 +6,15 @@ package io.ferryhub.hub.adapter.mqtt;
  * @param maxPacketBytes       the largest MQTT packet accepted; bigger ones close the connection. It must leave room
  *                             for a 256 KB telemetry message plus its topic, whose exact size rule the telemetry
  *                             service applies
- * @param connectTimeoutSeconds how long a new connection may take to send CONNECT
  * @param maxPendingAcks        device PUBLISHes being handled at once per connection; beyond this the connection
  *                              stops reading until they complete (back-pressure instead of unbounded memory)
  */
-public record MqttSettings(int maxPacketBytes, int connectTimeoutSeconds, int maxPendingAcks) {
+public record MqttSettings(int maxPacketBytes, int maxPendingAcks) {
     /** 256 KB message + up to 64 KB of topic and property bag + the fixed and variable headers. */
-    public static final MqttSettings DEFAULTS = new MqttSettings(256 * 1024 + 65 * 1024, 30, 1024);
+    public static final MqttSettings DEFAULTS = new MqttSettings(256 * 1024 + 65 * 1024, 1024);
 
     public MqttSettings {
-        if (maxPacketBytes <= 0 || connectTimeoutSeconds <= 0 || maxPendingAcks <= 0) {
+        if (maxPacketBytes <= 0 || maxPendingAcks <= 0) {
             throw new IllegalArgumentException("MQTT limits must be positive");
         }
     }
