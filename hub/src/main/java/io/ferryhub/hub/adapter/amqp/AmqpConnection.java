@@ -183,6 +183,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         } catch (TransportException | IllegalStateException e) {
             log.info("AMQP connection from {} failed: {}", ctx.channel().remoteAddress(), e.getMessage());
             shutdown();
+        } catch (StackOverflowError e) {
+            // Proton-J answers an attach above handle-max by re-entering its frame parser until the stack is gone;
+            // the engine is unusable after that, the event loop is not
+            log.info("AMQP connection from {} closed: an attach above handle-max {}", ctx.channel().remoteAddress(),
+                    endpoint.limits.maxLinksPerSession() - 1);
+            shutdown();
         } finally {
             bytes.release();
         }

@@ -10,9 +10,10 @@ import java.lang.reflect.Method;
 
 /**
  * Sets the handle-max a session's BEGIN advertises. Proton-J (0.34, 0.35) hard-codes 65535 and offers no setter,
- * so this reaches into its session state once per session; Proton then also refuses an attach above the limit
- * (closing the connection with a framing error, as AMQP 1.0 2.7.2 prescribes). Should a Proton version lay its
- * state out differently, nothing is advertised and {@link AmqpQuota}'s count of links per session still holds.
+ * so this reaches into its session state once per session. Proton then refuses an attach above the limit itself,
+ * though not cleanly: it re-enters its frame parser until the stack overflows (as it does today for any handle above
+ * 65535), which {@link AmqpConnection} turns into closing the connection. Should a Proton version lay its state out
+ * differently, nothing is advertised and {@link AmqpQuota}'s count of links per session still holds.
  */
 final class ProtonHandleMax {
     private static final Logger log = LoggerFactory.getLogger(ProtonHandleMax.class);

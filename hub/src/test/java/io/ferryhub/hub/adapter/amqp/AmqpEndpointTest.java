@@ -195,6 +195,27 @@ class AmqpEndpointTest {
     }
 
     @Test
+    void aFailedSaslLoginClosesTheConnectionOnceTheOutcomeIsSent() throws Exception {
+        String key = register("amqp-d9");
+        String hubName = hub.hostName().split("\\.")[0];
+        // a wrong key, and a user name that is no identity: both refused, both closed, well before the deadline
+        for (String[] login : List.of(
+                new String[]{"amqp-d9@sas." + hubName, deviceToken("amqp-d9", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                        Instant.now().plusSeconds(600))},
+                new String[]{"nobody-in-particular", deviceToken("amqp-d9", key, Instant.now().plusSeconds(600))})) {
+            try (ProtonClient bad = new ProtonClient(tls, hub.amqpPort(), ProtonClient.SaslMode.PLAIN, login[0],
+                    login[1])) {
+                var sasl = bad.transport.sasl();
+                assertTrue(bad.pumpUntil(() -> sasl.getOutcome()
+                        != org.apache.qpid.proton.engine.Sasl.SaslOutcome.PN_SASL_NONE));
+                assertEquals(org.apache.qpid.proton.engine.Sasl.SaslOutcome.PN_SASL_AUTH, sasl.getOutcome());
+                assertTrue(bad.awaitEndOfStream(15_000), "the hub must close the connection after a failed login ("
+                        + login[0] + ")");
+            }
+        }
+    }
+
+    @Test
     void refusals() throws Exception {
         String key = register("amqp-d4");
         register("amqp-d5");

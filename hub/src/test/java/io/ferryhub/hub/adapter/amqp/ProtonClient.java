@@ -24,8 +24,10 @@ import org.apache.qpid.proton.message.Message;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -54,7 +56,14 @@ final class ProtonClient implements AutoCloseable {
     private long tags;
 
     ProtonClient(SSLContext tls, int port, SaslMode mode, String user, String password) throws Exception {
-        SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket("localhost", port);
+        this(tls, port, null, mode, user, password);
+    }
+
+    /** A client connecting from {@code local} (any address of 127/8 is a distinct peer to the hub), or any. */
+    ProtonClient(SSLContext tls, int port, InetAddress local, SaslMode mode, String user, String password)
+            throws Exception {
+        SSLSocket ssl = (SSLSocket) (local == null ? tls.getSocketFactory().createSocket("localhost", port)
+                : tls.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port, local, 0));
         ssl.startHandshake();
         socket = ssl;
         socket.setSoTimeout(20);
@@ -136,6 +145,27 @@ final class ProtonClient implements AutoCloseable {
     boolean awaitClosed() throws Exception {
         return pumpUntil(() -> transport.pending() < 0 || connection.getRemoteState() == EndpointState.CLOSED
                 || socket.isClosed());
+    }
+
+    /**
+     * True once the hub has closed the socket (end of stream or reset), whatever the client's engine thinks of the
+     * connection; false if it is still open after {@code millis}.
+     */
+    boolean awaitEndOfStream(long millis) {
+        long deadline = System.currentTimeMillis() + millis;
+        byte[] buffer = new byte[65536];
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                if (in.read(buffer) < 0) {
+                    return true;
+                }
+            } catch (SocketTimeoutException idle) {
+                // still open
+            } catch (IOException reset) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Puts a token on $cbs; answers the status-code of the reply. */
