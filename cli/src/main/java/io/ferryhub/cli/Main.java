@@ -1,5 +1,7 @@
 package io.ferryhub.cli;
 
+import io.ferryhub.common.threads.Threads;
+
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,7 @@ public final class Main {
     }
 
     public static void main(String[] argv) {
+        Threads.logUncaughtByDefault();
         int status = run(List.of(argv), System.out, System.err);
         if (status != 0 || argv.length == 0 || !argv[0].equals("start")) {
             System.exit(status);

@@ -5,6 +5,7 @@ import io.ferryhub.client.mqtt.MqttTransport;
 import io.ferryhub.client.net.HttpConnectProxy;
 import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.common.tls.ClientTls;
 import io.netty.handler.ssl.SslContext;
 
@@ -57,6 +58,7 @@ public final class DeviceProxyMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        Threads.logUncaughtByDefault();
         String connectionString = System.getenv("FERRYHUB_DEVICE_CONNECTION_STRING");
         Path ca = null;
         String proxyUrl = System.getenv("FERRYHUB_HTTP_PROXY");

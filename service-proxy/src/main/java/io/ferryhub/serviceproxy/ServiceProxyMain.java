@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.common.tls.ClientTls;
 import io.netty.handler.ssl.SslContext;
 
@@ -53,6 +54,7 @@ public final class ServiceProxyMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        Threads.logUncaughtByDefault();
         String connectionString = System.getenv("FERRYHUB_SERVICE_CONNECTION_STRING");
         Path ca = null;
         int hubPort = 443;

@@ -1,5 +1,6 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.signaling.StreamToken;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +40,7 @@ public final class StreamRecordings implements AutoCloseable {
     private final Duration maxAge;
     private final long maxBytes;
     private final Clock clock;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "stream-recordings");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(Threads.daemonFactory("stream-recordings"));
     /** The recordings being written; touched only on the writer thread. */
     private final Set<Path> open = new HashSet<>();
     /** Whether the open recordings alone were over the cap at the last retention pass (logged once per spell). */

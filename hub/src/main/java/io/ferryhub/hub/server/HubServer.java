@@ -4,6 +4,7 @@ import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.common.metrics.MetricsEndpoint;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.sas.EventHubsConnectionString;
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.gateway.StreamRecordings;
@@ -454,9 +455,7 @@ public final class HubServer implements AutoCloseable {
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
+            return Threads.daemon(r, prefix + "-" + n.incrementAndGet());
         };
     }
 

@@ -2,6 +2,7 @@ package io.ferryhub.hub.service.c2d;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.storage.c2d.C2dStore;
 import io.ferryhub.hub.storage.c2d.DeviceQueue;
@@ -153,12 +154,8 @@ public final class CloudToDeviceService implements AutoCloseable {
             depths.put(stored.deviceId(), queue.entries.size());
         }
         store.loadFeedback().forEach(r -> feedback.add(new PendingFeedback(r)));
-        worker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "c2d");
-            t.setDaemon(true);
-            return t;
-        });
-        worker.scheduleWithFixedDelay(this::sweep, 1, 1, TimeUnit.SECONDS);
+        worker = Executors.newSingleThreadScheduledExecutor(Threads.daemonFactory("c2d"));
+        worker.scheduleWithFixedDelay(Threads.periodic("the C2D expiry sweep", this::sweep), 1, 1, TimeUnit.SECONDS);
     }
 
     /** Queues a message for a device; completes once it is durably queued. */

@@ -2,6 +2,7 @@ package io.ferryhub.hub.service.telemetry;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.hub.storage.eventlog.ConsumerGroupStore;
 import io.ferryhub.hub.storage.eventlog.EventLog;
 import io.ferryhub.hub.storage.eventlog.EventReader;
@@ -42,11 +43,7 @@ public final class EventStreamService implements AutoCloseable {
     private final EventLog eventLog;
     private final ConsumerGroupStore groupStore;
     private final List<String> groups = new ArrayList<>();
-    private final ExecutorService readers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "event-stream-reader");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService readers = Executors.newCachedThreadPool(Threads.daemonFactory("event-stream-reader"));
     private final Semaphore waitingReads = new Semaphore(MAX_WAITING_READS);
     private final PartitionOwnership ownership = new PartitionOwnership();
 

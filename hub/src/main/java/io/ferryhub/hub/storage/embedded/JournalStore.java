@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.embedded;
 
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.hub.storage.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,8 +111,7 @@ public final class JournalStore implements KeyValueStore {
         this.minCompactionBytes = minCompactionBytes;
         this.lockChannel = lockChannel;
         this.lock = lock;
-        this.writer = new Thread(this::writeLoop, "journal-writer");
-        this.writer.setDaemon(true);
+        this.writer = Threads.daemon(this::writeLoop, "journal-writer");
     }
 
     /**
@@ -494,8 +494,7 @@ public final class JournalStore implements KeyValueStore {
         } catch (IOException e) {
             log.warn("could not close the previous journal: {}", e.toString());
         }
-        Thread thread = new Thread(() -> writeBase(next), "journal-compactor");
-        thread.setDaemon(true);
+        Thread thread = Threads.daemon(() -> writeBase(next), "journal-compactor");
         compactor = thread;
         thread.start();
     }

@@ -2,6 +2,7 @@ package io.ferryhub.hub.storage.eventlog;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
+import io.ferryhub.common.threads.Threads;
 import io.ferryhub.hub.service.telemetry.EventData;
 import io.ferryhub.hub.service.telemetry.EventPosition;
 import io.ferryhub.hub.service.telemetry.PartitionInfo;
@@ -102,21 +103,13 @@ public final class SegmentedEventLog implements EventLog {
         }
         this.pending = new ArrayBlockingQueue<>(options.maxPendingAppends());
         this.syncers = options.fsync() && partitions.length > 1
-                ? Executors.newFixedThreadPool(partitions.length - 1, r -> {
-                    Thread t = new Thread(r, "event-log-fsync");
-                    t.setDaemon(true);
-                    return t;
-                })
+                ? Executors.newFixedThreadPool(partitions.length - 1, Threads.daemonFactory("event-log-fsync"))
                 : null;
-        this.writer = new Thread(this::writeLoop, "event-log-writer");
-        this.writer.setDaemon(true);
+        this.writer = Threads.daemon(this::writeLoop, "event-log-writer");
         this.writer.start();
-        this.retentionTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "event-log-retention");
-            t.setDaemon(true);
-            return t;
-        });
-        this.retentionTimer.scheduleWithFixedDelay(this::applyRetention, 1, 60, TimeUnit.SECONDS);
+        this.retentionTimer = Executors.newSingleThreadScheduledExecutor(Threads.daemonFactory("event-log-retention"));
+        this.retentionTimer.scheduleWithFixedDelay(Threads.periodic("event log retention", this::applyRetention), 1,
+                60, TimeUnit.SECONDS);
         long events = 0;
         for (Partition p : partitions) {
             PartitionInfo info = p.info();
