@@ -31,12 +31,17 @@ final class StartCommand {
                                         stream policy says "record": true; retention 30 days and 1024 MB)
                          [--session-expiry-days N]   (MQTT persistent sessions no connection used for N days
                                         are removed; 30)
+                         [--auth-timeout SECONDS]   (MQTT and AMQP connections not authenticated by then are
+                                        closed; 30)
+                         [--max-unauthenticated-per-address N]   (connections one address may have not yet
+                                        authenticated over the MQTT and AMQP listeners; 64)
                          [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
             "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout", "stream-bandwidth",
             "device-stream-bandwidth", "hub-stream-bandwidth", "metrics-port", "metrics-bind",
-            "recording-max-age-days", "recording-max-mb", "session-expiry-days");
+            "recording-max-age-days", "recording-max-mb", "session-expiry-days", "auth-timeout",
+            "max-unauthenticated-per-address");
 
     private StartCommand() {
     }
@@ -65,7 +70,11 @@ final class StartCommand {
                             Duration.ofSeconds(args.intOption("stream-idle-timeout",
                                     (int) defaults.streamIdleTimeout().toSeconds())))
                     .withSessionExpiry(Duration.ofDays(args.intOption("session-expiry-days",
-                            (int) defaults.sessionExpiry().toDays())));
+                            (int) defaults.sessionExpiry().toDays())))
+                    .withAuthenticationTimeout(Duration.ofSeconds(args.intOption("auth-timeout",
+                            (int) defaults.authenticationTimeout().toSeconds())))
+                    .withMaxUnauthenticatedPerAddress(args.intOption("max-unauthenticated-per-address",
+                            defaults.maxUnauthenticatedPerAddress()));
             if (args.option("tls-cert") != null || args.option("tls-key") != null) {
                 config = config.withTls(pathOrNull(args.option("tls-cert")), pathOrNull(args.option("tls-key")));
             }

@@ -3,8 +3,9 @@ package io.ferryhub.hub.adapter.amqp;
 /**
  * What one AMQP connection may hold of the hub. Every session and link costs heap for the connection's life, so a
  * peer gets a bounded number of them: generous once it has an identity (a gateway multiplexes up to 1,000 devices,
- * one session and a handful of links each), small before, when only the {@code $cbs} links (or, for an X.509 device,
- * its first links) have any use.
+ * one session and a handful of links each), few links before, when only the {@code $cbs} links (or, for an X.509
+ * device, its first links) have any use. Sessions are not fewer before: the Java SDK's multiplexing client begins
+ * one session per device before it puts any token, and a session without links costs little.
  *
  * @param maxSessions                 sessions per connection; advertised as channel-max ({@code maxSessions - 1})
  * @param maxLinksPerSession          attached links per session; advertised as handle-max
@@ -15,7 +16,7 @@ package io.ferryhub.hub.adapter.amqp;
  */
 public record AmqpLimits(int maxSessions, int maxLinksPerSession, int maxLinks, int maxUnauthenticatedSessions,
                          int maxUnauthenticatedLinks) {
-    public static final AmqpLimits DEFAULTS = new AmqpLimits(1024, 64, 8192, 4, 16);
+    public static final AmqpLimits DEFAULTS = new AmqpLimits(1024, 64, 8192, 1024, 16);
 
     public AmqpLimits {
         if (maxSessions < 1 || maxSessions > 65536 || maxLinksPerSession < 1 || maxLinks < 1
