@@ -386,7 +386,7 @@ public final class JournalStore implements KeyValueStore {
                 if (batch.get(batch.size() - 1).mutations() == null) {
                     poison = batch.remove(batch.size() - 1);
                 }
-                writeBatch(batch);
+                writeBatchOrFail(batch);
                 batch.clear();
                 if (poison != null) {
                     failAll(queue, new IOException("storage is closed"));
@@ -399,6 +399,23 @@ public final class JournalStore implements KeyValueStore {
         }
     }
 
+    /**
+     * A writer that died would leave every later commit waiting forever: an unexpected failure is logged, fails the
+     * batch, and (the journal may hold part of it) makes the store refuse writes until restarted, as an I/O error does.
+     */
+    private void writeBatchOrFail(List<PendingCommit> batch) {
+        try {
+            writeBatch(batch);
+        } catch (RuntimeException | Error e) {
+            log.error("storage writer failed; the hub accepts no more writes until restarted", e);
+            IOException reason = new IOException("the storage writer failed: " + e, e);
+            if (failure == null) {
+                failure = reason;
+            }
+            batch.forEach(c -> c.done().completeExceptionally(reason));
+        }
+    }
+
     private void writeBatch(List<PendingCommit> batch) {
         List<ByteBuffer> records = new ArrayList<>(batch.size());
         List<PendingCommit> accepted = new ArrayList<>(batch.size());
@@ -406,8 +423,8 @@ public final class JournalStore implements KeyValueStore {
             try {
                 records.add(JournalCodec.encode(c.mutations()));
                 accepted.add(c);
-            } catch (IllegalArgumentException tooBig) {
-                c.done().completeExceptionally(tooBig);
+            } catch (RuntimeException unencodable) { // too big, or not a valid mutation: this commit only
+                c.done().completeExceptionally(unencodable);
             }
         }
         if (accepted.isEmpty()) {

@@ -157,7 +157,8 @@ public final class SegmentedEventLog implements EventLog {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // the writer goes on: dead, it would leave every later append waiting forever
                 log.error("event log writer: unexpected failure", e);
                 batch.forEach(a -> a.result().completeExceptionally(e));
             } finally {

@@ -31,6 +31,19 @@ class JournalStoreTest {
     }
 
     @Test
+    void aCommitTheWriterCannotEncodeFailsAloneInsteadOfStoppingTheWriter() throws Exception {
+        try (JournalStore store = JournalStore.open(dir)) {
+            CompletableFuture<Void> broken = store.commit(List.of(new Mutation(null, "k", bytes("v"))));
+            java.util.concurrent.ExecutionException failed = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> broken.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(failed.getCause() instanceof NullPointerException, failed.getCause().toString());
+            // the writer lives on: later commits are written
+            store.commit(List.of(Mutation.put("ns", "after", bytes("ok")))).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertArrayEquals(bytes("ok"), store.get("ns", "after").orElseThrow());
+        }
+    }
+
+    @Test
     void concurrentCommitsShareFsyncsAndSurviveReopen() throws Exception {
         int commits = 2000;
         try (JournalStore store = JournalStore.open(dir)) {
