@@ -82,8 +82,8 @@ import java.util.function.Supplier;
  *
  * <p>What a peer may hold is bounded ({@link AmqpQuota}): sessions and links beyond {@link AmqpLimits} close the
  * connection with {@code amqp:resource-limit-exceeded} (a link beyond the per-connection cap is refused instead),
- * with much lower bounds until the connection is authenticated (SASL PLAIN, a first CBS token, or an X.509
- * identity); a connection not authenticated within the hub's deadline is closed with
+ * with a much lower bound on links until the connection is authenticated (SASL PLAIN, a first CBS token, or an
+ * X.509 identity); a connection not authenticated within the hub's deadline is closed with
  * {@code amqp:unauthorized-access}, and so is one whose SASL login failed, once the outcome is sent.
  */
 final class AmqpConnection extends ChannelInboundHandlerAdapter {
@@ -184,8 +184,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             log.info("AMQP connection from {} failed: {}", ctx.channel().remoteAddress(), e.getMessage());
             shutdown();
         } catch (StackOverflowError e) {
-            // Proton-J answers an attach above handle-max by re-entering its frame parser until the stack is gone;
-            // the engine is unusable after that, the event loop is not
+            // Proton-J answers an attach above handle-max by re-entering its frame parser, which can exhaust the
+            // stack; the engine is unusable after that, the event loop is not
             log.info("AMQP connection from {} closed: an attach above handle-max {}", ctx.channel().remoteAddress(),
                     endpoint.limits.maxLinksPerSession() - 1);
             shutdown();
