@@ -155,6 +155,7 @@ final class StartCommand {
             out.line("  " + hub.eventHubsConnectionString());
         }
         out.line("");
-        out.line("Next: iothub device create mydevice   then   iothub device connection-string mydevice");
+        out.line("Next: scripts/iothub device create mydevice   then   "
+                + "scripts/iothub device connection-string mydevice");
     }
 }
