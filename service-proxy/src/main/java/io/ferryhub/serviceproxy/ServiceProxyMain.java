@@ -2,6 +2,7 @@ package io.ferryhub.serviceproxy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.client.tunnel.TunnelConfig;
+import io.ferryhub.common.cli.LogSettings;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
@@ -53,6 +54,7 @@ public final class ServiceProxyMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        LogSettings.timestamped(); // before the first logger
         String connectionString = System.getenv("FERRYHUB_SERVICE_CONNECTION_STRING");
         Path ca = null;
         int hubPort = 443;

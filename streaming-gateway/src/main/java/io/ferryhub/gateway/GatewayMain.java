@@ -1,5 +1,6 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.common.cli.LogSettings;
 import io.ferryhub.common.tls.TlsEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -42,6 +43,7 @@ public final class GatewayMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        LogSettings.timestamped(); // before the first logger
         Path cert = null;
         Path key = null;
         Path tokenKeyFile = null;
