@@ -75,6 +75,14 @@ public final class Main {
             String line = "iothub: " + (newline < 0 ? message : message.substring(0, newline));
             stderr.println(e.exitCode() == CliException.USAGE ? line + "; " + HELP_HINT : line);
             return e.exitCode();
+        } catch (RuntimeException e) {
+            // a bug, not a user error: still one line, and the stack trace for a report with --verbose
+            stderr.println("iothub: unexpected error: " + e + "; run again with --verbose for the stack trace, "
+                    + "and report it if it persists");
+            if (argv.contains("--verbose")) {
+                e.printStackTrace(stderr);
+            }
+            return CliException.FAILED;
         }
     }
 }

@@ -170,6 +170,15 @@ class CliTest {
     }
 
     @Test
+    void aKeyThatIsNotBase64IsOneLineSayingSo() {
+        Result r = iothub("device", "list", "--connection-string",
+                "HostName=localhost;SharedAccessKeyName=iothubowner;SharedAccessKey=b");
+        assertEquals(1, r.status());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("iothub: bad connection string: its SharedAccessKey is not base64"), r.err());
+    }
+
+    @Test
     void enableClearsTheReasonTheDeviceWasDisabledFor() {
         assertEquals(0, iothub("device", "create", "reason-dev").status());
         Result disabled = iothub("device", "disable", "reason-dev", "--reason", "stolen", "--json");
