@@ -1,5 +1,7 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
+import io.ferryhub.common.files.OwnerOnlyTree;
 import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.common.metrics.MetricsEndpoint;
 import io.ferryhub.common.sas.ConnectionString;
@@ -204,7 +206,13 @@ public final class HubServer implements AutoCloseable {
 
     private void assemble() throws IOException, HubStartException {
         Path dataDir = config.dataDir().toAbsolutePath();
-        Files.createDirectories(dataDir);
+        OwnerOnlyFiles.createDirectories(dataDir);
+        try {
+            // before anything reads it: it holds every key, so it must be ours and closed to other local users
+            OwnerOnlyTree.secure(dataDir, "data directory");
+        } catch (OwnerOnlyTree.NotOwnedException e) {
+            throw new HubStartException(e.getMessage(), e);
+        }
         // TLS set-up (JDK TLS initialisation, certificates) runs beside the journal replay: both take seconds.
         CompletableFuture<Void> tls = CompletableFuture.runAsync(() -> prepareTls(dataDir),
                 task -> daemonThreads("hub-tls-setup").newThread(task).start());

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.embedded;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import io.ferryhub.hub.storage.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,8 +131,8 @@ public final class JournalStore implements KeyValueStore {
 
     /** @param minCompactionBytes the journal is never compacted below this size */
     static JournalStore open(Path dir, long minCompactionBytes) throws IOException {
-        Files.createDirectories(dir);
-        FileChannel lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE,
+        OwnerOnlyFiles.createDirectories(dir);
+        FileChannel lockChannel = OwnerOnlyFiles.open(dir.resolve("LOCK"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
         FileLock lock;
         try {
@@ -297,8 +298,9 @@ public final class JournalStore implements KeyValueStore {
         return dir.resolve(String.format("base-%08d.snap", gen));
     }
 
+    /** A new journal or base file (owner-only: it holds every key of the hub) with its header, fsynced. */
     private static FileChannel createJournalFile(Path path) throws IOException {
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        FileChannel channel = OwnerOnlyFiles.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         channel.write(ByteBuffer.wrap(JournalCodec.MAGIC));
         channel.force(true);
