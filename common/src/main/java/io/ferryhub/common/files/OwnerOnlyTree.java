@@ -93,7 +93,7 @@ public final class OwnerOnlyTree {
                     + "; give the " + what + " to the user running this process (chown -R)");
         }
         Path name = root.equals(entry) ? entry : root.relativize(entry);
-        log.warn("{}: {} was {}, readable by other local users; now {}", what, root.equals(entry) ? entry
+        log.warn("{}: {} was {}, open to other local users; now {}", what, root.equals(entry) ? entry
                 : root + "/" + name, PosixFilePermissions.toString(now), PosixFilePermissions.toString(ownerOnly));
         return 1;
     }
