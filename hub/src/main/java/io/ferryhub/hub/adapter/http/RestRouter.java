@@ -3,6 +3,7 @@ package io.ferryhub.hub.adapter.http;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
+import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
 import io.ferryhub.hub.service.auth.ServicePrincipal;
@@ -179,6 +180,11 @@ public final class RestRouter implements RestRoutes {
     private static FullHttpResponse toError(Route route, RestRequest request, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
+        if (cause instanceof AuthenticationRefused refused) {
+            // the caller gets the bare 401; the reason is for the operator
+            log.info("{} {} from {} refused: {}", request.method(), request.path(), request.remoteAddress(),
+                    refused.reason());
+        }
         if (cause instanceof HubException e) {
             return HubErrorResponse.of(e.errorCode(), e.getMessage());
         }

@@ -6,6 +6,7 @@ import io.ferryhub.hub.adapter.http.RestRequest;
 import io.ferryhub.hub.adapter.http.RestResponse;
 import io.ferryhub.hub.adapter.http.RestRoutes;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
@@ -60,8 +61,7 @@ public final class DeviceMessagingRoutes {
         String token = request.header(HttpHeaderNames.AUTHORIZATION.toString());
         if (token == null || token.isBlank()) {
             if (request.clientCertificates() == null) {
-                throw new HubException(HubErrorCode.IotHubUnauthorizedAccess,
-                        "neither an Authorization header nor a TLS client certificate");
+                throw new AuthenticationRefused("neither an Authorization header nor a TLS client certificate");
             }
             // X.509 devices: the certificate of the TLS handshake is the credential
             return authenticator.authenticate(request.pathParam("deviceId"), request.pathParam("moduleId"), null,
