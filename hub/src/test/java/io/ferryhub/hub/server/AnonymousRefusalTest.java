@@ -83,6 +83,11 @@ class AnonymousRefusalTest {
                     Map.of("Authorization", SasToken.create(hub.hostName(), randomKey(), "iothubowner",
                             Instant.now().plusSeconds(3600)))));
 
+            // a policy name made to forge a log line of its own
+            replies.put("service, forged policy name", rest.send("GET", "/devices/known?api-version=2021-04-12", null,
+                    Map.of("Authorization", SasToken.create(hub.hostName(), owner, "x\nERROR forged",
+                            Instant.now().plusSeconds(3600)))));
+
             String expected = anonymousView(replies.get("unknown device"));
             for (var reply : replies.entrySet()) {
                 RegistryRestTest.assertError(reply.getValue(), 401, 401002, "IotHubUnauthorizedAccess");
@@ -106,6 +111,8 @@ class AnonymousRefusalTest {
                     + "registered"), text);
             assertEquals(1, count(text, "GET /devices/known from 127.0.0.1 refused: unknown shared access policy "
                     + "'nosuchpolicy'"), text);
+            String withForgery = log.awaitContaining("unknown shared access policy 'x?ERROR forged'");
+            assertFalse(withForgery.contains("\nERROR forged"), withForgery);
         }
     }
 

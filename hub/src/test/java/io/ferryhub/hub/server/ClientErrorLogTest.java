@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.CapturedLog;
 import io.ferryhub.hub.HubTestSupport;
 import org.junit.jupiter.api.AfterAll;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,6 +58,18 @@ class ClientErrorLogTest {
             assertTrue(exchange(hub.httpsPort(), get("/devices/x", "X-HTTP-Method-Override: NOT A METHOD"))
                     .startsWith("HTTP/1.1 "));
             assertTrue(exchange(hub.httpsPort(), "GARBAGE\r\n\r\n").startsWith("HTTP/1.1 400"));
+            // device routes authenticate themselves: odd ids and tokens must not reach the log as failures
+            String someKey = "AAECAwQFBgcICQoLDA0ODw==";
+            for (String id : new String[]{"a%00b", "a".repeat(2000), "..", "x%2Fmodules%2Fy", "%E2%82"}) {
+                String token = SasToken.create("localhost/devices/" + id, someKey, null,
+                        Instant.now().plusSeconds(60));
+                assertTrue(exchange(hub.httpsPort(), "POST /devices/" + id + "/messages/events?api-version=1 "
+                        + "HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + token + "\r\nContent-Length: 2\r\n"
+                        + "Connection: close\r\n\r\n{}").startsWith("HTTP/1.1 4"), id);
+                assertTrue(exchange(hub.httpsPort(), "GET /devices/" + id + "/modules/" + id
+                        + "/messages/deviceBound?api-version=1 HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+                        + "SharedAccessSignature\r\nConnection: close\r\n\r\n").startsWith("HTTP/1.1 4"), id);
+            }
             // bytes that are no protocol at all on the MQTT and AMQP ports
             exchange(hub.mqttPort(), "\u0010\u00ff\u00ff\u00ff\u00ff\u00ffjunk");
             exchange(hub.amqpPort(), "AMQP\u0009\u0001\u0000\u0000junk junk junk");

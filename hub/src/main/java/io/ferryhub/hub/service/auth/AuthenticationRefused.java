@@ -4,6 +4,7 @@ import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 
 import java.util.concurrent.CompletionException;
+import java.util.regex.Pattern;
 
 /**
  * A caller's credentials were refused. What the caller is told is IoT Hub's bare 401002 "Unauthorized", the same
@@ -12,11 +13,13 @@ import java.util.concurrent.CompletionException;
  * hub's log only: {@link #reason()}, which transports log with the peer's address.
  */
 public final class AuthenticationRefused extends HubException {
+    private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
     private final String reason;
 
     public AuthenticationRefused(String reason) {
         super(HubErrorCode.IotHubUnauthorizedAccess);
-        this.reason = reason;
+        // reasons quote what the caller sent (a policy name, a host): no line breaks of its making in the log
+        this.reason = reason == null ? null : CONTROL.matcher(reason).replaceAll("?");
     }
 
     /** Why the credentials were refused, for the log; never sent to the caller. */
