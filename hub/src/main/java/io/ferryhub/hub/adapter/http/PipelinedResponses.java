@@ -146,8 +146,13 @@ final class PipelinedResponses extends ChannelDuplexHandler {
             ctx.write(msg, promise);
             return;
         }
-        if (request != answered) {
+        if (request > answered) {
             held.computeIfAbsent(request, r -> new ArrayList<>(1)).add(new Held(response, promise));
+            return;
+        }
+        if (request < answered) {
+            // its request's turn is over (or there was none): holding it would hold it forever
+            ctx.write(response, promise);
             return;
         }
         long before = answered;

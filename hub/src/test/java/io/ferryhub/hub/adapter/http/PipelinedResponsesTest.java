@@ -71,6 +71,22 @@ class PipelinedResponsesTest {
         channel.finishAndReleaseAll();
     }
 
+    @Test
+    void aResponseWrittenWithoutANumberAnswersTheLastRequestInItsTurn() {
+        Served served = new Served();
+        EmbeddedChannel channel = new EmbeddedChannel(new PipelinedResponses(16), served);
+        channel.writeInbound(request("/slow"), request("/too-large"));
+        // as the body aggregator answers an oversized request: at once, untagged
+        channel.writeOneOutbound(response("413"));
+        channel.flushOutbound();
+        assertNull(channel.readOutbound());
+        channel.writeOneOutbound(PipelinedResponses.inOrder(served.numbers.get(0), response("slow")));
+        channel.flushOutbound();
+        assertEquals("slow", body(channel.readOutbound()));
+        assertEquals("413", body(channel.readOutbound()));
+        channel.finishAndReleaseAll();
+    }
+
     private static FullHttpRequest request(String uri) {
         return new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri);
     }
