@@ -118,6 +118,33 @@ class RestPipeliningTest {
         }
     }
 
+    @Test
+    void anOversizedRequestBehindASlowOneIsRefusedAfterTheSlowOnesAnswer() throws Exception {
+        try (PahoDevice device = PahoDevice.connect(hub, "slow-dev-3");
+             SSLSocket socket = connect()) {
+            device.subscribe("$iothub/methods/POST/#");
+            String token = HubTestSupport.ownerToken(hub);
+            OutputStream out = socket.getOutputStream();
+            // the second request announces a body over the hub's limit: the body aggregator answers 413 and closes
+            out.write((request("POST", "/twins/slow-dev-3/methods", token,
+                    "{\"methodName\":\"slow\",\"responseTimeoutInSeconds\":60}")
+                    + "PUT /devices/huge?api-version=2021-04-12 HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+                    + token + "\r\nContent-Length: 50000000\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            PahoDevice.Received call = device.next();
+            String rid = call.topic().substring(call.topic().indexOf("?$rid=") + 6);
+            device.publish("$iothub/methods/res/200/?$rid=" + rid, "{\"answer\":\"before the 413\"}");
+
+            InputStream in = socket.getInputStream();
+            Response first = read(in);
+            assertEquals(200, first.status(), first.body());
+            assertEquals("before the 413", first.json().at("/payload/answer").asText(), first.body());
+            Response second = read(in);
+            assertEquals(413, second.status(), second.body());
+            assertEquals(-1, in.read());
+        }
+    }
+
     private static SSLSocket connect() throws Exception {
         SSLSocket socket = (SSLSocket) HubTestSupport.trusting(hub.caCertificatePath()).getSocketFactory()
                 .createSocket("localhost", hub.httpsPort());
