@@ -39,14 +39,23 @@ public final class GatewayMain {
               --record-dir           record streams there: those whose stream policy says "record": true, or
                                      every stream with --record-all (retention 30 days and 1024 MB by default)
               --metrics              serve Prometheus metrics at http://HOST:PORT/metrics (off by default;
-                                     e.g. 127.0.0.1:9464)
+                                     HOST defaults to 127.0.0.1, as the hub's; give one to serve elsewhere,
+                                     e.g. 0.0.0.0:9464 for every interface)
             Point the hub at it with: iothub start --stream-gateway-url wss://HOST:PORT
             """;
 
     /** In the state directory: the streams whose tokens were used, until they expire. */
     static final String USED_TOKENS_FILE = "used-stream-tokens";
 
+    /** Metrics are for the operator's scraper, not the streams' clients: loopback unless a host is given. */
+    static final String METRICS_DEFAULT_HOST = "127.0.0.1";
+
     private GatewayMain() {
+    }
+
+    /** Where {@code --metrics [HOST:]PORT} serves: {@value #METRICS_DEFAULT_HOST} when no host is given. */
+    static InetSocketAddress metricsAddress(String value) {
+        return address(value, METRICS_DEFAULT_HOST);
     }
 
     public static void main(String[] args) throws InterruptedException {
@@ -80,7 +89,7 @@ public final class GatewayMain {
                     case "--idle-timeout" -> idle = seconds(args[i], value(args, ++i));
                     case "--max-streams-per-device" -> perDevice = Math.toIntExact(count(args[i], value(args, ++i)));
                     case "--max-streams" -> total = Math.toIntExact(count(args[i], value(args, ++i)));
-                    case "--metrics" -> metrics = address(value(args, ++i), "0.0.0.0");
+                    case "--metrics" -> metrics = metricsAddress(value(args, ++i));
                     case "--record-dir" -> recordDir = Path.of(value(args, ++i));
                     case "--record-all" -> recordAll = true;
                     case "--recording-max-age-days" -> recordDays = Math.toIntExact(count(args[i], value(args, ++i)));
