@@ -97,6 +97,11 @@ public final class StreamGateway {
                 tunnels::openChannels);
         metrics.sampled("ferryhub_gateway_stream_bytes_total", "Bytes relayed, by direction between the end that "
                 + "connected first and the other", "counter", "direction", this::bytesRelayed);
+        metrics.sampled("ferryhub_gateway_recording_queued_bytes", "Bytes relayed by recorded streams and not yet "
+                + "written to their recordings (each stream is held back past a few MiB)", "gauge", () -> {
+                    StreamRecordings r = recordings;
+                    return r == null ? 0 : r.queuedBytes();
+                });
     }
 
     /** The gateway's metrics (Prometheus text format): a hub includes them in its own. */
