@@ -5,6 +5,7 @@ import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
+import io.ferryhub.common.relay.StreamClose;
 import io.ferryhub.signaling.BridgePath;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.Unpooled;
@@ -497,7 +498,10 @@ public final class StreamGateway {
                 : Optional.of(b.info());
     }
 
-    /** Closes a stream (both ends); false if there is no such open stream. */
+    /**
+     * Closes a stream (both ends) for good: the ends are told so ({@link StreamClose#ENDED_BY_HUB}), and proxies end
+     * a tunnel session carried by it instead of resuming it. False if there is no such open stream.
+     */
     public boolean close(String streamId, String reason) {
         Bridge bridge;
         synchronized (this) {
@@ -508,9 +512,9 @@ public final class StreamGateway {
         }
         RelaySession s = bridge.session;
         if (s != null) {
-            s.close(reason);
+            s.close(reason, StreamClose.endedByHub(reason));
         } else {
-            closeWebSocket(bridge.first, WebSocketCloseStatus.NORMAL_CLOSURE, reason);
+            closeWebSocket(bridge.first, StreamClose.endedByHub(reason));
         }
         return true;
     }
@@ -525,7 +529,11 @@ public final class StreamGateway {
     }
 
     private static void closeWebSocket(Channel ch, WebSocketCloseStatus status, String reason) {
-        ch.writeAndFlush(new CloseWebSocketFrame(status.code(), reason)).addListener(ChannelFutureListener.CLOSE);
+        closeWebSocket(ch, new WebSocketCloseStatus(status.code(), reason));
+    }
+
+    private static void closeWebSocket(Channel ch, WebSocketCloseStatus status) {
+        ch.writeAndFlush(new CloseWebSocketFrame(status)).addListener(ChannelFutureListener.CLOSE);
     }
 
     private static String bearer(FullHttpRequest request) {

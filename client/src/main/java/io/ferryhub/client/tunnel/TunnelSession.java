@@ -250,6 +250,19 @@ public final class TunnelSession implements TunnelLink.Sink {
     }
 
     @Override
+    public void endedByHub(Channel ws, String reason) {
+        execute(() -> {
+            if (ws != link || ending) {
+                return;
+            }
+            link = null;
+            log.warn("{} ended by the hub ({}): its {} connections are closed and it is not resumed", name, reason,
+                    channels.size());
+            endNow("ended by the hub: " + reason);
+        });
+    }
+
+    @Override
     public void writable(Channel ws) {
         execute(() -> {
             if (ws == link && blocked) {
