@@ -563,6 +563,8 @@ public final class StreamGateway {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
         response.headers().set(HttpHeaderNames.CONNECTION, "close");
+        // a WebSocket client's handshake error keeps the headers, not the body: the reason goes in both
+        response.headers().set("ferryhub-reason", reason.replaceAll("[^\\x20-\\x7e]", "?"));
         ch.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 }
