@@ -2,6 +2,7 @@ package io.ferryhub.serviceproxy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.client.tunnel.TunnelConfig;
+import io.ferryhub.common.cli.LogSettings;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
@@ -54,19 +55,14 @@ public final class ServiceProxyMain {
     private ServiceProxyMain() {
     }
 
-    private static void logDefault(String property, String value) {
-        if (System.getProperty(property) == null) {
-            System.setProperty(property, value);
-        }
-    }
-
     public static void main(String[] args) throws InterruptedException {
         // Before the first logger exists. The probe prints its result, and a failure as one line of its own; the
-        // proxy logs its connections, not which TLS engine it loaded. -D options given by the user win.
+        // proxy logs its connections, not which TLS engine it loaded.
+        LogSettings.timestamped();
         if (Arrays.asList(args).contains("--echo")) {
-            logDefault("org.slf4j.simpleLogger.defaultLogLevel", "off");
+            LogSettings.silent();
         }
-        logDefault("org.slf4j.simpleLogger.log.io.ferryhub.common.tls.TlsEngine", "warn");
+        LogSettings.warnOnly("io.ferryhub.common.tls.TlsEngine");
         String connectionString = System.getenv("FERRYHUB_SERVICE_CONNECTION_STRING");
         Path ca = null;
         int hubPort = 443;

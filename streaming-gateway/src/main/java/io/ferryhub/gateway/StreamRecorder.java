@@ -1,5 +1,6 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.ByteBuf;
@@ -87,8 +88,9 @@ final class StreamRecorder {
                 .put("first", token.side() == null ? null : token.side().label())) + "\n";
         writer.execute(() -> {
             try {
-                Files.createDirectories(file.getParent());
-                OutputStream raw = Files.newOutputStream(file);
+                // owner-only: a recording is the session's plaintext
+                OwnerOnlyFiles.createDirectories(file.getParent());
+                OutputStream raw = OwnerOnlyFiles.newOutputStream(file);
                 out = new DataOutputStream(new BufferedOutputStream(raw, 64 * 1024));
                 out.write(header.getBytes(StandardCharsets.UTF_8));
                 out.flush();
