@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A hub whose gateway caps each stream at 4 MB/s: a tunnel session's echoed transfer completes intact, paced by
  * the cap (at most 1.5 times it, measured from the first byte written to the last echoed); once the cap is lifted,
- * a new session moves the same bytes well above it.
+ * a new session moves the same bytes faster than the capped one may.
  */
 class StreamBandwidthCapTest {
     private static final long CAP = 4_000_000;
@@ -43,8 +43,9 @@ class StreamBandwidthCapTest {
                 // streams joined from now on are not capped
                 hub.hub.streamGateway().bandwidthCaps(BandwidthCaps.none());
                 double uncapped = echoRate(hub, "uncapped");
-                assertTrue(uncapped > 2 * CAP, String.format("%.0f B/s without a cap, %.0f B/s with it: the cap "
-                        + "did not make the difference", uncapped, capped));
+                // above what the capped stream may reach: the cap, not the machine, paced it
+                assertTrue(uncapped > 1.5 * CAP, String.format("%.0f B/s without a cap, %.0f B/s with it: the "
+                        + "cap did not make the difference", uncapped, capped));
             }
         }
     }
