@@ -5,6 +5,7 @@ import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
+import io.ferryhub.common.relay.StreamClose;
 import io.ferryhub.signaling.BridgePath;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.Unpooled;
@@ -100,6 +101,11 @@ public final class StreamGateway {
                 tunnels::openChannels);
         metrics.sampled("ferryhub_gateway_stream_bytes_total", "Bytes relayed, by direction between the end that "
                 + "connected first and the other", "counter", "direction", this::bytesRelayed);
+        metrics.sampled("ferryhub_gateway_recording_queued_bytes", "Bytes relayed by recorded streams and not yet "
+                + "written to their recordings (each stream is held back past a few MiB)", "gauge", () -> {
+                    StreamRecordings r = recordings;
+                    return r == null ? 0 : r.queuedBytes();
+                });
     }
 
     /** The gateway's metrics (Prometheus text format): a hub includes them in its own. */
@@ -544,7 +550,10 @@ public final class StreamGateway {
                 : Optional.of(b.info());
     }
 
-    /** Closes a stream (both ends); false if there is no such open stream. */
+    /**
+     * Closes a stream (both ends) for good: the ends are told so ({@link StreamClose#ENDED_BY_HUB}), and proxies end
+     * a tunnel session carried by it instead of resuming it. False if there is no such open stream.
+     */
     public boolean close(String streamId, String reason) {
         Bridge bridge;
         synchronized (this) {
@@ -555,9 +564,9 @@ public final class StreamGateway {
         }
         RelaySession s = bridge.session;
         if (s != null) {
-            s.close(reason);
+            s.close(reason, StreamClose.endedByHub(reason));
         } else {
-            closeWebSocket(bridge.first, WebSocketCloseStatus.NORMAL_CLOSURE, reason);
+            closeWebSocket(bridge.first, StreamClose.endedByHub(reason));
         }
         return true;
     }
@@ -572,7 +581,11 @@ public final class StreamGateway {
     }
 
     private static void closeWebSocket(Channel ch, WebSocketCloseStatus status, String reason) {
-        ch.writeAndFlush(new CloseWebSocketFrame(status.code(), reason)).addListener(ChannelFutureListener.CLOSE);
+        closeWebSocket(ch, new WebSocketCloseStatus(status.code(), reason));
+    }
+
+    private static void closeWebSocket(Channel ch, WebSocketCloseStatus status) {
+        ch.writeAndFlush(new CloseWebSocketFrame(status)).addListener(ChannelFutureListener.CLOSE);
     }
 
     private static String bearer(FullHttpRequest request) {
@@ -602,6 +615,8 @@ public final class StreamGateway {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
         response.headers().set(HttpHeaderNames.CONNECTION, "close");
+        // a WebSocket client's handshake error keeps the headers, not the body: the reason goes in both
+        response.headers().set("ferryhub-reason", reason.replaceAll("[^\\x20-\\x7e]", "?"));
         ch.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 }

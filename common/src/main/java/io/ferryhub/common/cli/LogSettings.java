@@ -23,6 +23,11 @@ public final class LogSettings {
         setUnlessGiven("defaultLogLevel", "off");
     }
 
+    /** A logger whose INFO lines are details the program's user does not need: WARN and above only. */
+    public static void warnOnly(String logger) {
+        setUnlessGiven("log." + logger, "warn");
+    }
+
     private static void setUnlessGiven(String name, String value) {
         if (System.getProperty(PREFIX + name) == null) {
             System.setProperty(PREFIX + name, value);
