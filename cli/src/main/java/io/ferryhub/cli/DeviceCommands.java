@@ -24,7 +24,7 @@ final class DeviceCommands {
             iothub device show <id>
             iothub device list [--top N]
             iothub device delete <id> [--etag E]
-            iothub device enable <id>
+            iothub device enable <id> [--reason TEXT]
             iothub device disable <id> [--reason TEXT]
             iothub device regenerate-key <id> [--key primary|secondary|both|swap]
             iothub device connection-string <id> [--module M] [--key primary|secondary]""";
@@ -76,7 +76,16 @@ final class DeviceCommands {
         if (args.option("status") != null) {
             body.put("status", args.option("status"));
         }
-        ObjectNode auth = body.putObject("authentication");
+        body.set("authentication", authentication(args));
+        if (args.flag("edge")) {
+            body.putObject("capabilities").put("iotEdge", true);
+        }
+        printDevice(api.call("PUT", path(id), body, null, Map.of()).json(), out);
+    }
+
+    /** The authentication of a new device or module from --auth, --primary-key ... --secondary-thumbprint. */
+    static ObjectNode authentication(Args args) {
+        ObjectNode auth = Json.object();
         String type = args.option("auth") != null ? args.option("auth")
                 : args.option("primary-thumbprint") != null ? "selfSigned" : "sas";
         auth.put("type", type);
@@ -88,10 +97,7 @@ final class DeviceCommands {
             auth.putObject("x509Thumbprint").put("primaryThumbprint", args.option("primary-thumbprint"))
                     .put("secondaryThumbprint", args.option("secondary-thumbprint"));
         }
-        if (args.flag("edge")) {
-            body.putObject("capabilities").put("iotEdge", true);
-        }
-        printDevice(api.call("PUT", path(id), body, null, Map.of()).json(), out);
+        return auth;
     }
 
     private static void show(HubApi api, Args args, Output out) {
@@ -142,9 +148,8 @@ final class DeviceCommands {
         String id = id(args);
         JsonNode updated = update(api, id, device -> {
             device.put("status", status);
-            if (args.option("reason") != null) {
-                device.put("statusReason", args.option("reason"));
-            }
+            // a reason explains the status it was given with: enabling without one clears the old one
+            device.put("statusReason", args.option("reason"));
         });
         printDevice(updated, out);
     }
@@ -194,14 +199,17 @@ final class DeviceCommands {
     }
 
     private static void connectionString(HubApi api, Args args, Output out) {
-        String id = id(args);
-        String module = args.option("module");
+        printConnectionString(api, id(args), args.option("module"), args.option("key"), out);
+    }
+
+    /** The connection string of a device, or of one of its modules, from its primary (or secondary) key. */
+    static void printConnectionString(HubApi api, String id, String module, String key, Output out) {
         JsonNode identity = module == null ? api.get(path(id))
                 : api.get(path(id) + "/modules/" + HubApi.segment(module));
         String type = identity.at("/authentication/type").asText();
         ConnectionString cs;
         if ("sas".equals(type)) {
-            String which = args.option("key") == null ? "primary" : args.option("key");
+            String which = key == null ? "primary" : key;
             if (!which.equals("primary") && !which.equals("secondary")) {
                 throw CliException.usage("--key must be primary or secondary");
             }
@@ -238,20 +246,25 @@ final class DeviceCommands {
         rows.add(new String[]{"connectionState", d.path("connectionState").asText() + " since "
                 + d.path("connectionStateUpdatedTime").asText()});
         rows.add(new String[]{"lastActivityTime", d.path("lastActivityTime").asText()});
-        String type = d.at("/authentication/type").asText();
-        rows.add(new String[]{"authentication", type});
-        if ("sas".equals(type)) {
-            rows.add(new String[]{"primaryKey", d.at("/authentication/symmetricKey/primaryKey").asText()});
-            rows.add(new String[]{"secondaryKey", d.at("/authentication/symmetricKey/secondaryKey").asText()});
-        } else if ("selfSigned".equals(type)) {
-            rows.add(new String[]{"primaryThumbprint", d.at("/authentication/x509Thumbprint/primaryThumbprint")
-                    .asText("")});
-            rows.add(new String[]{"secondaryThumbprint", d.at("/authentication/x509Thumbprint/secondaryThumbprint")
-                    .asText("")});
-        }
+        addAuthenticationRows(d, rows);
         rows.add(new String[]{"iotEdge", d.at("/capabilities/iotEdge").asText()});
         rows.add(new String[]{"etag", d.path("etag").asText()});
         rows.add(new String[]{"generationId", d.path("generationId").asText()});
         out.fields(rows);
+    }
+
+    /** The rows {@code show} prints for an identity's credentials (a device's or a module's). */
+    static void addAuthenticationRows(JsonNode identity, List<String[]> rows) {
+        String type = identity.at("/authentication/type").asText();
+        rows.add(new String[]{"authentication", type});
+        if ("sas".equals(type)) {
+            rows.add(new String[]{"primaryKey", identity.at("/authentication/symmetricKey/primaryKey").asText()});
+            rows.add(new String[]{"secondaryKey", identity.at("/authentication/symmetricKey/secondaryKey").asText()});
+        } else if ("selfSigned".equals(type)) {
+            rows.add(new String[]{"primaryThumbprint",
+                    identity.at("/authentication/x509Thumbprint/primaryThumbprint").asText("")});
+            rows.add(new String[]{"secondaryThumbprint",
+                    identity.at("/authentication/x509Thumbprint/secondaryThumbprint").asText("")});
+        }
     }
 }

@@ -74,6 +74,12 @@ final class HubApi implements AutoCloseable {
             throw new CliException("the connection string must be a hub policy's (SharedAccessKeyName=...), "
                     + "not a device's");
         }
+        try {
+            cs.sasToken(Instant.now().plus(TIMEOUT)); // signing is where a key that is not base64 shows
+        } catch (IllegalArgumentException e) {
+            throw new CliException("bad connection string: its SharedAccessKey is not base64 (" + e.getMessage()
+                    + "); copy the whole string again, e.g. from 'scripts/iothub policy list' on the hub's machine");
+        }
         Path ca = args.option("ca") != null ? Path.of(args.option("ca"))
                 : Files.isReadable(dataDir.resolve("ca.pem")) ? dataDir.resolve("ca.pem") : null;
         String url = args.option("url");

@@ -1,11 +1,13 @@
 package io.ferryhub.cli;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import io.ferryhub.gateway.BandwidthCaps;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.server.HubStartException;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,7 +121,8 @@ final class StartCommand {
         }, "hub-shutdown"));
         String url = "https://" + urlHost(hub.hostName()) + ":" + hub.httpsPort();
         try {
-            Files.writeString(hub.dataDir().resolve(HubApi.URL_FILE), url + "\n");
+            OwnerOnlyFiles.write(hub.dataDir().resolve(HubApi.URL_FILE),
+                    (url + "\n").getBytes(StandardCharsets.US_ASCII));
         } catch (IOException e) {
             throw new CliException("cannot write " + hub.dataDir().resolve(HubApi.URL_FILE) + ": " + e.getMessage());
         }
@@ -164,6 +167,7 @@ final class StartCommand {
             out.line("  " + hub.eventHubsConnectionString());
         }
         out.line("");
-        out.line("Next: iothub device create mydevice   then   iothub device connection-string mydevice");
+        out.line("Next: scripts/iothub device create mydevice   then   "
+                + "scripts/iothub device connection-string mydevice");
     }
 }

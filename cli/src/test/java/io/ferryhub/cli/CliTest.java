@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -153,6 +154,105 @@ class CliTest {
         Result name = iothub("start", "--host-name", "my hub:443");
         assertEquals(2, name.status());
         assertTrue(name.err().startsWith("iothub: the host name 'my hub:443' is not a host name"), name.err());
+    }
+
+    @Test
+    void anUnknownCommandIsOneLineWithTheHelpHint() {
+        Result r = iothub("frobnicate");
+        assertEquals(2, r.status());
+        assertEquals("", r.out());
+        assertEquals(List.of("iothub: unknown command 'frobnicate'; run 'scripts/iothub --help' for the commands "
+                + "and their options"), r.err().lines().toList());
+        Result missing = iothub("device", "show");
+        assertEquals(2, missing.status());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+        assertTrue(missing.err().startsWith("iothub: missing device id; run 'scripts/iothub --help'"), missing.err());
+    }
+
+    @Test
+    void aKeyThatIsNotBase64IsOneLineSayingSo() {
+        Result r = iothub("device", "list", "--connection-string",
+                "HostName=localhost;SharedAccessKeyName=iothubowner;SharedAccessKey=b");
+        assertEquals(1, r.status());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("iothub: bad connection string: its SharedAccessKey is not base64"), r.err());
+    }
+
+    @Test
+    void enableClearsTheReasonTheDeviceWasDisabledFor() {
+        assertEquals(0, iothub("device", "create", "reason-dev").status());
+        Result disabled = iothub("device", "disable", "reason-dev", "--reason", "stolen", "--json");
+        assertEquals("stolen", disabled.json().get("statusReason").asText());
+
+        Result enabled = iothub("device", "enable", "reason-dev", "--json");
+        assertEquals(0, enabled.status(), enabled.err());
+        assertEquals("enabled", enabled.json().get("status").asText());
+        assertTrue(enabled.json().get("statusReason").isNull(), enabled.out());
+        Result shown = iothub("device", "show", "reason-dev");
+        assertTrue(shown.out().lines().anyMatch(l -> l.matches("status:\\s+enabled")), shown.out());
+
+        Result withReason = iothub("device", "enable", "reason-dev", "--reason", "recovered", "--json");
+        assertEquals("recovered", withReason.json().get("statusReason").asText());
+    }
+
+    @Test
+    void connectionStringIsOneLineEndingInANewline() {
+        assertEquals(0, iothub("device", "create", "cs-dev").status());
+        Result cs = iothub("device", "connection-string", "cs-dev");
+        assertEquals(0, cs.status(), cs.err());
+        String key = iothub("device", "show", "cs-dev", "--json").json()
+                .at("/authentication/symmetricKey/primaryKey").asText();
+        assertEquals("HostName=" + hub.hostName() + ";DeviceId=cs-dev;SharedAccessKey=" + key
+                + System.lineSeparator(), cs.out());
+    }
+
+    @Test
+    void moduleLifecycle() {
+        assertEquals(0, iothub("device", "create", "mod-dev").status());
+        Result created = iothub("module", "create", "mod-dev", "filter", "--json");
+        assertEquals(0, created.status(), created.err());
+        assertEquals("filter", created.json().get("moduleId").asText());
+        assertEquals("mod-dev", created.json().get("deviceId").asText());
+        String primary = created.json().at("/authentication/symmetricKey/primaryKey").asText();
+        assertEquals(44, primary.length(), "a generated 32-byte key, base64");
+
+        Result x509 = iothub("module", "create", "mod-dev", "decoder", "--primary-thumbprint", "AB".repeat(20));
+        assertEquals(0, x509.status(), x509.err());
+        assertTrue(x509.out().lines().anyMatch(l -> l.matches("authentication:\\s+selfSigned")), x509.out());
+
+        Result shown = iothub("module", "show", "mod-dev", "filter");
+        assertEquals(0, shown.status(), shown.err());
+        assertTrue(shown.out().lines().anyMatch(l -> l.matches("moduleId:\\s+filter")), shown.out());
+        assertTrue(shown.out().lines().anyMatch(l -> l.matches("primaryKey:\\s+" + Pattern.quote(primary))),
+                shown.out());
+
+        Result listed = iothub("module", "list", "mod-dev");
+        assertEquals(0, listed.status(), listed.err());
+        List<String> lines = listed.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("MODULE ID"), listed.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("decoder ") && l.contains("selfSigned")), listed.out());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("filter ") && l.contains("sas")), listed.out());
+        assertEquals("2 modules of device mod-dev", lines.get(lines.size() - 1));
+        assertEquals(2, iothub("module", "list", "mod-dev", "--json").json().size());
+
+        Result cs = iothub("module", "connection-string", "mod-dev", "filter");
+        assertEquals(0, cs.status(), cs.err());
+        assertEquals("HostName=" + hub.hostName() + ";DeviceId=mod-dev;ModuleId=filter;SharedAccessKey=" + primary
+                + System.lineSeparator(), cs.out());
+        assertEquals("HostName=" + hub.hostName() + ";DeviceId=mod-dev;ModuleId=decoder;x509=true",
+                iothub("module", "connection-string", "mod-dev", "decoder").out().trim());
+
+        Result deleted = iothub("module", "delete", "mod-dev", "filter");
+        assertEquals(0, deleted.status(), deleted.err());
+        assertEquals("deleted module filter of device mod-dev", deleted.out().trim());
+        Result gone = iothub("module", "show", "mod-dev", "filter");
+        assertEquals(1, gone.status());
+        assertEquals(1, gone.err().lines().count(), gone.err());
+        assertTrue(gone.err().startsWith("iothub: 404010 ModuleNotFound"), gone.err());
+
+        Result noModule = iothub("module", "show", "mod-dev");
+        assertEquals(2, noModule.status());
+        assertTrue(noModule.err().startsWith("iothub: missing module id"), noModule.err());
     }
 
     /** The documented CA flow with openssl as the user's tool: add, sign the code, verify. */

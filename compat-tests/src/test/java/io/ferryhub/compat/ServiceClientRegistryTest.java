@@ -69,10 +69,14 @@ class ServiceClientRegistryTest {
         assertNotEquals(created.getETag(), updated.getETag());
         assertEquals(created.getPrimaryKey(), updated.getPrimaryKey());
 
+        // an enabled device beside the disabled one: the SDK must read a non-zero enabled count
+        Device enabled = registry.addDevice(new Device("compat-enabled"));
         RegistryStatistics stats = registry.getStatistics();
-        assertTrue(stats.getTotalDeviceCount() >= 1);
+        assertTrue(stats.getTotalDeviceCount() >= 2);
         assertTrue(stats.getDisabledDeviceCount() >= 1);
+        assertTrue(stats.getEnabledDeviceCount() >= 1);
         assertEquals(stats.getTotalDeviceCount(), stats.getEnabledDeviceCount() + stats.getDisabledDeviceCount());
+        registry.removeDevice(enabled);
 
         IotHubConflictException exists = assertThrows(IotHubConflictException.class,
                 () -> registry.addDevice(new Device("compat-dev")));

@@ -4,6 +4,7 @@ import io.ferryhub.client.mqtt.HubEndpoint;
 import io.ferryhub.client.mqtt.MqttTransport;
 import io.ferryhub.client.net.HttpConnectProxy;
 import io.ferryhub.client.tunnel.TunnelConfig;
+import io.ferryhub.common.cli.LogSettings;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.threads.Threads;
 import io.ferryhub.common.tls.ClientTls;
@@ -58,6 +59,7 @@ public final class DeviceProxyMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        LogSettings.timestamped(); // before the first logger
         Threads.logUncaughtByDefault();
         String connectionString = System.getenv("FERRYHUB_DEVICE_CONNECTION_STRING");
         Path ca = null;

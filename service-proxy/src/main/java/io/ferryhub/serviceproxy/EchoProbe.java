@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -17,12 +18,21 @@ import java.util.Random;
 /**
  * Measures a stream to a device's {@code echo} target, like ping and iperf for streams: round-trip latency of small
  * messages, then throughput of a bulk transfer whose echo must come back byte for byte (SHA-256 compared). Runs as
- * an ordinary TCP client of the service proxy's listener, so it measures the whole path.
+ * an ordinary TCP client of the service proxy's listener, so it measures the whole path. The first echo also waits
+ * for the stream (or tunnel channel) to be set up: it is reported apart ({@code firstEchoMillis}), and the round
+ * trips are those of the pings after it.
  */
 final class EchoProbe {
     private static final int CHUNK = 64 * 1024;
 
     private EchoProbe() {
+    }
+
+    /** The service proxy closed the connection before the echo came back: it got no stream. */
+    static final class Closed extends IOException {
+        Closed(String message) {
+            super(message);
+        }
     }
 
     static ObjectNode run(InetSocketAddress proxy, int pings, long bytes) throws IOException, InterruptedException {
@@ -35,20 +45,13 @@ final class EchoProbe {
             InputStream in = socket.getInputStream();
             OutputStream os = socket.getOutputStream();
             byte[] ping = new byte[64];
+            echo(in, os, ping, 0);
+            out.put("firstEchoMillis", (System.nanoTime() - openStart) / 1e6);
             long[] rtt = new long[pings];
             for (int i = 0; i < pings; i++) {
-                ping[0] = (byte) i;
                 long start = System.nanoTime();
-                os.write(ping);
-                os.flush();
-                byte[] back = in.readNBytes(ping.length);
+                echo(in, os, ping, i + 1);
                 rtt[i] = System.nanoTime() - start;
-                if (!Arrays.equals(ping, back)) {
-                    throw new IOException("echo " + i + " came back different (" + back.length + " bytes)");
-                }
-                if (i == 0) {
-                    out.put("firstEchoMillis", (System.nanoTime() - openStart) / 1e6);
-                }
             }
             Arrays.sort(rtt);
             if (pings > 0) {
@@ -61,6 +64,24 @@ final class EchoProbe {
             }
         }
         return out;
+    }
+
+    private static void echo(InputStream in, OutputStream os, byte[] ping, int i) throws IOException {
+        ping[0] = (byte) i;
+        byte[] back;
+        try {
+            os.write(ping);
+            os.flush();
+            back = in.readNBytes(ping.length);
+        } catch (SocketException e) {
+            throw new Closed("the connection to the service proxy broke before echo " + i + ": " + e.getMessage());
+        }
+        if (back.length < ping.length) {
+            throw new Closed("the service proxy closed the connection before echo " + i + " came back");
+        }
+        if (!Arrays.equals(ping, back)) {
+            throw new IOException("echo " + i + " came back different: the echo target altered the bytes");
+        }
     }
 
     private static void bulk(Socket socket, long bytes, ObjectNode out) throws IOException, InterruptedException {

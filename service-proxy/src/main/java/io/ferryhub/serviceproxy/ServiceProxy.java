@@ -12,6 +12,7 @@ import io.ferryhub.common.relay.RelaySession;
 import io.ferryhub.common.sas.ConnectionString;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -29,7 +30,6 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -68,6 +68,16 @@ public final class ServiceProxy implements AutoCloseable {
     private final Target target;
     private final Channel server;
     private final AtomicInteger active = new AtomicInteger();
+    private final URI hub;
+    /** Why the last local connection got no stream, for a caller that only sees it closed (the echo probe). */
+    private volatile String lastFailure;
+
+    /** The local address to listen on is taken (or not ours): the proxy cannot run. */
+    public static final class CannotListen extends RuntimeException {
+        CannotListen(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 
     /**
      * @param hub    the hub's HTTPS base URL, e.g. {@code https://myhub.example:443}
@@ -84,13 +94,14 @@ public final class ServiceProxy implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("service-proxy"),
                 NioIoHandler.newFactory());
         this.target = target;
+        this.hub = hub;
         try {
             this.http = new HubHttpClient(hub, tls, group);
             this.initiator = new ServiceStreamClient(http, service);
             this.streams = new StreamConnector(group, tls);
             this.tunnels = new TunnelSessions(new TunnelDialer(initiator, streams, group, target.deviceId(),
                     target.moduleId(), target.connectTimeout(), target.responseTimeout(), tunnel));
-            this.server = new ServerBootstrap().group(group)
+            ChannelFuture bound = new ServerBootstrap().group(group)
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -106,7 +117,13 @@ public final class ServiceProxy implements AutoCloseable {
                             }
                         }
                     })
-                    .bind(listen).syncUninterruptibly().channel();
+                    .bind(listen).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
+                // checked (BindException) but thrown unchecked by Netty: turned into what callers can catch
+                throw new CannotListen("cannot listen on " + listen.getHostString() + ":" + listen.getPort() + ": "
+                        + bound.cause().getMessage(), bound.cause());
+            }
+            this.server = bound.channel();
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw e;
@@ -114,6 +131,18 @@ public final class ServiceProxy implements AutoCloseable {
         log.info("service proxy listening on {}: {}", server.localAddress(), mode == Mode.TUNNEL
                 ? "connections share a tunnel session to " + target.describe()
                 : "each connection opens stream " + target.describe());
+    }
+
+    /** Why the last local connection got no stream (null if none failed), said in the proxy's terms. */
+    public String lastFailure() {
+        return lastFailure;
+    }
+
+    private void failed(Channel local, String what, Throwable failure) {
+        String why = failure == null ? what : what + ": " + HubFailures.explain(failure, hub);
+        lastFailure = why;
+        log.warn("connection from {}: {}", local.remoteAddress(), why);
+        local.close();
     }
 
     public InetSocketAddress localAddress() {
@@ -137,21 +166,15 @@ public final class ServiceProxy implements AutoCloseable {
         initiator.initiate(target.deviceId(), target.moduleId(), target.streamName(), target.connectTimeout(),
                 target.responseTimeout()).whenComplete((initiation, failure) -> {
             if (failure != null) {
-                log.warn("connection from {}: stream {} failed: {}", local.remoteAddress(), target.describe(),
-                        rootMessage(failure));
-                local.close();
+                failed(local, "stream " + target.describe() + " failed", failure);
             } else if (!initiation.accepted()) {
-                log.warn("connection from {}: the device rejected stream {}", local.remoteAddress(),
-                        target.describe());
-                local.close();
+                failed(local, "the device rejected stream " + target.describe(), null);
             } else {
                 // On the local connection's loop: the relay then hands buffers over without crossing threads.
                 streams.connect(initiation.url(), initiation.authToken(), null, local.eventLoop())
                         .whenComplete((ws, wsFailure) -> {
                             if (wsFailure != null) {
-                                log.warn("connection from {}: cannot open stream {}: {}", local.remoteAddress(),
-                                        target.describe(), rootMessage(wsFailure));
-                                local.close();
+                                failed(local, "cannot open stream " + target.describe(), wsFailure);
                                 return;
                             }
                             relay(local, ws);
@@ -171,9 +194,7 @@ public final class ServiceProxy implements AutoCloseable {
                     open(local);
                 });
             } else {
-                log.warn("connection from {}: no tunnel session to {}: {}", local.remoteAddress(),
-                        target.describe(), rootMessage(failure));
-                local.close();
+                failed(local, "no tunnel session to " + target.describe(), failure);
             }
         });
     }
@@ -189,13 +210,6 @@ public final class ServiceProxy implements AutoCloseable {
                     local.remoteAddress(), target.describe(), reason, session.bytesAtoB(), session.bytesBtoA(),
                     session.age().toMillis());
         });
-    }
-
-    private static String rootMessage(Throwable t) {
-        while (t.getCause() != null && t instanceof CompletionException) {
-            t = t.getCause();
-        }
-        return t.getMessage();
     }
 
     /** Opens a tunnel channel as soon as a local client connects; the client is not read until it is open. */

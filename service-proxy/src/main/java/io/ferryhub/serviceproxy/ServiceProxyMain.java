@@ -2,6 +2,7 @@ package io.ferryhub.serviceproxy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.client.tunnel.TunnelConfig;
+import io.ferryhub.common.cli.LogSettings;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.threads.Threads;
@@ -14,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 
 import static io.ferryhub.common.cli.OptionValues.address;
@@ -46,14 +48,22 @@ public final class ServiceProxyMain {
               --connect-timeout    how long the hub waits for the device to be online (default 0)
               --response-timeout   how long the hub waits for the device to answer (default 30, at most 60)
               --echo               measure a stream to the device's echo target and print JSON:
-                                   round-trip latency of --pings 64-byte messages (default 100), then
-                                   throughput of --bytes echoed bytes (default 10000000)
+                                   the first echo's time (stream set-up included), the round-trip latency
+                                   of --pings 64-byte messages after it (default 100), then throughput of
+                                   --bytes echoed bytes (default 10000000)
             """;
 
     private ServiceProxyMain() {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        // Before the first logger exists. The probe prints its result, and a failure as one line of its own; the
+        // proxy logs its connections, not which TLS engine it loaded.
+        LogSettings.timestamped();
+        if (Arrays.asList(args).contains("--echo")) {
+            LogSettings.silent();
+        }
+        LogSettings.warnOnly("io.ferryhub.common.tls.TlsEngine");
         Threads.logUncaughtByDefault();
         String connectionString = System.getenv("FERRYHUB_SERVICE_CONNECTION_STRING");
         Path ca = null;
@@ -121,7 +131,15 @@ public final class ServiceProxyMain {
         URI hub = URI.create("https://" + service.hostName() + ":" + hubPort);
         ServiceProxy.Target target = new ServiceProxy.Target(device, module, stream, connectTimeout,
                 responseTimeout);
-        ServiceProxy proxy = new ServiceProxy(service, hub, tls, target, listen, mode, tunnel);
+        ServiceProxy proxy;
+        try {
+            proxy = new ServiceProxy(service, hub, tls, target, listen, mode, tunnel);
+        } catch (ServiceProxy.CannotListen e) {
+            System.err.println("service-proxy: " + e.getMessage() + "; stop what listens there or choose another "
+                    + "address with --listen [HOST:]PORT");
+            System.exit(1);
+            return;
+        }
         if (echo) {
             int status = 0;
             try {
@@ -130,7 +148,10 @@ public final class ServiceProxyMain {
                 System.out.println(Json.toString(result));
                 status = result.path("intact").asBoolean(true) ? 0 : 1;
             } catch (IOException e) {
-                System.err.println("service-proxy: echo failed: " + e.getMessage());
+                // the probe only saw its connection closed: the proxy knows why
+                String why = e instanceof EchoProbe.Closed && proxy.lastFailure() != null ? proxy.lastFailure()
+                        : e.getMessage();
+                System.err.println("service-proxy: echo failed: " + why);
                 status = 1;
             } finally {
                 proxy.close();

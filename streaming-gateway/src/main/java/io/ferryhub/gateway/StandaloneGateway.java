@@ -56,7 +56,17 @@ public final class StandaloneGateway implements AutoCloseable {
      * @param tls the server certificate's context; null only for plain {@code ws://} (tests behind a TLS proxy)
      */
     public static StandaloneGateway start(InetSocketAddress bind, SslContext tls, GatewayConfig config) {
+        return start(bind, tls, config, null);
+    }
+
+    /**
+     * Listens on {@code bind}, refusing the tokens of streams in {@code usedTokens} (kept across restarts; null to
+     * remember used tokens in memory only).
+     */
+    public static StandaloneGateway start(InetSocketAddress bind, SslContext tls, GatewayConfig config,
+                                          UsedStreamTokens usedTokens) {
         StreamGateway gateway = new StreamGateway(config, Clock.systemUTC());
+        gateway.rememberUsedTokens(usedTokens);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("streaming-gateway"),
                 NioIoHandler.newFactory());
         long requestTimeout = config.handshakeTimeout().toMillis();

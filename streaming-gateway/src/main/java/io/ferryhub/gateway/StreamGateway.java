@@ -5,6 +5,7 @@ import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
+import io.ferryhub.common.relay.StreamClose;
 import io.ferryhub.signaling.BridgePath;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.Unpooled;
@@ -27,6 +28,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -67,6 +69,8 @@ public final class StreamGateway {
     private volatile Consumer<StreamAuditEvent> audit = e -> { };
     private volatile BandwidthCaps caps = BandwidthCaps.none();
     private volatile StreamRecordings recordings;
+    /** Streams whose tokens were used before this gateway started (null: only this process's memory). */
+    private volatile UsedStreamTokens usedTokens;
     private final TunnelWatches tunnels;
     private final Metrics metrics = new Metrics();
     private final Metrics.Counter streamsOpened = metrics.counter("ferryhub_gateway_streams_opened_total",
@@ -97,6 +101,11 @@ public final class StreamGateway {
                 tunnels::openChannels);
         metrics.sampled("ferryhub_gateway_stream_bytes_total", "Bytes relayed, by direction between the end that "
                 + "connected first and the other", "counter", "direction", this::bytesRelayed);
+        metrics.sampled("ferryhub_gateway_recording_queued_bytes", "Bytes relayed by recorded streams and not yet "
+                + "written to their recordings (each stream is held back past a few MiB)", "gauge", () -> {
+                    StreamRecordings r = recordings;
+                    return r == null ? 0 : r.queuedBytes();
+                });
     }
 
     /** The gateway's metrics (Prometheus text format): a hub includes them in its own. */
@@ -145,6 +154,14 @@ public final class StreamGateway {
         this.recordings = recordings;
     }
 
+    /**
+     * Keeps the ids of streams whose tokens are used in {@code used} as well as in memory, so that a token is refused
+     * after a restart of the gateway as it is before (call before the gateway takes connections).
+     */
+    public void rememberUsedTokens(UsedStreamTokens used) {
+        this.usedTokens = used;
+    }
+
     /** Caps the bandwidth of the streams joined from now on. */
     public void bandwidthCaps(BandwidthCaps caps) {
         this.caps = caps;
@@ -190,35 +207,53 @@ public final class StreamGateway {
         String offered = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
         boolean tunnel = offered != null && Arrays.stream(offered.split(",")).map(String::trim)
                 .anyMatch(TUNNEL_SUBPROTOCOL::equals);
-        String refusal = admit(token);
-        if (refusal != null) {
-            refuse(ctx, refusal.startsWith("too many") ? HttpResponseStatus.TOO_MANY_REQUESTS
-                    : HttpResponseStatus.CONFLICT, refusal, path, remote);
+        Admission admission = admit(token);
+        if (admission.refusal() != null) {
+            refuse(ctx, admission.refusal().startsWith("too many") ? HttpResponseStatus.TOO_MANY_REQUESTS
+                    : HttpResponseStatus.CONFLICT, admission.refusal(), path, remote);
+            return;
+        }
+        if (admission.firstEnd() && !rememberUse(token)) {
+            release(token);
+            refuse(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, "the gateway cannot record the token's use", path,
+                    remote);
             return;
         }
         handshake(ctx, request, token, path, tunnel);
     }
 
+    /** Why a connection is refused (null: it has a place), and whether it is its stream's first end. */
+    private record Admission(String refusal, boolean firstEnd) {
+        static Admission refused(String reason) {
+            return new Admission(reason, false);
+        }
+    }
+
     /** Reserves a place for this connection, or says why there is none. */
-    private synchronized String admit(StreamToken token) {
+    private synchronized Admission admit(StreamToken token) {
         Bridge bridge = bridges.get(token.streamId());
+        if (bridge == null && usedTokens != null && usedTokens.contains(token.streamId())) {
+            // used before a restart: refused as it would have been without one
+            return Admission.refused(alreadyUsed(token));
+        }
         if (bridge != null) {
             if (bridge.state != Bridge.State.WAITING || bridge.ends >= 2) {
-                return "stream " + token.streamId() + " already has both ends (or has ended)";
+                return Admission.refused(alreadyUsed(token));
             }
             if (token.side() != null && !bridge.sides.add(token.side())) {
                 // so "device" and "service" in the stream's recording are what they say
-                return "stream " + token.streamId() + " already has its " + token.side().label() + " end";
+                return Admission.refused("stream " + token.streamId() + " already has its " + token.side().label()
+                        + " end");
             }
             bridge.ends++;
-            return null;
+            return new Admission(null, false);
         }
         String identity = identityOf(token);
         if (open >= config.maxStreams()) {
-            return "too many streams on this gateway (" + config.maxStreams() + ")";
+            return Admission.refused("too many streams on this gateway (" + config.maxStreams() + ")");
         }
         if (openPerIdentity.getOrDefault(identity, 0) >= config.maxStreamsPerDevice()) {
-            return "too many streams to " + identity + " (" + config.maxStreamsPerDevice() + ")";
+            return Admission.refused("too many streams to " + identity + " (" + config.maxStreamsPerDevice() + ")");
         }
         Bridge created = new Bridge(token);
         if (token.side() != null) {
@@ -227,7 +262,30 @@ public final class StreamGateway {
         bridges.put(token.streamId(), created);
         open++;
         openPerIdentity.merge(identity, 1, Integer::sum);
-        return null;
+        return new Admission(null, true);
+    }
+
+    private static String alreadyUsed(StreamToken token) {
+        return "stream " + token.streamId() + " already has both ends (or has ended)";
+    }
+
+    /**
+     * Records on disk that the stream's token was used, before its first end is let in; the fsync (a stream's
+     * first end is rare next to its bytes) runs on this event loop, outside the gateway's lock.
+     */
+    private boolean rememberUse(StreamToken token) {
+        UsedStreamTokens used = usedTokens;
+        if (used == null) {
+            return true;
+        }
+        try {
+            used.add(token.streamId(), token.expiry());
+            return true;
+        } catch (IOException e) {
+            log.error("stream {}: cannot record that its token was used, refusing it: {}", token.streamId(),
+                    e.toString());
+            return false;
+        }
     }
 
     private void handshake(ChannelHandlerContext ctx, FullHttpRequest request, StreamToken token, String path,
@@ -492,7 +550,10 @@ public final class StreamGateway {
                 : Optional.of(b.info());
     }
 
-    /** Closes a stream (both ends); false if there is no such open stream. */
+    /**
+     * Closes a stream (both ends) for good: the ends are told so ({@link StreamClose#ENDED_BY_HUB}), and proxies end
+     * a tunnel session carried by it instead of resuming it. False if there is no such open stream.
+     */
     public boolean close(String streamId, String reason) {
         Bridge bridge;
         synchronized (this) {
@@ -503,9 +564,9 @@ public final class StreamGateway {
         }
         RelaySession s = bridge.session;
         if (s != null) {
-            s.close(reason);
+            s.close(reason, StreamClose.endedByHub(reason));
         } else {
-            closeWebSocket(bridge.first, WebSocketCloseStatus.NORMAL_CLOSURE, reason);
+            closeWebSocket(bridge.first, StreamClose.endedByHub(reason));
         }
         return true;
     }
@@ -520,7 +581,11 @@ public final class StreamGateway {
     }
 
     private static void closeWebSocket(Channel ch, WebSocketCloseStatus status, String reason) {
-        ch.writeAndFlush(new CloseWebSocketFrame(status.code(), reason)).addListener(ChannelFutureListener.CLOSE);
+        closeWebSocket(ch, new WebSocketCloseStatus(status.code(), reason));
+    }
+
+    private static void closeWebSocket(Channel ch, WebSocketCloseStatus status) {
+        ch.writeAndFlush(new CloseWebSocketFrame(status)).addListener(ChannelFutureListener.CLOSE);
     }
 
     private static String bearer(FullHttpRequest request) {
@@ -550,6 +615,8 @@ public final class StreamGateway {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
         response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
         response.headers().set(HttpHeaderNames.CONNECTION, "close");
+        // a WebSocket client's handshake error keeps the headers, not the body: the reason goes in both
+        response.headers().set("ferryhub-reason", reason.replaceAll("[^\\x20-\\x7e]", "?"));
         ch.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 }

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The file format of a stream recording (README, "Session recording"): a first line of JSON naming the stream
+ * The file format of a stream recording (docs/recordings-and-audit.md): a first line of JSON naming the stream
  * ({@code "format":"ferryhub-recording/1"}, stream id, device, module, stream name, initiator, mode, start, and
  * {@code first}: which side, {@code device} or {@code service}, connected first; absent from recordings made before
  * it was recorded), then one record per message relayed, big-endian: {@code direction:u8 (0 first->second,

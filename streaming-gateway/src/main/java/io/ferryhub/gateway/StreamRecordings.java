@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Stream;
@@ -29,6 +30,8 @@ import java.util.stream.Stream;
  * time a recording ends, recordings older than {@code maxAge} are deleted, then the oldest ones until the directory
  * holds at most {@code maxBytes}. A recording still being written is never deleted, whatever its age or size: only
  * closed ones make room.
+ * <p>
+ * A stream being recorded is never relayed faster than its recording is written: see {@link StreamRecorder}.
  */
 public final class StreamRecordings implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StreamRecordings.class);
@@ -40,13 +43,22 @@ public final class StreamRecordings implements AutoCloseable {
     private final Duration maxAge;
     private final long maxBytes;
     private final Clock clock;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(Threads.daemonFactory("stream-recordings"));
+    private final ExecutorService writer;
+    /** The recorders of the streams being recorded. */
+    private final Set<StreamRecorder> recorders = ConcurrentHashMap.newKeySet();
     /** The recordings being written; touched only on the writer thread. */
     private final Set<Path> open = new HashSet<>();
     /** Whether the open recordings alone were over the cap at the last retention pass (logged once per spell). */
     private boolean openOverCap;
 
     public StreamRecordings(Path dir, boolean all, Duration maxAge, long maxBytes, Clock clock) {
+        this(dir, all, maxAge, maxBytes, clock,
+                Executors.newSingleThreadExecutor(Threads.daemonFactory("stream-recordings")));
+    }
+
+    /** @param writer a single thread: the recordings' files are written and their retention applied on it */
+    StreamRecordings(Path dir, boolean all, Duration maxAge, long maxBytes, Clock clock, ExecutorService writer) {
+        this.writer = writer;
         if (maxAge.isNegative() || maxAge.isZero() || maxBytes <= 0) {
             throw new IllegalArgumentException("recording retention must be positive");
         }
@@ -69,11 +81,24 @@ public final class StreamRecordings implements AutoCloseable {
         Path file = dir.resolve(name);
         // queued ahead of the recorder's own tasks, so the file is known to be open before it exists
         writer.execute(() -> open.add(file));
-        return new StreamRecorder(file, writer, token, tunnel, start);
+        StreamRecorder recorder = new StreamRecorder(file, writer, token, tunnel, start);
+        recorders.add(recorder);
+        return recorder;
+    }
+
+    /** Bytes relayed by the streams being recorded and not yet written to their recordings. */
+    public long queuedBytes() {
+        return recorders.stream().mapToLong(StreamRecorder::queuedBytes).sum();
+    }
+
+    /** The recorders of the streams being recorded now. */
+    Set<StreamRecorder> recorders() {
+        return Set.copyOf(recorders);
     }
 
     /** Ends a recording, then applies the retention. */
     void finished(StreamRecorder recorder) {
+        recorders.remove(recorder);
         recorder.close();
         writer.execute(() -> {
             open.remove(recorder.file());

@@ -1,11 +1,15 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -42,15 +46,17 @@ public final class StreamTokenKeyFile {
         if (!Files.exists(file)) {
             byte[] key = new byte[KEY_BYTES];
             new SecureRandom().nextBytes(key);
-            try {
-                Files.createFile(file,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } catch (UnsupportedOperationException notPosix) {
-                Files.createFile(file);
+            ByteBuffer text = ByteBuffer.wrap((Base64.getEncoder().encodeToString(key) + "\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            try (FileChannel out = OwnerOnlyFiles.open(file, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
+                while (text.hasRemaining()) {
+                    out.write(text);
+                }
+                out.force(true);
             } catch (FileAlreadyExistsException raced) {
                 return load(file);
             }
-            Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n", StandardCharsets.US_ASCII);
             return key;
         }
         return load(file);

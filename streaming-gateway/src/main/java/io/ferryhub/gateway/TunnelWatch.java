@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * What the gateway sees of one tunnel session ({@code ferryhub.tunnel.v1}, framing in the README) over the
+ * What the gateway sees of one tunnel session ({@code ferryhub.tunnel.v1}, framing in docs/tunnels.md) over the
  * streams that carry it: it applies the stream policy to each channel's target and follows every channel from
  * OPEN to CLOSE for the audit trail. The proxies speak the protocol end to end; the gateway only reads the frames,
  * except a denied OPEN, whose target it replaces by one no device proxy maps, so the device answers OPEN_FAIL and

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 public final class HubRestClient implements AutoCloseable {
     public static final String API_VERSION = "api-version=2021-04-12";
     private static final Duration TOKEN_LIFETIME = Duration.ofHours(2);
+    private static final int MAX_IDLE_CONNECTIONS = 512;
 
     private final HubHttpClient http;
     private final ConnectionString owner;
@@ -32,8 +33,9 @@ public final class HubRestClient implements AutoCloseable {
 
     public HubRestClient(HubProcess hub, EventLoopGroup group) throws IOException {
         this.owner = hub.ownerConnectionString();
+        // benchmarks keep up to a few hundred requests in flight: their connections are reused, not reopened
         this.http = new HubHttpClient(URI.create("https://" + hub.hostName() + ":" + hub.httpsPort()),
-                ClientTls.trusting(hub.caCertificate()), group);
+                ClientTls.trusting(hub.caCertificate()), group, MAX_IDLE_CONNECTIONS, HubHttpClient.IDLE_TIMEOUT);
     }
 
     private String token() {

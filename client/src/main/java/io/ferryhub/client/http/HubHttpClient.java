@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -35,12 +36,21 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The HTTPS client of the hub's own tools (CLI, service-proxy): Netty, keep-alive connections pooled per client,
  * many requests in flight at once (one per pooled connection), a deadline per request.
+ * <p>
+ * Idle connections are bounded: at most {@link #MAX_IDLE} wait in the pool (the most recently used is reused
+ * first), the others are closed as their answer arrives, and one idle for {@link #IDLE_TIMEOUT} is closed. A burst
+ * of requests thus costs connections for the burst only, instead of holding them until the hub's own idle timeout.
  */
 public final class HubHttpClient implements AutoCloseable {
+    public static final int MAX_IDLE = 8;
+    public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+    private static final AttributeKey<ScheduledFuture<?>> IDLE_TIMER = AttributeKey.valueOf("hub-http-idle-timer");
+
     /** The largest response body accepted; the hub's largest answers (device listings) stay well below. */
     private static final int MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
     private static final String RESPONSE_HANDLER = "response";
@@ -49,6 +59,8 @@ public final class HubHttpClient implements AutoCloseable {
     private final boolean ownsGroup;
     private final SimpleChannelPool pool;
     private final String hostHeader;
+    private final AtomicInteger idle = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
 
     /** @param sslContext null for plain {@code http://} */
     public HubHttpClient(URI base, SslContext sslContext) {
@@ -57,6 +69,14 @@ public final class HubHttpClient implements AutoCloseable {
 
     /** Shares {@code group} (not closed by {@link #close()}) when given; otherwise owns a one-thread group. */
     public HubHttpClient(URI base, SslContext sslContext, EventLoopGroup group) {
+        this(base, sslContext, group, MAX_IDLE, IDLE_TIMEOUT);
+    }
+
+    /**
+     * @param maxIdle     how many idle connections the pool keeps for reuse
+     * @param idleTimeout how long one of them may stay idle before it is closed
+     */
+    public HubHttpClient(URI base, SslContext sslContext, EventLoopGroup group, int maxIdle, Duration idleTimeout) {
         boolean tls = "https".equalsIgnoreCase(base.getScheme());
         if (tls && sslContext == null) {
             throw new IllegalArgumentException("https needs a TLS context");
@@ -72,16 +92,59 @@ public final class HubHttpClient implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .remoteAddress(host, port);
-        this.pool = new SimpleChannelPool(bootstrap, new AbstractChannelPoolHandler() {
+        AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
+                open.incrementAndGet();
+                ch.closeFuture().addListener(f -> open.decrementAndGet());
                 if (tls) {
                     ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc(), host, port));
                 }
                 ch.pipeline().addLast("http", new HttpClientCodec());
                 ch.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_RESPONSE_BYTES));
             }
-        });
+
+            @Override
+            public void channelReleased(Channel ch) {
+                // closed if not reused in time; a closed one still in the pool fails the health check when polled
+                ch.attr(IDLE_TIMER).set(ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, idleTimeout.toMillis(), TimeUnit.MILLISECONDS));
+            }
+
+            @Override
+            public void channelAcquired(Channel ch) {
+                ScheduledFuture<?> timer = ch.attr(IDLE_TIMER).getAndSet(null);
+                if (timer != null) {
+                    timer.cancel(false);
+                }
+            }
+        };
+        this.pool = new SimpleChannelPool(bootstrap, handler) {
+            @Override
+            protected Channel pollChannel() {
+                Channel ch = super.pollChannel();
+                if (ch != null) {
+                    idle.decrementAndGet();
+                }
+                return ch;
+            }
+
+            @Override
+            protected boolean offerChannel(Channel ch) {
+                // false: the pool closes the connection instead of keeping it
+                if (idle.incrementAndGet() > maxIdle) {
+                    idle.decrementAndGet();
+                    return false;
+                }
+                return super.offerChannel(ch);
+            }
+        };
+    }
+
+    /** Connections to the hub open now, in use or idle in the pool. */
+    public int openConnections() {
+        return open.get();
     }
 
     /**

@@ -2,6 +2,7 @@ package io.ferryhub.client.stream;
 
 import io.ferryhub.client.net.HttpConnectProxy;
 import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.StreamClose;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
@@ -36,6 +38,8 @@ public final class StreamConnector {
     /** Frames from the gateway are at most this big (our own ends send at most one TCP read per frame). */
     private static final int MAX_FRAME = 256 * 1024;
     private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+    /** The header in which a FerryHub gateway says why it refused a connection. */
+    public static final String REASON_HEADER = "ferryhub-reason";
 
     private final EventLoopGroup group;
     private final SslContext tls;
@@ -101,6 +105,8 @@ public final class StreamConnector {
                         }
                         ch.pipeline().addLast("http", new HttpClientCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(16 * 1024));
+                        // the frame decoder goes in front of it: it sees the close frames the next one answers
+                        ch.pipeline().addLast("close-status", StreamClose.watcher());
                         ch.pipeline().addLast("websocket", secure
                                 ? new WebSocketClientProtocolHandler(new ZeroMaskHandshaker(url, subprotocol,
                                 headers, MAX_FRAME), config)
@@ -158,7 +164,8 @@ public final class StreamConnector {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (cause instanceof WebSocketClientHandshakeException refused && refused.response() != null) {
                 result.completeExceptionally(new UpgradeRefused(refused.response().status().code(),
-                        "the stream gateway refused the connection: " + refused.response().status(), cause));
+                        "the stream gateway refused the connection: " + refused.response().status()
+                                + reasonOf(refused.response()), cause));
                 ctx.close();
                 return;
             }
@@ -167,6 +174,15 @@ public final class StreamConnector {
                     : "stream connection failed: " + cause.getMessage();
             result.completeExceptionally(new IOException(reason, cause));
             ctx.close();
+        }
+
+        /**
+         * Why the gateway refused (e.g. which stream limit), from its {@value #REASON_HEADER} header: the refusal's
+         * body does not reach us (the handshake exception keeps the status line and headers only).
+         */
+        private static String reasonOf(HttpResponse response) {
+            String reason = response.headers().get(REASON_HEADER);
+            return reason == null || reason.isBlank() ? "" : ": " + reason;
         }
 
         @Override

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The frames of tunnel protocol {@value #SUBPROTOCOL}: one frame per binary WebSocket message, big-endian,
- * {@code type:u8 channel:u32 body}. The README documents the format for other implementations.
+ * {@code type:u8 channel:u32 body}. docs/tunnels.md documents the format for other implementations.
  */
 public final class TunnelFrame {
     /** The WebSocket sub-protocol, and the stream name a proxy requests to open a tunnel session. */

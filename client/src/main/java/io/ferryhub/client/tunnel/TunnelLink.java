@@ -1,6 +1,7 @@
 package io.ferryhub.client.tunnel;
 
 import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.StreamClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -25,6 +26,11 @@ final class TunnelLink extends ChannelInboundHandlerAdapter {
         void frame(Channel link, ByteBuf frame);
 
         void closed(Channel link);
+
+        /** The hub ended the link's stream for good ({@link StreamClose#ENDED_BY_HUB}): nothing to resume. */
+        default void endedByHub(Channel link, String reason) {
+            closed(link);
+        }
 
         default void writable(Channel link) {
         }
@@ -80,7 +86,12 @@ final class TunnelLink extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        sink.closed(ctx.channel());
+        String endedByHub = StreamClose.endedByHubReason(ctx.channel().attr(StreamClose.RECEIVED).get());
+        if (endedByHub != null) {
+            sink.endedByHub(ctx.channel(), endedByHub);
+        } else {
+            sink.closed(ctx.channel());
+        }
         ctx.fireChannelInactive();
     }
 

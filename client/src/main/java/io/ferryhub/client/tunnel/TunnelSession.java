@@ -250,6 +250,19 @@ public final class TunnelSession implements TunnelLink.Sink {
     }
 
     @Override
+    public void endedByHub(Channel ws, String reason) {
+        execute(() -> {
+            if (ws != link || ending) {
+                return;
+            }
+            link = null;
+            log.warn("{} ended by the hub ({}): its {} connections are closed and it is not resumed", name, reason,
+                    channels.size());
+            endNow("ended by the hub: " + reason);
+        });
+    }
+
+    @Override
     public void writable(Channel ws) {
         execute(() -> {
             if (ws == link && blocked) {
@@ -486,7 +499,9 @@ public final class TunnelSession implements TunnelLink.Sink {
                 TunnelChannel c = channels.remove(channelId);
                 if (c != null) {
                     channelCount = channels.size();
-                    log.info("{}: the device refused channel {} to '{}': {}", name, channelId, c.target,
+                    // WARN, with the local connection's address: its client (ssh) only sees the connection close
+                    log.warn("{}: the device refused the connection from {} (channel {} to '{}'): {}", name,
+                            c.local == null ? "?" : c.local.remoteAddress(), channelId, c.target,
                             TunnelFrame.text(body));
                     c.dropPending();
                     closeLocal(c);

@@ -20,7 +20,10 @@ import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigInteger;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,11 +42,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** HubHttpClient against the JDK's own HTTPS server: an HTTP peer we did not write. */
 class HubHttpClientTest {
@@ -145,6 +151,120 @@ class HubHttpClientTest {
             for (int i = 0; i < calls.size(); i++) {
                 assertEquals("request-" + i, calls.get(i).get(30, TimeUnit.SECONDS).bodyText());
             }
+        }
+    }
+
+    @Test
+    void aBurstLeavesAtMostTheBoundOfIdleConnectionsWhichAreReusedThenClosed() throws Exception {
+        try (CountingRelay relay = new CountingRelay(server.getAddress().getPort());
+             HubHttpClient client = new HubHttpClient(URI.create("https://127.0.0.1:" + relay.port()),
+                     ClientTls.trusting(caPem), null, 4, Duration.ofSeconds(5))) {
+            List<CompletableFuture<HttpResult>> burst = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                burst.add(client.send("POST", "/echo", Map.of(), ("burst-" + i).getBytes(StandardCharsets.UTF_8),
+                        Duration.ofSeconds(20)));
+            }
+            for (int i = 0; i < burst.size(); i++) {
+                assertEquals("burst-" + i, burst.get(i).get(30, TimeUnit.SECONDS).bodyText());
+            }
+            int peak = relay.peak.get();
+            System.out.printf("https pool: %d requests at once opened %d connections; %d open after the burst%n",
+                    burst.size(), peak, relay.open.get());
+            assertTrue(peak > 4, "the burst did not need more connections than the bound: " + peak);
+            await(() -> relay.open.get() <= 4, () -> relay.open.get() + " connections still open at the server");
+            assertTrue(client.openConnections() <= 4, client.openConnections() + " connections open at the client");
+
+            int accepted = relay.accepted.get();
+            for (int i = 0; i < 10; i++) {
+                assertEquals("again-" + i, client.send("POST", "/echo", Map.of(),
+                        ("again-" + i).getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(20))
+                        .get(30, TimeUnit.SECONDS).bodyText());
+            }
+            // one new connection at most (should every idle one have timed out meanwhile), reused by the others
+            assertTrue(relay.accepted.get() - accepted <= 1, (relay.accepted.get() - accepted)
+                    + " new connections for requests one at a time");
+
+            await(() -> relay.open.get() == 0, () -> relay.open.get() + " idle connections outlived the timeout");
+        }
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what.get());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** A TCP relay in front of the server that counts the connections open through it: the server's view. */
+    private static final class CountingRelay implements AutoCloseable {
+        final AtomicInteger open = new AtomicInteger();
+        final AtomicInteger peak = new AtomicInteger();
+        final AtomicInteger accepted = new AtomicInteger();
+        private final ServerSocket listener = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+        private final int target;
+
+        CountingRelay(int target) throws IOException {
+            this.target = target;
+            Thread acceptor = new Thread(this::accept, "counting-relay");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return listener.getLocalPort();
+        }
+
+        private void accept() {
+            while (!listener.isClosed()) {
+                try {
+                    Socket client = listener.accept();
+                    Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
+                    accepted.incrementAndGet();
+                    peak.accumulateAndGet(open.incrementAndGet(), Math::max);
+                    AtomicBoolean done = new AtomicBoolean();
+                    Runnable closeBoth = () -> {
+                        if (done.compareAndSet(false, true)) {
+                            open.decrementAndGet();
+                            closeQuietly(client);
+                            closeQuietly(upstream);
+                        }
+                    };
+                    pump(client, upstream, closeBoth);
+                    pump(upstream, client, closeBoth);
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        }
+
+        private static void pump(Socket from, Socket to, Runnable closeBoth) {
+            Thread t = new Thread(() -> {
+                try {
+                    from.getInputStream().transferTo(to.getOutputStream());
+                } catch (IOException e) {
+                    // either end went away
+                }
+                closeBoth.run();
+            }, "counting-relay-pump");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private static void closeQuietly(Socket s) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // already closed
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            listener.close();
         }
     }
 

@@ -74,7 +74,8 @@ public final class RelaySession {
         close(why, WebSocketCloseStatus.NORMAL_CLOSURE);
     }
 
-    void close(String why, WebSocketCloseStatus status) {
+    /** Ends the session, closing its WebSocket ends with {@code status}; the first reason wins. */
+    public void close(String why, WebSocketCloseStatus status) {
         if (!reason.compareAndSet(null, why)) {
             return;
         }

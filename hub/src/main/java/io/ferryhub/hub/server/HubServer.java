@@ -1,5 +1,7 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
+import io.ferryhub.common.files.OwnerOnlyTree;
 import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.common.metrics.MetricsEndpoint;
 import io.ferryhub.common.sas.ConnectionString;
@@ -9,6 +11,7 @@ import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.StreamGateway;
 import io.ferryhub.gateway.StreamRecordings;
 import io.ferryhub.gateway.StreamTokenKeyFile;
+import io.ferryhub.gateway.UsedStreamTokens;
 import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.adapter.TlsListenerInitializer;
 import io.ferryhub.hub.adapter.amqp.AmqpEndpoint;
@@ -136,6 +139,8 @@ public final class HubServer implements AutoCloseable {
     public static final String EVENT_HUBS_CONNECTION_STRING_FILE = "eventhubs.connection-string";
     /** The key stream tokens are signed with; a stand-alone streaming gateway is given a copy of this file. */
     public static final String STREAM_TOKEN_KEY_FILE = "stream-token.key";
+    /** The streams whose tokens the embedded gateway accepted, until they expire (a token works once). */
+    public static final String USED_STREAM_TOKENS_FILE = "used-stream-tokens";
     private static final int REQUEST_QUEUE = 10_000;
     /** Stream recordings, under the data directory. */
     public static final String RECORDINGS_DIR = "recordings";
@@ -207,7 +212,13 @@ public final class HubServer implements AutoCloseable {
 
     private void assemble() throws IOException, HubStartException {
         Path dataDir = config.dataDir().toAbsolutePath();
-        Files.createDirectories(dataDir);
+        OwnerOnlyFiles.createDirectories(dataDir);
+        try {
+            // before anything reads it: it holds every key, so it must be ours and closed to other local users
+            OwnerOnlyTree.secure(dataDir, "data directory");
+        } catch (OwnerOnlyTree.NotOwnedException e) {
+            throw new HubStartException(e.getMessage(), e);
+        }
         // TLS set-up (JDK TLS initialisation, certificates) runs beside the journal replay: both take seconds.
         CompletableFuture<Void> tls = CompletableFuture.runAsync(() -> prepareTls(dataDir),
                 task -> daemonThreads("hub-tls-setup").newThread(task).start());
@@ -256,6 +267,9 @@ public final class HubServer implements AutoCloseable {
                 dataDir.resolve(STREAM_TOKEN_KEY_FILE))).withLimits(config.maxStreamsPerDevice(), config.maxStreams())
                 .withHandshakeTimeout(config.streamHandshakeTimeout()).withIdleTimeout(config.streamIdleTimeout());
         StreamGateway gateway = new StreamGateway(gatewayConfig, streamClock);
+        UsedStreamTokens usedTokens = UsedStreamTokens.open(dataDir.resolve(USED_STREAM_TOKENS_FILE), streamClock);
+        closeOnStop(usedTokens);
+        gateway.rememberUsedTokens(usedTokens);
         streamGateway = gateway;
         recordStreams(false, DEFAULT_RECORDING_MAX_AGE, DEFAULT_RECORDING_MAX_BYTES);
         addWebSocketEndpoint(new StreamGatewayEndpoint(gateway));

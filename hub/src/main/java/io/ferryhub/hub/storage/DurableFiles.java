@@ -1,5 +1,7 @@
 package io.ferryhub.hub.storage;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
+
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -8,7 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Crash-safe replacement of small files, for stores that rewrite a whole file per change. */
+/** Crash-safe replacement of small files, for stores that rewrite a whole file per change; owner-only files. */
 public final class DurableFiles {
     private DurableFiles() {
     }
@@ -18,9 +20,9 @@ public final class DurableFiles {
      * rename made durable, so a crash leaves either the old content or the new one, never a mix.
      */
     public static void replace(Path file, byte[] content) throws IOException {
-        Files.createDirectories(file.getParent());
+        OwnerOnlyFiles.createDirectories(file.getParent());
         Path next = file.resolveSibling(file.getFileName() + ".next");
-        Files.write(next, content);
+        OwnerOnlyFiles.write(next, content);
         try (FileChannel channel = FileChannel.open(next, StandardOpenOption.WRITE)) {
             channel.force(true);
         }

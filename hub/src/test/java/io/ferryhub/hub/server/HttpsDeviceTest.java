@@ -97,6 +97,37 @@ class HttpsDeviceTest {
     }
 
     @Test
+    void aBatchOfMoreThan500MessagesIsRefusedWhole() throws Exception {
+        String key = register("http-batch");
+        String token = token("/devices/http-batch", key);
+        Map<String, String> batchType = Map.of("Content-Type", "application/vnd.microsoft.iothub.json");
+        // the most a batch may hold is accepted, every message stored
+        RestClient.Reply full = call("POST", "/devices/http-batch/messages/events", emptyMessages(500), token,
+                batchType);
+        assertEquals(204, full.status(), full.body());
+        assertEquals(500, eventsOf("http-batch").size());
+
+        // one more and none is taken: IoT Hub's 400 ArgumentInvalid, saying what the limit is
+        RestClient.Reply over = call("POST", "/devices/http-batch/messages/events", emptyMessages(501), token,
+                batchType);
+        RegistryRestTest.assertError(over, 400, 400004, "ArgumentInvalid");
+        assertTrue(over.body().contains("at most 500"), over.body());
+        // far more empty messages (all within the 256 KB a batch may weigh) are refused as quickly
+        RestClient.Reply many = call("POST", "/devices/http-batch/messages/events", emptyMessages(20_000), token,
+                batchType);
+        RegistryRestTest.assertError(many, 400, 400004, "ArgumentInvalid");
+        assertEquals(500, eventsOf("http-batch").size());
+    }
+
+    private static String emptyMessages(int count) {
+        StringBuilder batch = new StringBuilder("[");
+        for (int i = 0; i < count; i++) {
+            batch.append(i == 0 ? "" : ",").append("{\"body\":\"\"}");
+        }
+        return batch.append(']').toString();
+    }
+
+    @Test
     void moduleTelemetryIsStampedWithTheModule() throws Exception {
         register("http-d2");
         String moduleKey = hub.registry().putModule("http-d2", "m1", new Module("http-d2", "m1", null, null, null,

@@ -199,6 +199,9 @@ class RegistryRestTest {
         assertEquals(seen.size(), total);
         assertEquals(total, stats.get("enabledDeviceCount").asLong() + stats.get("disabledDeviceCount").asLong());
         assertTrue(stats.get("disabledDeviceCount").asLong() >= 1);
+        assertTrue(stats.get("enabledDeviceCount").asLong() >= 4);
+        // the Java service SDK reads the enabled count from this misspelled field
+        assertEquals(stats.get("enabledDeviceCount").asLong(), stats.get("enableDeviceCount").asLong());
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.auth.SharedAccessPolicy;
 import io.ferryhub.hub.service.connection.DeviceLink;
@@ -205,7 +206,7 @@ class SasAuthenticationTest {
         assertEquals(0, rest.owner("GET", "/statistics/service", null).json().get("connectedDeviceCount").asInt());
         HubException e = assertThrows(HubException.class,
                 () -> hub.deviceAuthenticator().authenticate("cut-dev", null, token, null));
-        assertTrue(e.getMessage().contains("disabled"), e.getMessage());
+        assertTrue(AuthenticationRefused.reasonOf(e).contains("disabled"), AuthenticationRefused.reasonOf(e));
         assertEquals(Device.DISABLED, hub.registry().device("cut-dev").status());
     }
 

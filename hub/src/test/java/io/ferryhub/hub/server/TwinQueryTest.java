@@ -360,4 +360,47 @@ class TwinQueryTest {
         assertEquals(0, fresh.get("tags").size());
         assertNull(fresh.get("moduleId"));
     }
+
+    @Test
+    @Order(5)
+    void deepOrLongQueriesGetIotHubsErrorNotAStackOverflow() throws Exception {
+        // 4 KB of parentheses around one condition
+        String nested = "SELECT * FROM devices WHERE " + "(".repeat(2000) + "deviceId = 'dev-001'"
+                + ")".repeat(2000);
+        RestClient.Reply deep = query(nested);
+        RegistryRestTest.assertError(deep, 400, 400004, "ArgumentInvalid");
+        assertTrue(deep.body().contains("nest deeper than 64 levels"), deep.body());
+        // the nesting a real query uses is fine
+        assertEquals(List.of("dev-001"), ids(run("SELECT * FROM devices WHERE " + "(".repeat(30)
+                + "deviceId = 'dev-001'" + ")".repeat(30), 10)));
+        // an arithmetic chain is a tree as deep as it is long
+        RestClient.Reply sum = query("SELECT * FROM devices WHERE properties.reported.rate" + " + 0".repeat(100)
+                + " = 1");
+        RegistryRestTest.assertError(sum, 400, 400004, "ArgumentInvalid");
+
+        // a long OR chain within the length limit is answered, and right
+        List<String> wanted = new ArrayList<>();
+        StringBuilder chain = new StringBuilder("SELECT * FROM devices WHERE ");
+        for (int i = 0; i < FLEET; i++) {
+            String id = String.format("dev-%03d", i);
+            wanted.add(id);
+            chain.append(i == 0 ? "" : " OR ").append("deviceId = '").append(id).append('\'');
+        }
+        assertTrue(chain.length() < 8192 && chain.length() > 4096, "length " + chain.length());
+        assertEquals(wanted, ids(run(chain.toString(), 100)));
+        // a long AND chain likewise
+        assertEquals(List.of("dev-004"), ids(run("SELECT * FROM devices WHERE deviceId = 'dev-004'"
+                + " AND tags.building = 'b4'".repeat(250), 10)));
+
+        // anything longer than 8 KB is refused before it is parsed
+        String tooLong = "SELECT * FROM devices WHERE deviceId = 'dev-004'" + " AND deviceId = 'dev-004'".repeat(400);
+        assertTrue(tooLong.length() > 8192);
+        RestClient.Reply longReply = query(tooLong);
+        RegistryRestTest.assertError(longReply, 400, 400004, "ArgumentInvalid");
+        assertTrue(longReply.body().contains("at most 8192"), longReply.body());
+    }
+
+    private static RestClient.Reply query(String text) throws Exception {
+        return rest.owner("POST", "/devices/query", Json.toString(Json.object().put("query", text)));
+    }
 }

@@ -8,6 +8,7 @@ import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.adapter.FeedbackBatchJson;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
@@ -552,6 +553,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                         return; // the peer gave up on the link meanwhile
                     }
                     if (error != null) {
+                        log.info("AMQP certificate of {} for {} refused: {}", ctx.channel().remoteAddress(), node,
+                                AuthenticationRefused.reasonOf(error));
                         refuse(link, AmqpErrors.of(error));
                         return;
                     }
@@ -853,9 +856,9 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         AmqpAddress identity = AmqpAddress.parse(path + "/messages/events");
         offLoop(() -> authenticate(identity, token)).whenComplete((grantee, error) -> onLoop(() -> {
             if (error != null) {
-                ErrorCondition condition = AmqpErrors.of(error);
-                log.info("AMQP put-token for {} refused: {}", audience, condition.getDescription());
-                cbsReply(session, request, 401, condition.getDescription());
+                log.info("AMQP put-token from {} for {} refused: {}", ctx.channel().remoteAddress(), audience,
+                        AuthenticationRefused.reasonOf(error));
+                cbsReply(session, request, 401, AmqpErrors.of(error).getDescription());
                 return;
             }
             grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());
@@ -1000,7 +1003,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             }
             offLoop(() -> authenticate(identity, password)).whenComplete((grantee, error) -> onLoop(() -> {
                 if (error != null) {
-                    log.info("AMQP SASL PLAIN login of {} refused: {}", name, AmqpErrors.of(error).getDescription());
+                    log.info("AMQP SASL PLAIN login of {} from {} refused: {}", name, ctx.channel().remoteAddress(),
+                            AuthenticationRefused.reasonOf(error));
                     refuseLogin(sasl);
                     return;
                 }

@@ -3,6 +3,7 @@ package io.ferryhub.hub.adapter.amqp;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.telemetry.EventStreamService;
 import io.ferryhub.hub.service.telemetry.PartitionInfo;
@@ -190,9 +191,9 @@ final class EventHubsLinks {
             return SasToken.parse(token).expiry().toEpochMilli();
         }).whenComplete((expiresAt, error) -> onLoop.accept(() -> {
             if (error != null) {
-                String reason = AmqpErrors.of(error).getDescription();
-                log.info("Event Hubs put-token for {} refused: {}", String.join("/", audience), reason);
-                reply.accept(401, reason);
+                log.info("Event Hubs put-token for {} refused: {}", String.join("/", audience),
+                        AuthenticationRefused.reasonOf(error));
+                reply.accept(401, AmqpErrors.of(error).getDescription());
                 return;
             }
             grant(audience, expiresAt);
@@ -216,7 +217,7 @@ final class EventHubsLinks {
         }).whenComplete((expiresAt, error) -> onLoop.accept(() -> {
             if (error != null) {
                 log.info("Event Hubs SASL PLAIN login of '{}' refused: {}", policyName,
-                        AmqpErrors.of(error).getDescription());
+                        AuthenticationRefused.reasonOf(error));
                 done.accept(false);
                 return;
             }

@@ -5,9 +5,13 @@ import io.ferryhub.hub.adapter.websocket.WebSocketEndpoint;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,10 +78,19 @@ final class HttpRequestDispatcher extends SimpleChannelInboundHandler<FullHttpRe
         }
     }
 
+    /** Failures a caller's bytes cause: undecodable input, a WebSocket handshake that cannot be completed. */
+    private static boolean isClientError(Throwable cause) {
+        return cause instanceof DecoderException || cause instanceof TooLongFrameException
+                || cause instanceof CorruptedFrameException || cause instanceof WebSocketHandshakeException;
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException || cause.getCause() instanceof SSLException) {
             log.debug("HTTPS connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else if (isClientError(cause)) {
+            // what a caller sent wrong is no fault of the hub's: one line, no stack trace for anyone to provoke
+            log.info("HTTPS connection from {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
         } else {
             log.warn("HTTPS connection from {} failed", ctx.channel().remoteAddress(), cause);
         }

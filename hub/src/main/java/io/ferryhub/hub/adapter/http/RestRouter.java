@@ -3,6 +3,7 @@ package io.ferryhub.hub.adapter.http;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
+import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.Permission;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
 import io.ferryhub.hub.service.auth.ServicePrincipal;
@@ -83,6 +84,7 @@ public final class RestRouter implements RestRoutes {
         ctx.channel().attr(IN_FLIGHT).setIfAbsent(new AtomicInteger());
         ctx.channel().attr(IN_FLIGHT).get().incrementAndGet();
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        long order = PipelinedResponses.currentRequest(ctx);
         RestRequest partial;
         Route route;
         try {
@@ -95,21 +97,21 @@ public final class RestRouter implements RestRoutes {
                     request.headers().copy(), ByteBufUtil.getBytes(request.content()), null,
                     remote(ctx.channel().remoteAddress()), TlsClientCertificates.of(ctx.channel()));
         } catch (HubException e) {
-            answer(ctx, HubErrorResponse.of(e.errorCode(), e.getMessage()), keepAlive);
+            answer(ctx, HubErrorResponse.of(e.errorCode(), e.getMessage()), keepAlive, order);
             return;
         } catch (IllegalArgumentException e) {
             // malformed percent-escapes in the path or query, or an unusable method override
             answer(ctx, HubErrorResponse.of(HubErrorCode.IotHubFormatError, "Malformed request: " + e.getMessage()),
-                    keepAlive);
+                    keepAlive, order);
             return;
         } finally {
             request.release();
         }
         try {
-            executor.execute(() -> run(ctx, route, partial, keepAlive));
+            executor.execute(() -> run(ctx, route, partial, keepAlive, order));
         } catch (RejectedExecutionException e) {
             answer(ctx, HubErrorResponse.of(HubErrorCode.ThrottlingException,
-                    "The hub is busy; retry the request later"), keepAlive);
+                    "The hub is busy; retry the request later"), keepAlive, order);
         }
     }
 
@@ -143,7 +145,7 @@ public final class RestRouter implements RestRoutes {
         return request.method();
     }
 
-    private void run(ChannelHandlerContext ctx, Route route, RestRequest partial, boolean keepAlive) {
+    private void run(ChannelHandlerContext ctx, Route route, RestRequest partial, boolean keepAlive, long order) {
         CompletableFuture<RestResponse> answer;
         try {
             ServicePrincipal principal = route.permission() == null ? null
@@ -160,7 +162,7 @@ public final class RestRouter implements RestRoutes {
             if (failure == null && response == null) {
                 failure = new IllegalStateException("route " + route.template() + " answered nothing");
             }
-            answer(ctx, failure == null ? toHttp(response) : toError(route, partial, failure), keepAlive);
+            answer(ctx, failure == null ? toHttp(response) : toError(route, partial, failure), keepAlive, order);
         });
     }
 
@@ -178,6 +180,11 @@ public final class RestRouter implements RestRoutes {
     private static FullHttpResponse toError(Route route, RestRequest request, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
+        if (cause instanceof AuthenticationRefused refused) {
+            // the caller gets the bare 401; the reason is for the operator
+            log.info("{} {} from {} refused: {}", request.method(), request.path(), request.remoteAddress(),
+                    refused.reason());
+        }
         if (cause instanceof HubException e) {
             return HubErrorResponse.of(e.errorCode(), e.getMessage());
         }
@@ -185,19 +192,26 @@ public final class RestRouter implements RestRoutes {
         return HubErrorResponse.of(HubErrorCode.ServerError, "Internal server error");
     }
 
-    /** Writes the answer to a dispatched request. */
-    private static void answer(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
+    /**
+     * Writes the answer to a dispatched request, in its turn: requests are served concurrently, but a pipelining
+     * client pairs answers with requests by their order only.
+     */
+    private static void answer(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, long order) {
         ctx.channel().attr(IN_FLIGHT).get().decrementAndGet();
-        write(ctx, response, keepAlive);
+        write(ctx, response, keepAlive, order);
     }
 
+    /** Writes the answer to the request being read now (at once, on the event loop). */
     static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
-        if (keepAlive) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            ctx.writeAndFlush(response);
-        } else {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        write(ctx, response, keepAlive, PipelinedResponses.currentRequest(ctx));
+    }
+
+    private static void write(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive, long order) {
+        response.headers().set(HttpHeaderNames.CONNECTION, keepAlive ? HttpHeaderValues.KEEP_ALIVE
+                : HttpHeaderValues.CLOSE);
+        var written = ctx.writeAndFlush(PipelinedResponses.inOrder(order, response));
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
         }
     }
 

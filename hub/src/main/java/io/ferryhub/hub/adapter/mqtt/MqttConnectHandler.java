@@ -5,6 +5,7 @@ import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
+import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.sessions.PersistentSessions;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -157,7 +158,8 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
         }
         if (failure != null) {
             if (failure instanceof HubException hub && hub.errorCode() == HubErrorCode.IotHubUnauthorizedAccess) {
-                refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, clientId, failure.getMessage());
+                refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, clientId,
+                        AuthenticationRefused.reasonOf(failure));
             } else {
                 log.error("{} {} from {}: credential check failed", transport, clientId, remote(ctx), failure);
                 refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, clientId,

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server.tls;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -35,8 +36,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -82,7 +81,7 @@ public final class HubPki {
     /** Creates or reuses the CA and a server certificate covering {@code names} in {@code tlsDir}. */
     public static CertificateFiles ensure(Path tlsDir, Set<String> names) throws IOException {
         try {
-            Files.createDirectories(tlsDir);
+            OwnerOnlyFiles.createDirectories(tlsDir);
             Path caCert = tlsDir.resolve(CA_CERT);
             Path caKey = tlsDir.resolve(CA_KEY);
             X509Certificate ca;
@@ -240,8 +239,12 @@ public final class HubPki {
         return out.toString();
     }
 
+    /**
+     * A certificate: public, but owner-only like everything in the data directory (which no one else may enter
+     * anyway); the operator hands ca.pem to clients.
+     */
     private static void writePublic(Path file, String content) throws IOException {
-        write(file, content, PosixFilePermissions.fromString("rw-r--r--"));
+        write(file, content);
     }
 
     /**
@@ -249,15 +252,15 @@ public final class HubPki {
      * before its first byte.
      */
     public static void writeSecret(Path file, String content) throws IOException {
-        write(file, content, PosixFilePermissions.fromString("rw-------"));
+        write(file, content);
     }
 
     /** Written beside, fsynced, renamed over, directory fsynced: a crash leaves the old file or the new, whole. */
-    private static void write(Path file, String content, Set<PosixFilePermission> permissions) throws IOException {
+    private static void write(Path file, String content) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(permissions));
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        try (FileChannel channel = OwnerOnlyFiles.open(tmp, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE)) {
             ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII));
             while (bytes.hasRemaining()) {
                 channel.write(bytes);

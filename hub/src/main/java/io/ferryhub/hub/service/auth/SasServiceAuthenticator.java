@@ -24,12 +24,8 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
 
     @Override
     public ServicePrincipal authenticate(String authorizationHeader, Permission required) {
-        try {
-            return check(authorizationHeader, required, List.of(), false);
-        } catch (HubException refused) {
-            log.info("service call refused (needs {}): {}", required, refused.getMessage());
-            throw refused;
-        }
+        // the transport logs a refusal, with the caller's address and what it asked for
+        return check(authorizationHeader, required, List.of(), false);
     }
 
     @Override
@@ -37,7 +33,7 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
         try {
             return check(token, required, resource, true);
         } catch (HubException refused) {
-            log.info("service call refused (needs {}): {}", required, refused.getMessage());
+            log.info("service call refused (needs {}): {}", required, AuthenticationRefused.reasonOf(refused));
             throw refused;
         }
     }
@@ -60,7 +56,7 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
             refused = SasVerifier.unauthorized("policy '" + policyName + "' does not grant " + required);
         }
         if (refused != null) {
-            log.info("service login refused (needs {}): {}", required, refused.getMessage());
+            log.info("service login refused (needs {}): {}", required, AuthenticationRefused.reasonOf(refused));
             throw refused;
         }
         return new ServicePrincipal(policyName, policy.rights());

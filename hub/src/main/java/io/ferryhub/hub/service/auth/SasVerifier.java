@@ -1,6 +1,5 @@
 package io.ferryhub.hub.service.auth;
 
-import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
 
@@ -97,7 +96,8 @@ final class SasVerifier {
         return token.isSignedWith(Base64.getDecoder().decode(base64Key));
     }
 
+    /** A refusal: the caller gets IoT Hub's bare 401002; {@code reason} is for the log. */
     static HubException unauthorized(String reason) {
-        return new HubException(HubErrorCode.IotHubUnauthorizedAccess, reason);
+        return new AuthenticationRefused(reason);
     }
 }

@@ -43,9 +43,22 @@ final class QueryParser {
             "ABS");
     private static final Set<String> AGGREGATES = Set.of("COUNT", "SUM", "AVG", "MIN", "MAX");
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /**
+     * The longest query text accepted, in characters. IoT Hub documents no figure; 8 KB holds any real query
+     * (an IN list of a few hundred ids) and bounds what one request makes the hub parse.
+     */
+    static final int MAX_LENGTH = 8192;
+    /**
+     * How deep expressions may nest: parentheses, NOT, unary minus, function arguments and array elements each
+     * count a level, and so does every further operand of an arithmetic chain ({@code a + b + c} is a tree as deep
+     * as it is long). Parser and evaluator recurse once per level, so this bounds their stack whatever the text.
+     * AND and OR chains are built balanced and cost only their logarithm.
+     */
+    static final int MAX_DEPTH = 64;
 
     private final List<Token> tokens;
     private int next;
+    private int depth;
 
     private QueryParser(List<Token> tokens) {
         this.tokens = tokens;
@@ -54,6 +67,10 @@ final class QueryParser {
     static Query parse(String text) {
         if (text == null || text.isBlank()) {
             throw QuerySyntax.invalid("the query is empty");
+        }
+        if (text.length() > MAX_LENGTH) {
+            throw QuerySyntax.invalid("the query is " + text.length() + " characters long; at most " + MAX_LENGTH
+                    + " are accepted");
         }
         return new QueryParser(QueryLexer.tokens(text)).query();
     }
@@ -165,29 +182,51 @@ final class QueryParser {
     }
 
     private Expr expr() {
-        Expr left = and();
+        List<Expr> operands = new ArrayList<>(List.of(and()));
         while (peek().isKeyword("OR")) {
             advance();
-            left = new Binary("OR", left, and());
+            operands.add(and());
         }
-        return left;
+        return balanced("OR", operands, 0, operands.size());
     }
 
     private Expr and() {
-        Expr left = not();
+        List<Expr> operands = new ArrayList<>(List.of(not()));
         while (peek().isKeyword("AND")) {
             advance();
-            left = new Binary("AND", left, not());
+            operands.add(not());
         }
-        return left;
+        return balanced("AND", operands, 0, operands.size());
+    }
+
+    /**
+     * A chain of one associative operator as a balanced tree, operands in their order: {@code a AND b AND c AND d}
+     * evaluates as {@code (a AND b) AND (c AND d)}, which three-valued AND and OR answer alike, while a chain of
+     * hundreds of conditions stays a few levels deep.
+     */
+    private static Expr balanced(String op, List<Expr> operands, int from, int to) {
+        if (to - from == 1) {
+            return operands.get(from);
+        }
+        int middle = (from + to) >>> 1;
+        return new Binary(op, balanced(op, operands, from, middle), balanced(op, operands, middle, to));
     }
 
     private Expr not() {
         if (peek().isKeyword("NOT")) {
-            advance();
-            return new Not(not());
+            nest(advance());
+            Expr negated = new Not(not());
+            depth--;
+            return negated;
         }
         return comparison();
+    }
+
+    /** One level deeper, or IoT Hub's error when that is too deep. */
+    private void nest(Token at) {
+        if (++depth > MAX_DEPTH) {
+            throw QuerySyntax.error(at.position(), "expressions nest deeper than " + MAX_DEPTH + " levels");
+        }
     }
 
     private Expr comparison() {
@@ -221,26 +260,35 @@ final class QueryParser {
 
     private Expr additive() {
         Expr left = term();
+        int levels = 0;
         while (peek().isSymbol("+") || peek().isSymbol("-")) {
-            String op = advance().text();
-            left = new Binary(op, left, term());
+            Token op = advance();
+            nest(op);
+            levels++;
+            left = new Binary(op.text(), left, term());
         }
+        depth -= levels;
         return left;
     }
 
     private Expr term() {
         Expr left = unary();
+        int levels = 0;
         while (peek().isSymbol("*") || peek().isSymbol("/") || peek().isSymbol("%")) {
-            String op = advance().text();
-            left = new Binary(op, left, unary());
+            Token op = advance();
+            nest(op);
+            levels++;
+            left = new Binary(op.text(), left, unary());
         }
+        depth -= levels;
         return left;
     }
 
     private Expr unary() {
         if (peek().isSymbol("-")) {
-            advance();
+            nest(advance());
             Expr operand = unary();
+            depth--;
             if (operand instanceof Literal l && l.value() != null && l.value().isNumber()) {
                 return new Literal(negate(l.value()));
             }
@@ -272,11 +320,14 @@ final class QueryParser {
                 }
             case SYMBOL:
                 if (t.isSymbol("(")) {
+                    nest(t);
                     Expr inner = expr();
                     expectSymbol(")");
+                    depth--;
                     return inner;
                 }
                 if (t.isSymbol("[")) {
+                    nest(t);
                     List<Expr> elements = new ArrayList<>();
                     if (!acceptSymbol("]")) {
                         do {
@@ -284,6 +335,7 @@ final class QueryParser {
                         } while (acceptSymbol(","));
                         expectSymbol("]");
                     }
+                    depth--;
                     return new ArrayLiteral(elements);
                 }
                 throw QuerySyntax.error(t.position(), "unexpected " + t.describe());
@@ -306,6 +358,7 @@ final class QueryParser {
             throw QuerySyntax.error(name.position(), "unknown function " + name.text());
         }
         expectSymbol("(");
+        nest(name);
         List<Expr> args = new ArrayList<>();
         if (!acceptSymbol(")")) {
             do {
@@ -313,6 +366,7 @@ final class QueryParser {
             } while (acceptSymbol(","));
             expectSymbol(")");
         }
+        depth--;
         int wanted = switch (function) {
             case "STARTSWITH", "ENDSWITH", "CONTAINS" -> 2;
             default -> 1;

@@ -1,6 +1,7 @@
 package io.ferryhub.hub.storage.c2d;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.hub.service.c2d.FeedbackRecord;
 import io.ferryhub.hub.storage.DurableFiles;
@@ -33,7 +34,7 @@ public final class FileC2dStore implements C2dStore {
     public FileC2dStore(Path dir) throws IOException {
         this.queues = dir.resolve("queues");
         this.feedback = dir.resolve("feedback.json");
-        Files.createDirectories(queues);
+        OwnerOnlyFiles.createDirectories(queues);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.embedded;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import io.ferryhub.common.threads.Threads;
 import io.ferryhub.hub.storage.KeyValueStore;
 import org.slf4j.Logger;
@@ -26,7 +27,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -57,7 +60,10 @@ import java.util.stream.Stream;
  * touched since the switch back to its last committed value (a journal entry is a whole value or a delete), so
  * base plus journal is exact. The previous generation's files are deleted only once the base is durable.
  *
- * <p>Reads are served from sorted in-memory maps, so listing with a continuation is a range scan.
+ * <p>Reads are served from sorted in-memory maps, so listing with a continuation is a range scan. The writer applies
+ * each batch of commits to the maps under a write lock, and reads that span several keys (scans, counts) validate
+ * an optimistic stamp of that lock, so they see a commit whole or not at all; without concurrent commits they take
+ * no lock. A single-key read needs no stamp: one key cannot show half a commit.
  */
 public final class JournalStore implements KeyValueStore {
     private static final Logger log = LoggerFactory.getLogger(JournalStore.class);
@@ -89,6 +95,8 @@ public final class JournalStore implements KeyValueStore {
     private final Map<String, ConcurrentSkipListMap<String, byte[]>> index = new ConcurrentHashMap<>();
     private final BlockingQueue<PendingCommit> queue = new LinkedBlockingQueue<>();
     private final AtomicLong fsyncs = new AtomicLong();
+    /** Held for writing while a batch is applied to the maps; see {@link #consistent}. */
+    private final StampedLock visibility = new StampedLock();
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final Thread writer;
@@ -123,8 +131,8 @@ public final class JournalStore implements KeyValueStore {
 
     /** @param minCompactionBytes the journal is never compacted below this size */
     static JournalStore open(Path dir, long minCompactionBytes) throws IOException {
-        Files.createDirectories(dir);
-        FileChannel lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE,
+        OwnerOnlyFiles.createDirectories(dir);
+        FileChannel lockChannel = OwnerOnlyFiles.open(dir.resolve("LOCK"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
         FileLock lock;
         try {
@@ -290,8 +298,9 @@ public final class JournalStore implements KeyValueStore {
         return dir.resolve(String.format("base-%08d.snap", gen));
     }
 
+    /** A new journal or base file (owner-only: it holds every key of the hub) with its header, fsynced. */
     private static FileChannel createJournalFile(Path path) throws IOException {
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        FileChannel channel = OwnerOnlyFiles.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         channel.write(ByteBuffer.wrap(JournalCodec.MAGIC));
         channel.force(true);
@@ -312,6 +321,10 @@ public final class JournalStore implements KeyValueStore {
 
     @Override
     public List<Entry> scan(String namespace, String afterKey, int limit) {
+        return consistent(() -> scanNow(namespace, afterKey, limit));
+    }
+
+    private List<Entry> scanNow(String namespace, String afterKey, int limit) {
         ConcurrentSkipListMap<String, byte[]> map = index.get(namespace);
         List<Entry> out = new ArrayList<>(Math.min(limit, 1024));
         if (map == null || limit <= 0) {
@@ -329,6 +342,10 @@ public final class JournalStore implements KeyValueStore {
 
     @Override
     public List<Entry> scanPrefix(String namespace, String prefix, int limit) {
+        return consistent(() -> scanPrefixNow(namespace, prefix, limit));
+    }
+
+    private List<Entry> scanPrefixNow(String namespace, String prefix, int limit) {
         ConcurrentSkipListMap<String, byte[]> map = index.get(namespace);
         List<Entry> out = new ArrayList<>();
         if (map == null) {
@@ -345,8 +362,31 @@ public final class JournalStore implements KeyValueStore {
 
     @Override
     public long count(String namespace) {
-        Map<String, byte[]> map = index.get(namespace);
-        return map == null ? 0 : map.size();
+        return consistent(() -> {
+            Map<String, byte[]> map = index.get(namespace);
+            return map == null ? 0L : (long) map.size();
+        });
+    }
+
+    /**
+     * Runs a read of several keys as of one moment between commits: first optimistically (the maps are safe to
+     * traverse while they change, and the stamp tells whether a batch was applied meanwhile), then, if one was,
+     * again under the read lock, so a reader retries at most once however busy the writer is.
+     */
+    private <T> T consistent(Supplier<T> read) {
+        long stamp = visibility.tryOptimisticRead();
+        if (stamp != 0) {
+            T result = read.get();
+            if (visibility.validate(stamp)) {
+                return result;
+            }
+        }
+        stamp = visibility.readLock();
+        try {
+            return read.get();
+        } finally {
+            visibility.unlockRead(stamp);
+        }
     }
 
     @Override
@@ -454,8 +494,14 @@ public final class JournalStore implements KeyValueStore {
             accepted.forEach(c -> c.done().completeExceptionally(e));
             return;
         }
-        for (PendingCommit c : accepted) {
-            apply(c.mutations());
+        // one lock for the whole batch: readers wait at most for one batch's map updates, never for its fsync
+        long stamp = visibility.writeLock();
+        try {
+            for (PendingCommit c : accepted) {
+                apply(c.mutations());
+            }
+        } finally {
+            visibility.unlockWrite(stamp);
         }
         accepted.forEach(c -> c.done().complete(null));
         long replayed = olderBytes + journalBytes;

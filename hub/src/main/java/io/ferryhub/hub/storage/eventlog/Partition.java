@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import io.ferryhub.hub.service.telemetry.PartitionInfo;
 import io.ferryhub.hub.service.telemetry.StoredEvent;
 import org.slf4j.Logger;
@@ -45,7 +46,7 @@ final class Partition {
         this.id = id;
         this.dir = dir;
         this.segmentBytes = segmentBytes;
-        Files.createDirectories(dir);
+        OwnerOnlyFiles.createDirectories(dir);
         List<Path> files;
         try (Stream<Path> listing = Files.list(dir)) {
             files = listing.filter(p -> p.getFileName().toString().endsWith(Segment.SUFFIX)).sorted().toList();

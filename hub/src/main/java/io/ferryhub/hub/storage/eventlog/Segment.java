@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.common.files.OwnerOnlyFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +50,7 @@ final class Segment {
 
     static Segment create(Path dir, long baseOffset) throws IOException {
         Path path = pathFor(dir, baseOffset);
-        FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        FileChannel channel = OwnerOnlyFiles.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         return new Segment(path, baseOffset, channel);
     }

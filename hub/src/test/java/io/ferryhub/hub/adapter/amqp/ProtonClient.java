@@ -54,6 +54,8 @@ final class ProtonClient implements AutoCloseable {
     private Sender cbsSender;
     private Receiver cbsReceiver;
     private long tags;
+    /** The status-description of the last CBS reply. */
+    String lastStatusDescription;
 
     ProtonClient(SSLContext tls, int port, SaslMode mode, String user, String password) throws Exception {
         this(tls, port, null, mode, user, password);
@@ -204,6 +206,8 @@ final class ProtonClient implements AutoCloseable {
         if (!id.equals(String.valueOf(reply.getCorrelationId()))) {
             throw new AssertionError("CBS reply correlates to " + reply.getCorrelationId());
         }
+        lastStatusDescription = String.valueOf(reply.getApplicationProperties().getValue()
+                .get("status-description"));
         return ((Number) reply.getApplicationProperties().getValue().get("status-code")).intValue();
     }
 

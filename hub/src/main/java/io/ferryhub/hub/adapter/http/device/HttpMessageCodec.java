@@ -51,7 +51,8 @@ final class HttpMessageCodec {
         return new DeviceMessage(system, application, body);
     }
 
-    static List<DeviceMessage> batch(byte[] body) {
+    /** @param maxMessages the most messages one batch may hold; a longer batch is refused before any is decoded */
+    static List<DeviceMessage> batch(byte[] body, int maxMessages) {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(body);
@@ -60,6 +61,10 @@ final class HttpMessageCodec {
         }
         if (root == null || !root.isArray()) {
             throw new HubException(HubErrorCode.IotHubFormatError, "the batch must be a JSON array of messages");
+        }
+        if (root.size() > maxMessages) {
+            throw new HubException(HubErrorCode.ArgumentInvalid, "the batch holds " + root.size()
+                    + " messages; at most " + maxMessages + " are accepted in one batch");
         }
         List<DeviceMessage> messages = new ArrayList<>();
         for (JsonNode item : root) {

@@ -127,9 +127,12 @@ public final class RegistryRoutes {
 
     private CompletableFuture<RestResponse> statistics(RestRequest request) {
         RegistryStatistics s = registry.statistics();
+        // "enableDeviceCount" too: the Java service SDK (iot-service-client 2.x) reads the enabled count from that
+        // misspelled name and would report 0 without it
         return done(RestResponse.ok(Json.object()
                 .put("totalDeviceCount", s.totalDeviceCount())
                 .put("enabledDeviceCount", s.enabledDeviceCount())
+                .put("enableDeviceCount", s.enabledDeviceCount())
                 .put("disabledDeviceCount", s.disabledDeviceCount())));
     }
 
