@@ -53,8 +53,8 @@ final class AuthenticationDeadline extends ChannelInboundHandlerAdapter {
         if (address != null && !guard.acquire(address)) {
             address = null; // nothing was counted
             done = true;
-            log.warn("{} from {} refused: {} connections from that address are already unauthenticated", transport,
-                    ctx.channel().remoteAddress(), guard.maxPerAddress());
+            log.warn("{} from {} refused: {} connections from that address or {} in all are already unauthenticated",
+                    transport, ctx.channel().remoteAddress(), guard.maxPerAddress(), guard.maxTotal());
             ctx.channel().close();
             return;
         }
