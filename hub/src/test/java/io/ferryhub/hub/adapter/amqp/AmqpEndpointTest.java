@@ -174,6 +174,35 @@ class AmqpEndpointTest {
         assertEquals("m1", events.get(0).data().systemProperties().get("iothub-connection-module-id"));
     }
 
+    /**
+     * The Node SDKs put their token's {@code sr} as the CBS audience, percent-encoded whole
+     * ({@code host%2Fdevices%2Fd1}): decoded once, as a token's {@code sr} is, it names the device or module, not
+     * the service. A device id with a {@code %} of its own is not decoded twice.
+     */
+    @Test
+    void aPercentEncodedAudienceNamesItsDeviceOrModule() throws Exception {
+        for (String clientId : List.of("amqp-enc-1", "amqp-enc-2/m1", "amqp%41enc")) {
+            String key = HubTestSupport.register(hub, clientId);
+            String token = deviceToken(clientId, key, Instant.now().plusSeconds(600));
+            String audience = SasToken.parse(token).rawResource();
+            assertTrue(audience.contains("%2F"), audience);
+            String[] ids = clientId.split("/");
+            String node = "/devices/" + ids[0].replace("%", "%25") + (ids.length > 1 ? "/modules/" + ids[1] : "")
+                    + "/messages/events";
+            try (ProtonClient c = client(ProtonClient.SaslMode.NONE)) {
+                assertTrue(c.awaitOpen());
+                assertEquals(200, c.putToken(audience, token), clientId);
+                Sender events = c.openSender(node);
+                assertInstanceOf(Accepted.class, c.send(events, telemetry("enc-" + clientId, "encoded audience")),
+                        clientId);
+            }
+            List<StoredEvent> events = eventsOf(ids[0]);
+            assertEquals(1, events.size(), clientId);
+            assertEquals("enc-" + clientId, events.get(0).data().systemProperties().get("message-id"));
+            assertEquals(ids[0], events.get(0).data().systemProperties().get("iothub-connection-device-id"));
+        }
+    }
+
     @Test
     void saslPlainLogsInADeviceAndRefusesABadPassword() throws Exception {
         String key = register("amqp-d3");
