@@ -68,7 +68,7 @@ class NodeSdkTest {
      * The event stream is read over the hub's REST API: azure-iothub has no event reader (IoT Hub hands telemetry to
      * Event Hubs clients, which compat-eventhubs-tests covers).
      */
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mqtt", "mqtt-ws", "amqp", "amqp-ws", "http"})
     void deviceSendsTelemetry(String transport) throws Exception {
         String deviceId = "node-tel-" + transport;
@@ -87,7 +87,7 @@ class NodeSdkTest {
         assertEquals("no", event.path("properties").path("alert").asText(), event.toString());
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mqtt", "mqtt-ws", "amqp", "amqp-ws", "http"})
     void serviceSendsCloudToDeviceMessage(String transport) throws Exception {
         String deviceId = "node-c2d-" + transport;
@@ -104,7 +104,7 @@ class NodeSdkTest {
                 "the device completed the message: none is left in its queue");
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mqtt", "mqtt-ws", "amqp", "amqp-ws"})
     void twinReportedAndDesiredProperties(String transport) throws Exception {
         String deviceId = "node-twin-" + transport;
@@ -122,7 +122,7 @@ class NodeSdkTest {
         assertEquals("eco", twin.path("properties").path("desired").path("mode").asText(), twin.toString());
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"mqtt", "mqtt-ws", "amqp", "amqp-ws"})
     void serviceInvokesDirectMethod(String transport) throws Exception {
         String deviceId = "node-method-" + transport;
