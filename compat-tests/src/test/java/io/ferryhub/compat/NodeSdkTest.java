@@ -31,8 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * of its transports (azure-iot-device-mqtt 1.16.4: MQTT on 8883 and over WebSockets on 443;
  * azure-iot-device-amqp 1.14.4: AMQPS on 5671 and over WebSockets on 443; azure-iot-device-http 1.14.4: HTTPS on
  * 443) against azure-iothub 1.16.6 on the back end (Registry over REST, Client over AMQPS for cloud-to-device
- * messages and REST for methods). Every transport sends telemetry and receives cloud-to-device messages; all but
- * HTTP have twins and direct methods (the Node SDK's HTTP transport implements neither).
+ * messages and feedback, REST for methods). Every transport sends telemetry and receives cloud-to-device messages;
+ * all but HTTP have twins, direct methods and modules (the Node SDK's HTTP transport implements none of them);
+ * AMQP and HTTP abandon and reject.
  */
 class NodeSdkTest {
     private static final String API = "api-version=2021-04-12";
@@ -133,6 +134,67 @@ class NodeSdkTest {
         assertEquals(1, result.path("requests").size(), result.toString());
         assertEquals("setLevel", result.path("requests").get(0).path("methodName").asText());
         assertEquals(7, result.path("requests").get(0).path("payload").path("level").asInt());
+    }
+
+    /**
+     * Abandon (the message comes back) and reject (dead-lettered), with full acknowledgement read through
+     * azure-iothub's feedback receiver. AMQP and HTTP only: the Node SDK's MQTT transport throws on abandon and reject.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amqp", "amqp-ws", "http"})
+    void deviceAbandonsAndRejectsAndTheServiceReadsFeedback(String transport) throws Exception {
+        String deviceId = "node-settle-" + transport;
+        JsonNode result = node.run("settle", transport, deviceId);
+        Map<String, Integer> deliveries = new HashMap<>();
+        result.path("deliveries").forEach(id -> deliveries.merge(id.asText(), 1, Integer::sum));
+        assertEquals(Map.of("abandon-" + deviceId, 2, "reject-" + deviceId, 1, "ok-" + deviceId, 1), deliveries,
+                result.toString());
+        Map<String, String> feedback = new HashMap<>();
+        result.path("feedback").forEach(r -> feedback.put(r.path("originalMessageId").asText(),
+                r.path("statusCode").asText()));
+        assertEquals(Map.of("abandon-" + deviceId, "Success", "reject-" + deviceId, "Rejected",
+                "ok-" + deviceId, "Success"), feedback, result.toString());
+        assertEquals(0, get("/devices/" + deviceId).path("cloudToDeviceMessageCount").asInt());
+    }
+
+    /** A module identity: its CBS audience is {@code host%2Fdevices%2F<id>%2Fmodules%2Fm1} over AMQP. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"mqtt", "mqtt-ws", "amqp", "amqp-ws"})
+    void moduleSendsTelemetryAndHasATwinAndMethods(String transport) throws Exception {
+        String deviceId = "node-module-" + transport;
+        JsonNode result = node.run("module", transport, deviceId);
+        JsonNode event = findEvent("mid-" + deviceId);
+        assertNotNull(event, "the module's telemetry is not in the event stream");
+        assertEquals("from the module",
+                new String(Base64.getDecoder().decode(event.path("body").asText()), StandardCharsets.UTF_8));
+        assertEquals(deviceId, event.path("systemProperties").path("iothub-connection-device-id").asText());
+        assertEquals("m1", event.path("systemProperties").path("iothub-connection-module-id").asText());
+        assertEquals("ready", result.path("reported").asText(), result.toString());
+        assertEquals(5, result.path("desiredRate").asInt(), result.toString());
+        JsonNode method = result.path("method");
+        assertEquals(200, method.path("status").asInt(), result.toString());
+        assertEquals("hello", method.path("payload").path("pong").asText(), result.toString());
+        assertEquals("m1", method.path("payload").path("moduleId").asText(), result.toString());
+        assertEquals("hello", method.path("requests").get(0).asText(), result.toString());
+        JsonNode twin = get("/twins/" + deviceId + "/modules/m1");
+        assertEquals("ready", twin.path("properties").path("reported").path("stage").asText(), twin.toString());
+    }
+
+    /**
+     * Tokens of six seconds, which the SDK renews while connected (AMQP: a put-token for the same, encoded,
+     * audience on the live connection): the links outlive the first token.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"amqp", "amqp-ws", "mqtt"})
+    void tokensRenewedWhileConnected(String transport) throws Exception {
+        String deviceId = "node-renewal-" + transport;
+        JsonNode result = node.run("renewal", transport, deviceId);
+        assertEquals(0, result.path("disconnects").size(), result.toString());
+        assertEquals("still listening", result.path("received").path(0).asText(), result.toString());
+        JsonNode event = findEvent("mid-" + deviceId);
+        assertNotNull(event, "the telemetry sent after renewal is not in the event stream");
+        assertEquals("after renewal",
+                new String(Base64.getDecoder().decode(event.path("body").asText()), StandardCharsets.UTF_8));
     }
 
     private static String baseUrl() {
