@@ -309,6 +309,35 @@ class AmqpEndpointTest {
         }
     }
 
+    /** The Node and Java service SDKs send a body's content type and encoding; the device gets them as sent. */
+    @Test
+    void contentTypeAndEncodingReachTheDevice() throws Exception {
+        String key = register("amqp-ct");
+        try (ProtonClient service = client(ProtonClient.SaslMode.ANONYMOUS);
+             ProtonClient device = client(ProtonClient.SaslMode.ANONYMOUS)) {
+            assertTrue(service.awaitOpen());
+            assertEquals(200, service.putToken(hub.hostName(), serviceToken()));
+            Sender sender = service.openSender("/messages/devicebound");
+            Message m = ProtonClient.message("{\"on\":true}");
+            Properties properties = new Properties();
+            properties.setMessageId("ct-1");
+            properties.setTo("/devices/amqp-ct/messages/devicebound");
+            properties.setContentType(org.apache.qpid.proton.amqp.Symbol.valueOf("application/json"));
+            properties.setContentEncoding(org.apache.qpid.proton.amqp.Symbol.valueOf("utf-8"));
+            m.setProperties(properties);
+            assertInstanceOf(Accepted.class, service.send(sender, m));
+
+            assertTrue(device.awaitOpen());
+            assertEquals(200, device.putToken(hub.hostName() + "/devices/amqp-ct",
+                    deviceToken("amqp-ct", key, Instant.now().plusSeconds(600))));
+            Message received = device.receive(device.openReceiver("/devices/amqp-ct/messages/devicebound", 1), true);
+            assertNotNull(received);
+            assertEquals("ct-1", received.getMessageId());
+            assertEquals("application/json", received.getContentType());
+            assertEquals("utf-8", received.getContentEncoding());
+        }
+    }
+
     @Test
     void amqpOverWebSocketIsServedBesideMqtt() throws Exception {
         try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory()
