@@ -13,6 +13,8 @@ run(async ({ transport, deviceId, serviceConnectionString }) => {
       data: msg.data.toString('utf8'),
       messageId: msg.messageId,
       correlationId: msg.correlationId,
+      contentType: msg.contentType || null,
+      contentEncoding: msg.contentEncoding || null,
       properties: Object.fromEntries(msg.properties.propertyList.map((p) => [p.key, p.value])),
     });
     client.complete(msg, () => {});
@@ -27,6 +29,8 @@ run(async ({ transport, deviceId, serviceConnectionString }) => {
     const message = new Message('switch on');
     message.messageId = 'c2d-' + deviceId;
     message.correlationId = 'corr-7';
+    message.contentType = 'text/plain';
+    message.contentEncoding = 'utf-8';
     message.properties.add('color', 'blue');
     await service.send(deviceId, message);
     await waitFor('the cloud-to-device message', () => received.length > 0);
