@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * 443) against azure-iothub 1.16.6 on the back end (Registry over REST, Client over AMQPS for cloud-to-device
  * messages and feedback, REST for methods). Every transport sends telemetry and receives cloud-to-device messages;
  * all but HTTP have twins, direct methods and modules (the Node SDK's HTTP transport implements none of them);
- * AMQP and HTTP abandon and reject.
+ * AMQP and HTTP abandon and reject; self-signed X.509 devices connect over every transport.
  */
 class NodeSdkTest {
     private static final String API = "api-version=2021-04-12";
@@ -199,6 +199,26 @@ class NodeSdkTest {
         assertNotNull(event, "the telemetry sent after renewal is not in the event stream");
         assertEquals("after renewal",
                 new String(Base64.getDecoder().decode(event.path("body").asText()), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A self-signed X.509 device (registered by SHA-256 thumbprint, its certificate and key in the SDK's options):
+     * no token at all, the TLS client certificate is the credential, over every transport.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"mqtt", "mqtt-ws", "amqp", "amqp-ws", "http"})
+    void selfSignedX509DeviceSendsTelemetry(String transport) throws Exception {
+        String deviceId = "node-x509-" + transport;
+        JsonNode result = node.run("x509", transport, deviceId);
+        JsonNode event = findEvent("mid-" + deviceId);
+        assertNotNull(event, "the X.509 device's telemetry is not in the event stream");
+        assertEquals("{\"x509\":true}",
+                new String(Base64.getDecoder().decode(event.path("body").asText()), StandardCharsets.UTF_8));
+        JsonNode system = event.path("systemProperties");
+        assertEquals(deviceId, system.path("iothub-connection-device-id").asText());
+        assertEquals("x509", JSON.readTree(system.path("iothub-connection-auth-method").asText()).path("type")
+                .asText(), system.toString());
+        assertEquals(64, result.path("thumbprint").asText().length(), result.toString());
     }
 
     private static String baseUrl() {
