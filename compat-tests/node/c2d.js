@@ -1,7 +1,7 @@
 'use strict';
-// The service client (azure-iothub, AMQP) sends a cloud-to-device message; the device receives and completes it
-// (HTTP devices poll for it). Prints what the device received.
-const { Client: ServiceClient } = require('azure-iothub');
+// The service client (azure-iothub: AMQP, or AMQP over WebSockets when the device uses WebSockets too) sends a
+// cloud-to-device message; the device receives and completes it (HTTP devices poll for it). Prints what it received.
+const { Client: ServiceClient, AmqpWs: ServiceAmqpWs } = require('azure-iothub');
 const { Message } = require('azure-iot-common');
 const { createDevice, waitFor, run } = require('./lib/common');
 
@@ -23,7 +23,8 @@ run(async ({ transport, deviceId, serviceConnectionString }) => {
     await client.setOptions({ http: { receivePolicy: { interval: 1 } } }); // poll every second
   }
   await client.open();
-  const service = ServiceClient.fromConnectionString(serviceConnectionString);
+  const service = ServiceClient.fromConnectionString(serviceConnectionString,
+    transport.endsWith('-ws') ? ServiceAmqpWs : undefined);
   try {
     await service.open();
     const message = new Message('switch on');

@@ -30,10 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * The official Node.js SDKs, unmodified and pinned in {@code compat-tests/node}: azure-iot-device 1.18.4 over each
  * of its transports (azure-iot-device-mqtt 1.16.4: MQTT on 8883 and over WebSockets on 443;
  * azure-iot-device-amqp 1.14.4: AMQPS on 5671 and over WebSockets on 443; azure-iot-device-http 1.14.4: HTTPS on
- * 443) against azure-iothub 1.16.6 on the back end (Registry over REST, Client over AMQPS for cloud-to-device
- * messages and feedback, REST for methods). Every transport sends telemetry and receives cloud-to-device messages;
- * all but HTTP have twins, direct methods and modules (the Node SDK's HTTP transport implements none of them);
- * AMQP and HTTP abandon and reject; self-signed X.509 devices connect over every transport.
+ * 443) against azure-iothub 1.16.6 on the back end (Registry over REST; Client over AMQPS, or AMQP over WebSockets
+ * beside WebSocket devices, for cloud-to-device messages and feedback, over REST for methods). Every transport sends
+ * telemetry and receives cloud-to-device messages; all but HTTP have twins, direct methods and modules (the Node
+ * SDK's HTTP transport implements none of them); AMQP and HTTP abandon and reject; self-signed X.509 devices connect
+ * over every transport.
  */
 class NodeSdkTest {
     private static final String API = "api-version=2021-04-12";
