@@ -157,6 +157,20 @@ class HttpsDeviceTest {
         assertTrue(eventsOf("http-d4").isEmpty());
     }
 
+    /** The headers the Java device SDK reads a message's content type and encoding from. */
+    @Test
+    void cloudToDeviceCarriesContentTypeAndEncoding() throws Exception {
+        String key = register("http-c2d-ct");
+        String token = token("/devices/http-c2d-ct", key);
+        hub.cloudToDevice().send("http-c2d-ct", new OutgoingMessage("typed", null, null, "none", null, Map.of(),
+                "{}".getBytes(StandardCharsets.UTF_8), "application/json", "utf-8")).get(30, TimeUnit.SECONDS);
+        RestClient.Reply typed = call("GET", "/devices/http-c2d-ct/messages/deviceBound", null, token, Map.of());
+        assertEquals(200, typed.status());
+        assertEquals("typed", typed.header("iothub-messageid"));
+        assertEquals("application/json", typed.header("iothub-contenttype"));
+        assertEquals("utf-8", typed.header("iothub-contentencoding"));
+    }
+
     @Test
     void cloudToDeviceIsPolledAndSettled() throws Exception {
         String key = register("http-c2d");

@@ -1,5 +1,7 @@
 package io.ferryhub.hub.adapter.amqp;
 
+import io.ferryhub.common.sas.PercentEncoding;
+
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,6 +19,9 @@ record AmqpAddress(Kind kind, String deviceId, String moduleId) {
     /** Request/response nodes a device opens a link pair on, one link each way. */
     private static final Pattern DEVICE_CHANNEL = Pattern.compile(
             "/?devices/([^/]+)(?:/modules/([^/]+))?/(twin|methods/devicebound|streams)/?", Pattern.CASE_INSENSITIVE);
+    /** The scope a CBS audience names below the host: a device or one of its modules. */
+    private static final Pattern DEVICE_SCOPE = Pattern.compile("/?devices/([^/]+)(?:/modules/([^/]+))?/?",
+            Pattern.CASE_INSENSITIVE);
     private static final Pattern SERVICE_C2D = Pattern.compile("/?messages/devicebound/?", Pattern.CASE_INSENSITIVE);
     private static final Pattern FEEDBACK = Pattern.compile("/?messages/servicebound/feedback/?",
             Pattern.CASE_INSENSITIVE);
@@ -58,6 +63,30 @@ record AmqpAddress(Kind kind, String deviceId, String moduleId) {
         }
         int slash = address.indexOf('/', scheme + 3);
         return slash < 0 ? "/" : address.substring(slash);
+    }
+
+    /**
+     * A CBS audience ({@code host}, {@code host/devices/d1[/modules/m1]}, with or without a scheme) as the path below
+     * the host, decoded once as the {@code sr} of a SAS token is: the Node SDKs send their token's {@code sr} as the
+     * audience, percent-encoded whole ({@code host%2Fdevices%2Fd1}); the Java SDKs send it as it is.
+     */
+    static String audiencePath(String audience) {
+        String decoded;
+        try {
+            decoded = PercentEncoding.decode(audience);
+        } catch (IllegalArgumentException e) {
+            decoded = audience;
+        }
+        return withoutHost(decoded.contains("://") ? decoded : "amqps://" + decoded);
+    }
+
+    /**
+     * The device or module an {@link #audiencePath audience path} names, as a {@link Kind#TELEMETRY} node, or null
+     * when it names no device (a hub-scoped, service audience). Its segments are not decoded again.
+     */
+    static AmqpAddress ofAudiencePath(String path) {
+        Matcher m = DEVICE_SCOPE.matcher(path);
+        return m.matches() ? new AmqpAddress(Kind.TELEMETRY, m.group(1), m.group(2)) : null;
     }
 
     private static String decode(String segment) {

@@ -842,7 +842,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         String token = (String) body;
-        String path = AmqpAddress.withoutHost(audience.contains("://") ? audience : "amqps://" + audience);
+        String path = AmqpAddress.audiencePath(audience);
         Session session = delivery.getLink().getSession();
         if (eventHubs != null && eventHubs.isAudience(path)) {
             eventHubs.putToken(path, token, (status, description) -> {
@@ -853,7 +853,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             });
             return;
         }
-        AmqpAddress identity = AmqpAddress.parse(path + "/messages/events");
+        AmqpAddress identity = AmqpAddress.ofAudiencePath(path);
         offLoop(() -> authenticate(identity, token)).whenComplete((grantee, error) -> onLoop(() -> {
             if (error != null) {
                 log.info("AMQP put-token from {} for {} refused: {}", ctx.channel().remoteAddress(), audience,

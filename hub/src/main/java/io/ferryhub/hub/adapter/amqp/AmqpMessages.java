@@ -120,7 +120,8 @@ final class AmqpMessages {
         Instant expiry = message.getExpiryTime() > 0 ? Instant.ofEpochMilli(message.getExpiryTime()) : null;
         String userId = message.getUserId() == null ? null : new String(message.getUserId(), StandardCharsets.UTF_8);
         return new OutgoingMessage(stringOrNull(message.getMessageId()), stringOrNull(message.getCorrelationId()),
-                userId, ack, expiry, application, body(message));
+                userId, ack, expiry, application, body(message), message.getContentType(),
+                message.getContentEncoding());
     }
 
     /** A queued cloud-to-device message as the device receives it. */
@@ -134,6 +135,12 @@ final class AmqpMessages {
         }
         if (c2d.userId() != null) {
             properties.setUserId(new Binary(c2d.userId().getBytes(StandardCharsets.UTF_8)));
+        }
+        if (c2d.contentType() != null) {
+            properties.setContentType(Symbol.valueOf(c2d.contentType()));
+        }
+        if (c2d.contentEncoding() != null) {
+            properties.setContentEncoding(Symbol.valueOf(c2d.contentEncoding()));
         }
         properties.setAbsoluteExpiryTime(new Date(c2d.expiryMillis()));
         properties.setCreationTime(new Date(c2d.enqueuedMillis()));

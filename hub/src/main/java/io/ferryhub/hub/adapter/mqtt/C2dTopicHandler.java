@@ -77,6 +77,12 @@ public final class C2dTopicHandler implements MqttTopicHandler {
         if (message.userId() != null) {
             PropertyBag.append(bag, "$.uid", message.userId());
         }
+        if (message.contentType() != null) {
+            PropertyBag.append(bag, "$.ct", message.contentType());
+        }
+        if (message.contentEncoding() != null) {
+            PropertyBag.append(bag, "$.ce", message.contentEncoding());
+        }
         PropertyBag.append(bag, "$.exp", Instant.ofEpochMilli(message.expiryMillis()).toString());
         PropertyBag.append(bag, "iothub-ack", message.ack());
         message.properties().forEach((name, value) -> PropertyBag.append(bag, name, value == null ? "" : value));

@@ -193,7 +193,7 @@ public final class CloudToDeviceService implements AutoCloseable {
         }
         C2dMessage message = new C2dMessage(deviceId, messageId, queue.nextSequence, outgoing.correlationId(),
                 outgoing.userId(), ack.name(), now.toEpochMilli(), expiry.toEpochMilli(), outgoing.properties(),
-                outgoing.body(), 0);
+                outgoing.body(), 0, outgoing.contentType(), outgoing.contentEncoding());
         Entry entry = new Entry(message);
         queue.entries.add(entry);
         queue.nextSequence++;
@@ -244,7 +244,8 @@ public final class CloudToDeviceService implements AutoCloseable {
 
     /** IoT Hub's size: the body, the system property values, application property names and values. */
     private static int sizeOf(OutgoingMessage message, String messageId) {
-        int size = message.body().length + utf8(messageId) + utf8(message.correlationId()) + utf8(message.userId());
+        int size = message.body().length + utf8(messageId) + utf8(message.correlationId()) + utf8(message.userId())
+                + utf8(message.contentType()) + utf8(message.contentEncoding());
         for (Map.Entry<String, String> p : message.properties().entrySet()) {
             size += utf8(p.getKey()) + utf8(p.getValue());
         }

@@ -12,11 +12,20 @@ import java.util.Map;
  * @param ack        {@code iothub-ack}: none, positive, negative or full; null means none
  * @param expiry     absolute expiry; null for the hub's default time to live
  * @param properties application properties
+ * @param contentType     the body's content type ({@code $.ct} on MQTT, {@code content-type} on AMQP), or null
+ * @param contentEncoding the body's content encoding ({@code $.ce}, {@code content-encoding}), or null
  */
 public record OutgoingMessage(String messageId, String correlationId, String userId, String ack, Instant expiry,
-                              Map<String, String> properties, byte[] body) {
+                              Map<String, String> properties, byte[] body, String contentType,
+                              String contentEncoding) {
     public OutgoingMessage {
         // the sender's order is kept: it is the order of the property bag the device sees
         properties = Collections.unmodifiableMap(new LinkedHashMap<>(properties));
+    }
+
+    /** A message without a content type or encoding. */
+    public OutgoingMessage(String messageId, String correlationId, String userId, String ack, Instant expiry,
+                           Map<String, String> properties, byte[] body) {
+        this(messageId, correlationId, userId, ack, expiry, properties, body, null, null);
     }
 }

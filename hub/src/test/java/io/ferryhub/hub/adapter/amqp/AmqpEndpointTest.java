@@ -174,6 +174,35 @@ class AmqpEndpointTest {
         assertEquals("m1", events.get(0).data().systemProperties().get("iothub-connection-module-id"));
     }
 
+    /**
+     * The Node SDKs put their token's {@code sr} as the CBS audience, percent-encoded whole
+     * ({@code host%2Fdevices%2Fd1}): decoded once, as a token's {@code sr} is, it names the device or module, not
+     * the service. A device id with a {@code %} of its own is not decoded twice.
+     */
+    @Test
+    void aPercentEncodedAudienceNamesItsDeviceOrModule() throws Exception {
+        for (String clientId : List.of("amqp-enc-1", "amqp-enc-2/m1", "amqp%41enc")) {
+            String key = HubTestSupport.register(hub, clientId);
+            String token = deviceToken(clientId, key, Instant.now().plusSeconds(600));
+            String audience = SasToken.parse(token).rawResource();
+            assertTrue(audience.contains("%2F"), audience);
+            String[] ids = clientId.split("/");
+            String node = "/devices/" + ids[0].replace("%", "%25") + (ids.length > 1 ? "/modules/" + ids[1] : "")
+                    + "/messages/events";
+            try (ProtonClient c = client(ProtonClient.SaslMode.NONE)) {
+                assertTrue(c.awaitOpen());
+                assertEquals(200, c.putToken(audience, token), clientId);
+                Sender events = c.openSender(node);
+                assertInstanceOf(Accepted.class, c.send(events, telemetry("enc-" + clientId, "encoded audience")),
+                        clientId);
+            }
+            List<StoredEvent> events = eventsOf(ids[0]);
+            assertEquals(1, events.size(), clientId);
+            assertEquals("enc-" + clientId, events.get(0).data().systemProperties().get("message-id"));
+            assertEquals(ids[0], events.get(0).data().systemProperties().get("iothub-connection-device-id"));
+        }
+    }
+
     @Test
     void saslPlainLogsInADeviceAndRefusesABadPassword() throws Exception {
         String key = register("amqp-d3");
@@ -298,6 +327,35 @@ class AmqpEndpointTest {
             String json = new String(((Binary) ((Data) batch.getBody()).getValue()).getArray(), StandardCharsets.UTF_8);
             assertTrue(json.contains("\"originalMessageId\":\"svc-1\"") && json.contains("\"statusCode\":\"Success\""),
                     json);
+        }
+    }
+
+    /** The Node and Java service SDKs send a body's content type and encoding; the device gets them as sent. */
+    @Test
+    void contentTypeAndEncodingReachTheDevice() throws Exception {
+        String key = register("amqp-ct");
+        try (ProtonClient service = client(ProtonClient.SaslMode.ANONYMOUS);
+             ProtonClient device = client(ProtonClient.SaslMode.ANONYMOUS)) {
+            assertTrue(service.awaitOpen());
+            assertEquals(200, service.putToken(hub.hostName(), serviceToken()));
+            Sender sender = service.openSender("/messages/devicebound");
+            Message m = ProtonClient.message("{\"on\":true}");
+            Properties properties = new Properties();
+            properties.setMessageId("ct-1");
+            properties.setTo("/devices/amqp-ct/messages/devicebound");
+            properties.setContentType(org.apache.qpid.proton.amqp.Symbol.valueOf("application/json"));
+            properties.setContentEncoding(org.apache.qpid.proton.amqp.Symbol.valueOf("utf-8"));
+            m.setProperties(properties);
+            assertInstanceOf(Accepted.class, service.send(sender, m));
+
+            assertTrue(device.awaitOpen());
+            assertEquals(200, device.putToken(hub.hostName() + "/devices/amqp-ct",
+                    deviceToken("amqp-ct", key, Instant.now().plusSeconds(600))));
+            Message received = device.receive(device.openReceiver("/devices/amqp-ct/messages/devicebound", 1), true);
+            assertNotNull(received);
+            assertEquals("ct-1", received.getMessageId());
+            assertEquals("application/json", received.getContentType());
+            assertEquals("utf-8", received.getContentEncoding());
         }
     }
 

@@ -156,6 +156,24 @@ class MqttC2dTest {
         assertTrue(MqttConnectTest.waitFor(() -> hub.c2d.queueDepth("c2d-dev").join() == 0));
     }
 
+    /** As IoT Hub does (and the Node SDK reads): the content type and encoding as {@code $.ct} and {@code $.ce}. */
+    @Test
+    void contentTypeAndEncodingAreInThePropertyBag() throws Exception {
+        hub.register("c2d-ct");
+        Instant expiry = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+        hub.c2d.send("c2d-ct", new OutgoingMessage("msg-ct", null, null, "none", expiry, Map.of(),
+                "{}".getBytes(StandardCharsets.UTF_8), "application/json; charset=utf-8", "utf-8"))
+                .get(30, TimeUnit.SECONDS);
+        LinkedBlockingQueue<Received> inbox = new LinkedBlockingQueue<>();
+        device("c2d-ct", inbox, true);
+        Received got = inbox.poll(30, TimeUnit.SECONDS);
+        assertNotNull(got);
+        assertEquals("devices/c2d-ct/messages/devicebound/%24.mid=msg-ct"
+                + "&%24.to=%2Fdevices%2Fc2d-ct%2Fmessages%2FdeviceBound"
+                + "&%24.ct=application%2Fjson%3B%20charset%3Dutf-8&%24.ce=utf-8"
+                + "&%24.exp=" + expiry.toString().replace(":", "%3A") + "&iothub-ack=none", got.topic());
+    }
+
     @Test
     void aPersistentSessionKeepsItsSubscriptionSoQueuedMessagesArriveWithoutSubscribing() throws Exception {
         hub.register("session-dev");

@@ -128,6 +128,28 @@ class CloudToDeviceServiceTest {
         }
     }
 
+    /** The content type and encoding a back end set (the Node and Java service SDKs do) are queued with the body. */
+    @Test
+    void contentTypeAndEncodingAreQueuedAndSurviveARestart() throws Exception {
+        try (CloudToDeviceService c2d = service()) {
+            c2d.send("dev1", new OutgoingMessage("typed", null, null, "none", null, Map.of(), "{}".getBytes(
+                    StandardCharsets.UTF_8), "application/json", "utf-8")).get(30, TimeUnit.SECONDS);
+            c2d.send("dev1", message("untyped", new byte[1])).get(30, TimeUnit.SECONDS);
+        }
+        try (CloudToDeviceService c2d = service()) {
+            CloudToDeviceService.LockedMessage typed = c2d.receive("dev1", "gen-1").get(30, TimeUnit.SECONDS)
+                    .orElseThrow();
+            assertEquals("typed", typed.message().messageId());
+            assertEquals("application/json", typed.message().contentType());
+            assertEquals("utf-8", typed.message().contentEncoding());
+            c2d.complete("dev1", typed.lockToken()).get(30, TimeUnit.SECONDS);
+            C2dMessage untyped = c2d.receive("dev1", "gen-1").get(30, TimeUnit.SECONDS).orElseThrow().message();
+            assertEquals("untyped", untyped.messageId());
+            assertEquals(null, untyped.contentType());
+            assertEquals(null, untyped.contentEncoding());
+        }
+    }
+
     @Test
     void aDeviceCreatedAgainWithTheSameIdDoesNotInheritTheOldMessages() throws Exception {
         try (CloudToDeviceService c2d = service()) {

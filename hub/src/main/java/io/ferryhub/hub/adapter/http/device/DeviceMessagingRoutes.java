@@ -120,6 +120,12 @@ public final class DeviceMessagingRoutes {
         if (message.userId() != null) {
             response = response.withHeader("iothub-userid", message.userId());
         }
+        if (message.contentType() != null) {
+            response = response.withHeader("iothub-contenttype", message.contentType());
+        }
+        if (message.contentEncoding() != null) {
+            response = response.withHeader("iothub-contentencoding", message.contentEncoding());
+        }
         for (var property : message.properties().entrySet()) {
             response = response.withHeader(HttpMessageCodec.APP_PROPERTY_PREFIX + property.getKey(),
                     property.getValue() == null ? "" : property.getValue());
