@@ -104,6 +104,7 @@ public final class Fuzzer {
         } finally {
             worker.shutdownNow();
         }
+        System.out.println("fuzzer " + name + ": " + ran + " inputs (seed " + seed + ")");
         return ran;
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.fuzz.FuzzHub;
 import io.ferryhub.hub.fuzz.Fuzzer;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
@@ -58,8 +59,8 @@ import org.junit.jupiter.api.io.TempDir;
  * in memory and complete at once, so that everything runs on the embedded channel's thread.
  */
 class MqttFuzzTest {
-    static final String DEVICE = "fuzz-device";
-    static final String KEY = "ZnV6ei1kZXZpY2UtcHJpbWFyeS1rZXktMDEyMzQ1Njc=";
+    static final String DEVICE = FuzzHub.DEVICE;
+    static final String KEY = FuzzHub.KEY;
 
     @TempDir
     static Path dir;
@@ -72,10 +73,10 @@ class MqttFuzzTest {
         hub.registry().putDevice(DEVICE, new Device(DEVICE, null, null, null, null, null,
                 Authentication.sas(KEY, KEY), false, null, null), null);
         MqttTopicHandlers handlers = new MqttTopicHandlers();
-        handlers.add(new TelemetryTopicHandler(new TelemetryService(new MemoryEventLog())));
+        handlers.add(new TelemetryTopicHandler(new TelemetryService(new FuzzHub.MemoryEventLog())));
         handlers.add(new MethodTopicHandler(new DirectMethodService(hub.registry(), hub.deviceConnections(),
                 hub.scheduler(), Runnable::run)));
-        PersistentSessions sessions = new PersistentSessions(new MemorySessionStore(), hub.registry(),
+        PersistentSessions sessions = new PersistentSessions(new FuzzHub.MemorySessionStore(), hub.registry(),
                 java.time.InstantSource.system(), Duration.ofDays(1));
         endpoint = new MqttDeviceEndpoint(hub.deviceAuthenticator(), hub.deviceConnections(), sessions, handlers,
                 Runnable::run, MqttSettings.DEFAULTS);
@@ -203,70 +204,6 @@ class MqttFuzzTest {
                 enc.finishAndReleaseAll();
             }
             Files.write(out.resolve(file.getKey()), bytes.toByteArray());
-        }
-    }
-
-    // ---- in-memory SPIs -------------------------------------------------------------------------------------------
-
-    /** Appends complete at once, on the caller's thread. */
-    static final class MemoryEventLog implements EventLog {
-        private long next;
-
-        @Override
-        public int partitionCount() {
-            return 4;
-        }
-
-        @Override
-        public synchronized CompletableFuture<EventPosition> append(int partition, EventData event) {
-            long n = next++;
-            return CompletableFuture.completedFuture(new EventPosition(partition, n, n * 100, System.currentTimeMillis()));
-        }
-
-        @Override
-        public EventReader openReader(int partition, StartPosition start) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public PartitionInfo partitionInfo(int partition) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    static final class MemorySessionStore implements SessionStore {
-        private final Map<String, StoredSession> sessions = new ConcurrentHashMap<>();
-
-        @Override
-        public Optional<StoredSession> get(String deviceId, String moduleId) {
-            return Optional.ofNullable(sessions.get(deviceId + "/" + moduleId));
-        }
-
-        @Override
-        public CompletableFuture<Void> put(String deviceId, String moduleId, StoredSession session) {
-            sessions.put(deviceId + "/" + moduleId, session);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Void> delete(String deviceId, String moduleId) {
-            sessions.remove(deviceId + "/" + moduleId);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public CompletableFuture<Void> deleteDevice(String deviceId) {
-            sessions.keySet().removeIf(k -> k.startsWith(deviceId + "/"));
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public List<Entry> scan(String afterDeviceId, String afterModuleId, int limit) {
-            return List.of();
         }
     }
 }
