@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.websocket;
 
 import io.ferryhub.common.websocket.WebSocketBinaryStream;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import org.slf4j.Logger;
@@ -81,7 +83,15 @@ public final class ByteStreamUpgrade {
                 return;
             }
             ChannelPipeline pipeline = ctx.pipeline();
-            handshaker.handshake(ctx.channel(), request).addListener((ChannelFutureListener) done -> {
+            ChannelFuture handshake;
+            try {
+                handshake = handshaker.handshake(ctx.channel(), request);
+            } catch (WebSocketServerHandshakeException e) {
+                // e.g. no Sec-WebSocket-Key: not a WebSocket request after all (as the stream gateway answers it)
+                refuse(ctx, "malformed WebSocket upgrade: " + e.getMessage());
+                return;
+            }
+            handshake.addListener((ChannelFutureListener) done -> {
                 if (done.isSuccess()) {
                     switchOver(pipeline);
                 } else {

@@ -95,6 +95,18 @@ class HttpsFuzzTest {
     }
 
     @Test
+    void aMalformedWebSocketUpgradeIsRefusedWith400() throws Exception {
+        // found by the WebSocket fuzzer: without Sec-WebSocket-Key the handshake threw to the dispatcher, which
+        // logged a stack trace and closed the connection without an answer
+        byte[] noKey = ("GET /$iothub/websocket HTTP/1.1\r\nHost: fuzz\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        LocalPeer.Exchange e = https.exchange(noKey, Duration.ofSeconds(20), ch -> true);
+        String answer = new String(e.answer(), StandardCharsets.ISO_8859_1);
+        assertTrue(answer.startsWith("HTTP/1.1 400") && answer.contains("malformed WebSocket upgrade"), answer);
+    }
+
+    @Test
     void restRequestsGetIotHubAnswersNeverAServerError() throws Exception {
         Fuzzer.forCorpus("https")
                 .dictionary("\r\n", ": ", "Content-Length: ", "Transfer-Encoding: chunked\r\n", "0\r\n\r\n",
