@@ -148,18 +148,17 @@ class StreamCliTest {
                 socket.getOutputStream().write(typed);
                 assertArrayEquals(typed, socket.getInputStream().readNBytes(typed.length));
             }
-            JsonNode recording = null;
-            for (int i = 0; i < 300 && recording == null; i++) {
+            JsonNode recording = Await.value(Duration.ofSeconds(30), () -> {
                 Result listed = iothub("stream", "recording", "list", "--json");
                 assertEquals(0, listed.status(), listed.err());
                 for (JsonNode r : Json.parse(listed.out())) {
                     if (r.path("bytesFirstToSecond").asLong() == typed.length
                             && r.path("bytesSecondToFirst").asLong() == typed.length) {
-                        recording = r;
+                        return r;
                     }
                 }
-                Thread.sleep(100);
-            }
+                return null;
+            });
             assertTrue(recording != null, "no complete recording listed");
             assertEquals("cli-stream-device", recording.path("deviceId").asText());
             assertTrue(recording.path("first").asText().matches("device|service"), recording.toString());

@@ -158,11 +158,8 @@ class DeviceClientMessagingTest {
         try {
             sendCloudToDevice(deviceId, "abandon-" + deviceId, "first try fails");
             sendCloudToDevice(deviceId, "reject-" + deviceId, "never wanted");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (get("/devices/" + deviceId).path("cloudToDeviceMessageCount").asInt() != 0
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            Await.within(Duration.ofSeconds(30),
+                    () -> get("/devices/" + deviceId).path("cloudToDeviceMessageCount").asInt() == 0);
             assertEquals(0, get("/devices/" + deviceId).path("cloudToDeviceMessageCount").asInt(),
                     "messages left in the queue; deliveries: " + deliveries);
             assertEquals(2, seen.getOrDefault("abandon-" + deviceId, 0), "deliveries: " + deliveries);

@@ -28,6 +28,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.time.Duration;
 
 /**
  * The official Java service client (iot-service-client 2.1.9, unmodified): MessagingClient sends cloud-to-device
@@ -91,9 +92,7 @@ class ServiceMessagingSdkTest {
             assertEquals("reject-me", received.poll(30, TimeUnit.SECONDS));
 
             feedbackClient.start();
-            for (int i = 0; i < 300 && feedback.size() < 2; i++) {
-                Thread.sleep(100);
-            }
+            Await.within(Duration.ofSeconds(30), () -> feedback.size() >= 2);
             assertEquals("success", feedback.get("complete-me"), feedback.toString());
             assertEquals("rejected", feedback.get("reject-me"), feedback.toString());
         } finally {

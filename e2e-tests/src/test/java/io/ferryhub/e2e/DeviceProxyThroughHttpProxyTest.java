@@ -90,15 +90,11 @@ class DeviceProxyThroughHttpProxyTest {
             AtomicLong got = new AtomicLong();
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> SeededStream.write(s, size, 42), pool);
             CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> SeededStream.readDigest(s, size, got), pool);
-            while (got.get() < (16 << 20)) {
-                Thread.sleep(2);
-            }
+            Await.until("16 MiB received", WAIT, () -> got.get() >= (16 << 20));
             assertTrue(proxy.tunnelsTo(hub.httpsPort()) > httpsBefore, "the stream did not go through the proxy");
             long cutAt = got.get();
             proxy.cutAll();
-            while (got.get() < cutAt + (1 << 20)) {
-                Thread.sleep(2);
-            }
+            Await.until("1 MiB more after the cut", WAIT, () -> got.get() >= cutAt + (1 << 20));
             writer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             assertArrayEquals(SeededStream.digestOf(size, 42), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));
             assertTrue(proxy.tunnelsTo(hub.httpsPort()) >= httpsBefore + 2, "the resumed link bypassed the proxy");

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.time.Duration;
 
 /**
  * Debian's OpenSSH end to end: an sshd on a loopback port behind the device proxy, {@code ssh} and {@code scp}
@@ -170,17 +171,16 @@ class OpenSshThroughStreamTest {
     }
 
     private static void awaitListening(int port) throws Exception {
-        for (int i = 0; i < 3000; i++) {
+        Await.until("sshd listening on " + port, Duration.ofSeconds(30), () -> {
             try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                return;
+                return true;
             } catch (IOException notYet) {
                 if (!sshd.isAlive()) {
                     throw new AssertionError("sshd exited: " + Files.readString(sshDir.resolve("sshd.log")));
                 }
-                Thread.sleep(10);
+                return false;
             }
-        }
-        throw new AssertionError("sshd did not listen on " + port);
+        });
     }
 
     private static String sha256(Path file) throws Exception {

@@ -72,13 +72,7 @@ final class Proxies implements AutoCloseable {
     }
 
     static void await(BooleanSupplier condition, String what, Duration limit) throws InterruptedException {
-        for (long i = 0; i < limit.toMillis() / 10; i++) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError(what);
+        Await.until(what, limit, condition::getAsBoolean);
     }
 
     @Override

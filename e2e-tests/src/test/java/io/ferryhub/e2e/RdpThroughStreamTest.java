@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.time.Duration;
 
 /**
  * RDP through a stream: Debian's xrdp behind the device proxy, FreeRDP's {@code xfreerdp +auth-only} (under Xvfb)
@@ -109,16 +110,16 @@ class RdpThroughStreamTest {
 
     /** True once xrdp listens on {@code port}; false if it exited first. */
     private static boolean awaitListening(int port) throws Exception {
-        for (int i = 0; i < 3000; i++) {
+        Boolean listening = Await.value(Duration.ofSeconds(30), () -> {
             try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
                 return true;
             } catch (IOException notYet) {
-                if (!xrdp.isAlive()) {
-                    return false;
-                }
-                Thread.sleep(10);
+                return xrdp.isAlive() ? null : false;
             }
+        });
+        if (listening == null) {
+            throw new AssertionError("xrdp did not listen on " + port + " within 30 s");
         }
-        throw new AssertionError("xrdp did not listen on " + port + " within 5 s");
+        return listening;
     }
 }

@@ -282,13 +282,16 @@ class StreamPolicyTest {
 
     static JsonNode awaitAudit(StreamTestHub hub, String deviceId, String opType, EventMatch match)
             throws Exception {
-        for (int i = 0; i < 300; i++) {
+        JsonNode found = Await.value(Duration.ofSeconds(30), () -> {
             for (JsonNode body : hub.streamAuditEvents(deviceId, opType)) {
                 if (match.test(body)) {
                     return body;
                 }
             }
-            Thread.sleep(100);
+            return null;
+        });
+        if (found != null) {
+            return found;
         }
         throw new AssertionError("no " + opType + " event for " + deviceId + " matching; have "
                 + hub.streamAuditEvents(deviceId, opType));

@@ -124,14 +124,11 @@ class StreamRecordingTest {
             byte[] first = exchange(tunnel.localAddress().getPort(), 4);
             byte[] second = exchange(tunnel.localAddress().getPort(), 5);
             Path file = theRecordingOf("tunnel-recorded-device", "one recording: one session over one stream");
-            StreamRecording.Contents c = null;
-            for (int i = 0; i < 300; i++) {
-                c = StreamRecording.read(file);
-                if (c.tunnelChannels().size() == 2 && channelBytes(c, 2) == 2 * REQUEST) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
+            StreamRecording.Contents complete = Await.value(Duration.ofSeconds(30), () -> {
+                StreamRecording.Contents read = StreamRecording.read(file);
+                return read.tunnelChannels().size() == 2 && channelBytes(read, 2) == 2 * REQUEST ? read : null;
+            });
+            StreamRecording.Contents c = complete != null ? complete : StreamRecording.read(file);
             assertEquals("tunnel", c.header().path("mode").asText());
             assertEquals(List.of("reverse", "reverse"), List.copyOf(c.tunnelChannels().values()));
             List<Long> ids = List.copyOf(c.tunnelChannels().keySet());
@@ -277,17 +274,17 @@ class StreamRecordingTest {
      * the answer, whichever of the two connected first (a race between the proxies).
      */
     private static StreamRecording.Contents awaitComplete(Path file, byte[] request) throws Exception {
-        for (int i = 0; i < 300; i++) {
-            StreamRecording.Contents c = StreamRecording.read(file);
-            if (c.bytes(0).length + c.bytes(1).length == 2 * REQUEST) {
-                assertTrue(c.header().path("first").asText().matches("device|service"), c.header().toString());
-                assertArrayEquals(request, c.bytes(c.sentBy(StreamToken.Side.SERVICE)));
-                assertArrayEquals(reversed(request), c.bytes(c.sentBy(StreamToken.Side.DEVICE)));
-                return c;
-            }
-            Thread.sleep(100);
+        StreamRecording.Contents c = Await.value(Duration.ofSeconds(30), () -> {
+            StreamRecording.Contents read = StreamRecording.read(file);
+            return read.bytes(0).length + read.bytes(1).length == 2 * REQUEST ? read : null;
+        });
+        if (c == null) {
+            throw new AssertionError(file + " never held both directions");
         }
-        throw new AssertionError(file + " never held both directions");
+        assertTrue(c.header().path("first").asText().matches("device|service"), c.header().toString());
+        assertArrayEquals(request, c.bytes(c.sentBy(StreamToken.Side.SERVICE)));
+        assertArrayEquals(reversed(request), c.bytes(c.sentBy(StreamToken.Side.DEVICE)));
+        return c;
     }
 
     /**

@@ -133,9 +133,8 @@ class TunnelChannelAuditTest {
                 }
             });
             for (long cut : new long[] {4L << 20, 12L << 20}) {
-                while (got.get() < cut && !reader.isDone()) {
-                    Thread.sleep(2);
-                }
+                Await.until(cut + " bytes received", Duration.ofSeconds(60),
+                        () -> got.get() >= cut || reader.isDone());
                 device.dropTunnelLinks();
             }
             writer.get(60, TimeUnit.SECONDS);

@@ -120,9 +120,7 @@ class TunnelSessionTest {
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> SeededStream.write(bulk, bulkSize, 1), pool);
             CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> SeededStream.readDigest(bulk, bulkSize,
                     bulkBytes), pool);
-            while (bulkBytes.get() < (8 << 20)) {
-                Thread.sleep(5);
-            }
+            Await.until("8 MiB of the bulk transfer", WAIT, () -> bulkBytes.get() >= (8 << 20));
             byte[] ping = new byte[64];
             byte[] pong = new byte[64];
             InputStream in = chat.getInputStream();
@@ -179,14 +177,10 @@ class TunnelSessionTest {
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> SeededStream.write(s, size, 9), pool);
             CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> SeededStream.readDigest(s, size, got), pool);
             for (long cut : new long[] {20L << 20, 60L << 20}) {
-                while (got.get() < cut) {
-                    Thread.sleep(2);
-                }
+                Await.until(cut + " bytes received", WAIT, () -> got.get() >= cut);
                 long before = got.get();
                 device.dropTunnelLinks();
-                while (got.get() < before + (1 << 20)) {
-                    Thread.sleep(2);
-                }
+                Await.until("1 MiB more after the links dropped", WAIT, () -> got.get() >= before + (1 << 20));
             }
             writer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
             assertArrayEquals(SeededStream.digestOf(size, 9), reader.get(WAIT.toSeconds(), TimeUnit.SECONDS));

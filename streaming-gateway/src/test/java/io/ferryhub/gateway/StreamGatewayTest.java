@@ -259,9 +259,7 @@ class StreamGatewayTest {
     }
 
     private void awaitNoStreams() throws InterruptedException {
-        for (int i = 0; i < 3000 && fixture.gateway().openCount() > 0; i++) {
-            Thread.sleep(10);
-        }
+        Await.within(Duration.ofSeconds(30), () -> fixture.gateway().openCount() == 0);
         assertEquals(0, fixture.gateway().openCount());
         assertTrue(fixture.gateway().streams().isEmpty());
     }

@@ -111,12 +111,6 @@ class StreamRecordingsTest {
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        for (int i = 0; i < 3_000; i++) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        throw new AssertionError(what);
+        Await.until(what, Duration.ofSeconds(30), condition::getAsBoolean);
     }
 }

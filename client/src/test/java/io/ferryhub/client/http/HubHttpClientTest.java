@@ -96,7 +96,7 @@ class HubHttpClientTest {
         });
         server.createContext("/slow", exchange -> {
             try {
-                Thread.sleep(3_000);
+                Thread.sleep(3_000); // deliberate: a server that answers late is the thing under test
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -43,6 +43,8 @@ import java.util.function.BooleanSupplier;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.ferryhub.client.Await;
+import java.time.Duration;
 
 /**
  * Channel windows that grow, and shrink back beside another channel: two tunnel sessions over a real WebSocket on loopback whose frames each side reads
@@ -190,11 +192,7 @@ class TunnelWindowTest {
     }
 
     private static void await(BooleanSupplier condition, String failure) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, failure);
-            Thread.sleep(10);
-        }
+        Await.until(failure, Duration.ofSeconds(WAIT_SECONDS), condition::getAsBoolean);
     }
 
     /** Writes seeded random bytes until {@code size} or {@code stop}, then half-closes. */

@@ -38,14 +38,18 @@ public final class Json {
         }
     }
 
-    /** Parses JSON; malformed input throws {@link IllegalArgumentException} with the parser's reason. */
+    /**
+     * Parses JSON; malformed input throws {@link IllegalArgumentException} with the parser's reason. That includes
+     * bytes Jackson cannot decode in the encoding it detects (a {@code CharConversionException}, an IOException
+     * though nothing is read but memory: bytes {@code 00 00 00 xx} look like UTF-32).
+     */
     public static JsonNode parse(byte[] bytes) {
         try {
             return MAPPER.readTree(bytes);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new IllegalArgumentException("malformed JSON: " + e.getMessage(), e);
         }
     }
 

@@ -71,7 +71,7 @@ import io.ferryhub.hub.service.twin.TwinChangeEventLog;
 import io.ferryhub.hub.service.twin.TwinService;
 import io.ferryhub.hub.storage.c2d.FileC2dStore;
 import io.ferryhub.hub.storage.embedded.JournalStore;
-import io.ferryhub.hub.storage.eventlog.ConsumerGroupStore;
+import io.ferryhub.hub.storage.eventlog.FileConsumerGroupStore;
 import io.ferryhub.hub.storage.eventlog.EventLog;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
 import io.ferryhub.hub.storage.registry.KeyValueCaCertificateStore;
@@ -285,7 +285,7 @@ public final class HubServer implements AutoCloseable {
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
                 SegmentedEventLog.Options.defaults().withFsync(config.eventLogFsync()));
         closeOnStop(eventLog);
-        eventStream = new EventStreamService(eventLog, new ConsumerGroupStore(dataDir.resolve("consumer-groups.json")));
+        eventStream = new EventStreamService(eventLog, new FileConsumerGroupStore(dataDir.resolve("consumer-groups.json")));
         closeOnStop(eventStream);
         new EventStreamRoutes(eventStream).register(router);
         cloudToDevice = new CloudToDeviceService(new FileC2dStore(dataDir.resolve("c2d")),

@@ -129,6 +129,8 @@ class DirectMethodTest {
                 throw new RuntimeException(e);
             }
         });
+        // Deliberate: the device should connect after the call reached the hub. Nothing outside the hub shows a
+        // waiting call, and the test still passes (testing less) if the device happens to connect first.
         Thread.sleep(300);
         try (PahoDevice ignored = echoDevice("late")) {
             RestClient.Reply reply = call.get();

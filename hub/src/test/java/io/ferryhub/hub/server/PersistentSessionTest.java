@@ -23,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.ferryhub.hub.Await;
+import java.time.Duration;
 
 /**
  * MQTT persistent sessions ({@code cleanSession=false}) across hub restarts on one data directory, including a
@@ -179,14 +181,7 @@ class PersistentSessionTest {
     }
 
     private static boolean waitFor(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(20);
-        }
-        return true;
+        return Await.within(Duration.ofSeconds(60), condition::getAsBoolean);
     }
 
     /** The client ids with a stored session, read from the data directory of a stopped hub. */

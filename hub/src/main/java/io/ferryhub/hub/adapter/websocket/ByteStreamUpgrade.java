@@ -88,7 +88,7 @@ public final class ByteStreamUpgrade {
                 handshake = handshaker.handshake(ctx.channel(), request);
             } catch (WebSocketHandshakeException e) {
                 // a request the handshake cannot answer (no key, ...): the client's mistake, told in one line
-                refuse(ctx, "the WebSocket handshake is not valid: " + e.getMessage());
+                refuse(ctx, "malformed WebSocket upgrade: " + e.getMessage());
                 return;
             }
             handshake.addListener((ChannelFutureListener) done -> {

@@ -408,7 +408,11 @@ final class QueryParser {
         String text = t.text();
         try {
             if (text.startsWith("0x") || text.startsWith("0X")) {
-                return NODES.numberNode(new BigInteger(text.substring(2), 16).longValueExact());
+                // beyond a long, a hexadecimal number becomes a double as a decimal one does (BigDecimal below
+                // cannot read the 0x form)
+                BigInteger value = new BigInteger(text.substring(2), 16);
+                return value.bitLength() < 64 ? NODES.numberNode(value.longValue())
+                        : NODES.numberNode(value.doubleValue());
             }
             if (text.contains(".") || text.contains("e") || text.contains("E")) {
                 return NODES.numberNode(Double.parseDouble(text));

@@ -38,6 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.ferryhub.hub.Await;
+import java.time.Duration;
 
 /** The AMQPS listener against a Proton-J client over real TLS: each auth path, each link type, each refusal. */
 class AmqpEndpointTest {
@@ -138,17 +140,16 @@ class AmqpEndpointTest {
 
     private static Map<String, String> feedbackStatuses(int atLeast) throws Exception {
         Map<String, String> statuses = new java.util.HashMap<>();
-        for (int i = 0; i < 100 && statuses.size() < atLeast; i++) {
+        Await.within(Duration.ofSeconds(30), () -> {
             var batch = hub.cloudToDevice().receiveFeedback().get(30, TimeUnit.SECONDS);
             if (batch.isPresent()) {
                 for (FeedbackRecord r : batch.get().records()) {
                     statuses.put(r.originalMessageId(), r.statusCode());
                 }
                 hub.cloudToDevice().completeFeedback(batch.get().lockToken()).get(30, TimeUnit.SECONDS);
-            } else {
-                Thread.sleep(50);
             }
-        }
+            return statuses.size() >= atLeast;
+        });
         return statuses;
     }
 

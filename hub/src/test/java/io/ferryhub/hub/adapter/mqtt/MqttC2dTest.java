@@ -33,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.ferryhub.hub.Await;
 
 /** Cloud-to-device delivery over MQTT to Eclipse Paho: properties, redelivery, delivery count, expiry, feedback. */
 class MqttC2dTest {
@@ -120,15 +121,14 @@ class MqttC2dTest {
     }
 
     private static FeedbackRecord awaitFeedback(String messageId) throws Exception {
-        for (int i = 0; i < 1200; i++) {
+        return Await.value(Duration.ofSeconds(30), () -> {
             for (FeedbackRecord r : drainFeedback()) {
                 if (r.originalMessageId().equals(messageId)) {
                     return r;
                 }
             }
-            Thread.sleep(25);
-        }
-        return null;
+            return null;
+        });
     }
 
     @Test

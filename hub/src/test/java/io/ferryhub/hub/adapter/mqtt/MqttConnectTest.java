@@ -43,6 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.ferryhub.hub.Await;
+import java.time.Duration;
 
 /** CONNECT, ACL and stream-request delivery with Eclipse Paho over real TLS. */
 class MqttConnectTest {
@@ -165,7 +167,7 @@ class MqttConnectTest {
         var states = hub.server.registry().connectionStates();
         assertTrue(waitFor(() -> states.of("state-dev", null).connected()));
         Instant connectedAt = Instant.parse(states.of("state-dev", null).lastActivityTime());
-        Thread.sleep(20); // so that the activity below has a later timestamp
+        Thread.sleep(20); // deliberate: time must pass so that the activity below has a later timestamp
         client.publish("devices/state-dev/messages/events/", new byte[]{1}, 1, false);
         assertTrue(Instant.parse(states.of("state-dev", null).lastActivityTime()).isAfter(connectedAt));
         client.disconnect();
@@ -388,12 +390,6 @@ class MqttConnectTest {
     }
 
     static boolean waitFor(BooleanSupplier condition) throws InterruptedException {
-        for (int i = 0; i < 1200; i++) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(25);
-        }
-        return condition.getAsBoolean();
+        return Await.within(Duration.ofSeconds(30), condition::getAsBoolean);
     }
 }

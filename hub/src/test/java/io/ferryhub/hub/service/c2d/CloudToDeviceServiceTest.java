@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.ferryhub.hub.Await;
 
 /** IoT Hub's cloud-to-device limits and durability, on the embedded file store. */
 class CloudToDeviceServiceTest {
@@ -166,13 +167,7 @@ class CloudToDeviceServiceTest {
     }
 
     private static boolean waitForEmpty(CloudToDeviceService c2d, String deviceId) throws Exception {
-        for (int i = 0; i < 1200; i++) {
-            if (c2d.queueDepth(deviceId).get() == 0) {
-                return true;
-            }
-            Thread.sleep(25);
-        }
-        return false;
+        return Await.within(Duration.ofSeconds(30), () -> c2d.queueDepth(deviceId).get() == 0);
     }
 
     private static DeviceInbox inbox(LinkedBlockingQueue<C2dMessage> delivered, CompletableFuture<Void> outcome) {

@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.ferryhub.hub.Await;
 
 /**
  * Persistent sessions' lifetime on the embedded store: expiry after 30 days unused (on a clock the test moves),
@@ -105,11 +106,8 @@ class PersistentSessionsTest {
         Instant later = START.plus(EXPIRY).plus(Duration.ofDays(5));
         now.set(later);
         assertEquals(0, sessions.expire(), "a connected identity's session stays");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (store.get("always-on", null).map(StoredSession::lastUsedMillis).orElse(0L) != later.toEpochMilli()) {
-            assertTrue(System.nanoTime() < deadline, "the connected session was not refreshed");
-            Thread.sleep(20);
-        }
+        Await.until("the connected session was refreshed", Duration.ofSeconds(60), () -> store.get("always-on", null)
+                .map(StoredSession::lastUsedMillis).orElse(0L) == later.toEpochMilli());
 
         // the hub dies without the disconnect being seen; 25 days later its successor still has the session
         PersistentSessions afterCrash = new PersistentSessions(store, registry, now::get, EXPIRY);

@@ -4,7 +4,7 @@ import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.service.telemetry.EventData;
 import io.ferryhub.hub.service.telemetry.StartPosition;
-import io.ferryhub.hub.storage.eventlog.ConsumerGroupStore;
+import io.ferryhub.hub.storage.eventlog.FileConsumerGroupStore;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +29,7 @@ class EventStreamServiceTest {
     void consumerGroupsFollowIotHubsRulesAndSurviveARestart() throws Exception {
         Path file = dir.resolve("consumer-groups.json");
         try (SegmentedEventLog log = new SegmentedEventLog(dir.resolve("events"), SegmentedEventLog.Options.defaults());
-             EventStreamService service = new EventStreamService(log, new ConsumerGroupStore(file))) {
+             EventStreamService service = new EventStreamService(log, new FileConsumerGroupStore(file))) {
             assertEquals(List.of("$Default"), service.consumerGroups());
             service.createConsumerGroup("dashboards");
             assertEquals(HubErrorCode.ArgumentInvalid,
@@ -46,7 +46,7 @@ class EventStreamServiceTest {
             service.deleteConsumerGroup("group5");
         }
         try (SegmentedEventLog log = new SegmentedEventLog(dir.resolve("events"), SegmentedEventLog.Options.defaults());
-             EventStreamService service = new EventStreamService(log, new ConsumerGroupStore(file))) {
+             EventStreamService service = new EventStreamService(log, new FileConsumerGroupStore(file))) {
             assertEquals(19, service.consumerGroups().size());
             assertEquals("dashboards", service.consumerGroups().get(1));
         }
@@ -55,7 +55,7 @@ class EventStreamServiceTest {
     @Test
     void readsResumeExactlyWhereThePreviousReadStopped() throws Exception {
         try (SegmentedEventLog log = new SegmentedEventLog(dir.resolve("events"), SegmentedEventLog.Options.defaults());
-             EventStreamService service = new EventStreamService(log, new ConsumerGroupStore(dir.resolve("g.json")))) {
+             EventStreamService service = new EventStreamService(log, new FileConsumerGroupStore(dir.resolve("g.json")))) {
             for (int i = 0; i < 25; i++) {
                 log.append(2, new EventData(Map.of(), Map.of(), ("e" + i).getBytes(StandardCharsets.UTF_8)))
                         .get(30, TimeUnit.SECONDS);

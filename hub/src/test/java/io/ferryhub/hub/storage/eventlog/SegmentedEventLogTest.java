@@ -128,7 +128,9 @@ class SegmentedEventLogTest {
             for (int i = 0; i < 200; i++) {
                 positions.add(log.append(0, event("d", i)).get(30, TimeUnit.SECONDS));
                 if (i == 99) {
-                    Thread.sleep(20); // so that events 100.. have a later enqueued time than 0..99
+                    // Deliberate: time must pass (no condition to wait for) so that events 100.. have a later
+                    // enqueued time than 0..99.
+                    Thread.sleep(20);
                 }
             }
             assertEquals(150, readAll(log, 0, new StartPosition.SequenceNumber(50, true)).get(0).sequenceNumber() + 100);
@@ -151,6 +153,8 @@ class SegmentedEventLogTest {
                         throw new RuntimeException(e);
                     }
                 });
+                // Deliberate: gives the reader time to block in poll before the append; nothing shows that it
+                // does, and the test still passes (testing less) if the append comes first.
                 Thread.sleep(100);
                 log.append(0, event("d", 200)).get(30, TimeUnit.SECONDS);
                 List<StoredEvent> got = waiting.get(30, TimeUnit.SECONDS);
