@@ -50,18 +50,11 @@ final class LogCapture implements AutoCloseable {
 
     /** The first line logged that matches, waiting for it up to {@code limit}; fails with what was logged. */
     String await(Predicate<String> matches, String what, Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (true) {
-            for (String line : lines()) {
-                if (matches.test(line)) {
-                    return line;
-                }
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no log line " + what + "; logged:\n" + String.join("\n", lines()));
-            }
-            Thread.sleep(20);
+        String line = Await.value(limit, () -> lines().stream().filter(matches).findFirst().orElse(null));
+        if (line == null) {
+            throw new AssertionError("no log line " + what + "; logged:\n" + String.join("\n", lines()));
         }
+        return line;
     }
 
     @Override

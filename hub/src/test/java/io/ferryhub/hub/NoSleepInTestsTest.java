@@ -35,6 +35,8 @@ class NoSleepInTestsTest {
             // time must pass (enqueued times, activity timestamps); and a reader should block before an append
             "hub/src/test/java/io/ferryhub/hub/storage/eventlog/SegmentedEventLogTest.java", 2,
             "hub/src/test/java/io/ferryhub/hub/adapter/mqtt/MqttConnectTest.java", 1,
+            // a closed session must stay gone for a while: time must pass, the condition is that nothing happens
+            "e2e-tests/src/test/java/io/ferryhub/e2e/OperatorCloseTest.java", 1,
             // a benchmark's main program (not a test) sampling a directory while it runs
             "hub/src/test/java/io/ferryhub/hub/storage/embedded/CompactionLatencyMain.java", 1));
 

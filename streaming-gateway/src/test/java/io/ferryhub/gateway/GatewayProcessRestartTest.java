@@ -113,25 +113,22 @@ class GatewayProcessRestartTest {
         Path log = dir.resolve(name + ".log");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         started.add(p);
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
-        while (!Files.readString(log).contains("streaming gateway listening")) {
+        boolean listening = Await.within(Duration.ofSeconds(60), () -> {
             assertTrue(p.isAlive(), "the gateway exited: " + Files.readString(log));
-            assertTrue(Instant.now().isBefore(deadline), "the gateway did not start: " + Files.readString(log));
-            TimeUnit.MILLISECONDS.sleep(50);
-        }
+            return Files.readString(log).contains("streaming gateway listening");
+        });
+        assertTrue(listening, "the gateway did not start: " + Files.readString(log));
         return p;
     }
 
     /** Until the first connection's end is seen to have left: then the token is refused as used. */
     private static String awaitRefusal(SSLContext tls, int port, StreamToken token, String bearer) throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-        while (true) {
-            String answer = upgrade(tls, port, token, bearer, true);
-            if (answer.contains("has ended") || Instant.now().isAfter(deadline)) {
-                return answer;
-            }
-            TimeUnit.MILLISECONDS.sleep(50);
-        }
+        String[] last = new String[1];
+        String refused = Await.value(Duration.ofSeconds(30), () -> {
+            last[0] = upgrade(tls, port, token, bearer, true);
+            return last[0].contains("has ended") ? last[0] : null;
+        });
+        return refused != null ? refused : last[0];
     }
 
     /** A WebSocket upgrade with the token; a refusal is read whole, an acceptance up to its head (then left). */

@@ -77,16 +77,13 @@ class StreamRecordingBoundTest {
                     "queued for the disk: " + recorder.peakQueuedBytes());
 
             sender.closeBlocking();
-            StreamRecording.Contents recorded = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (System.nanoTime() < deadline) {
-                recorded = StreamRecording.read(recorder.file());
-                if (recorded.bytes(StreamRecording.FIRST_TO_SECOND).length >= SENT
-                        && recordings.recorders().isEmpty()) {
-                    break;
-                }
-                Thread.sleep(50);
-            }
+            StreamRecording.Contents[] last = new StreamRecording.Contents[1];
+            Await.within(Duration.ofSeconds(30), () -> {
+                last[0] = StreamRecording.read(recorder.file());
+                return last[0].bytes(StreamRecording.FIRST_TO_SECOND).length >= SENT
+                        && recordings.recorders().isEmpty();
+            });
+            StreamRecording.Contents recorded = last[0];
             byte[] inFile = recorded.bytes(StreamRecording.FIRST_TO_SECOND);
             assertEquals(SENT, inFile.length, "bytes in the recording");
             assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data),

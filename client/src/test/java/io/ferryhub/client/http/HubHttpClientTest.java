@@ -190,12 +190,8 @@ class HubHttpClientTest {
 
     private static void await(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what)
             throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(what.get());
-            }
-            Thread.sleep(20);
+        if (!io.ferryhub.client.Await.within(java.time.Duration.ofSeconds(10), condition::getAsBoolean)) {
+            throw new AssertionError(what.get());
         }
     }
 

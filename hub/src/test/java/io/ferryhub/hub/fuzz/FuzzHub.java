@@ -1,7 +1,9 @@
 package io.ferryhub.hub.fuzz;
 
 import io.ferryhub.common.sas.SasToken;
+import io.ferryhub.hub.adapter.AuthenticationGuard;
 import io.ferryhub.hub.adapter.amqp.AmqpEndpoint;
+import io.ferryhub.hub.adapter.amqp.AmqpLimits;
 import io.ferryhub.hub.adapter.amqp.EventHubsEndpoint;
 import io.ferryhub.hub.adapter.mqtt.MqttDeviceEndpoint;
 import io.ferryhub.hub.adapter.mqtt.MqttSettings;
@@ -42,6 +44,9 @@ public final class FuzzHub implements AutoCloseable {
     /** Committed corpora name this expiry, so their tokens stay valid. */
     public static final Instant TOKEN_EXPIRY = Instant.parse("2100-01-01T00:00:00Z");
 
+    /** The hub's default deadline and bounds: fuzz inputs either authenticate or are cut off as any client's. */
+    public static final AuthenticationGuard GUARD = new AuthenticationGuard(Duration.ofSeconds(30), 64);
+
     public final HubServer hub;
     public final MqttDeviceEndpoint mqtt;
     public final AmqpEndpoint amqp;
@@ -53,10 +58,10 @@ public final class FuzzHub implements AutoCloseable {
         PersistentSessions sessions = new PersistentSessions(new MemorySessionStore(), hub.registry(),
                 InstantSource.system(), Duration.ofDays(1));
         mqtt = new MqttDeviceEndpoint(hub.deviceAuthenticator(), hub.deviceConnections(), sessions,
-                hub.mqttTopicHandlers(), hub.requestExecutor(), MqttSettings.DEFAULTS);
+                hub.mqttTopicHandlers(), hub.requestExecutor(), MqttSettings.DEFAULTS, GUARD);
         amqp = new AmqpEndpoint(hub.deviceAuthenticator(), hub.serviceAuthenticator(), hub.hostAliases(),
                 hub.deviceConnections(), new TelemetryService(new MemoryEventLog()), hub.cloudToDevice(),
-                hub.requestExecutor());
+                hub.requestExecutor(), AmqpLimits.DEFAULTS, GUARD);
         amqp.serveEventHubs(new EventHubsEndpoint(hub.eventHubName(), Instant.now(), hub.eventStream(),
                 hub.serviceAuthenticator()));
         amqp.serveDeviceChannels(new AmqpEndpoint.DeviceServices(hub.twins(), new DirectMethodService(hub.registry(),

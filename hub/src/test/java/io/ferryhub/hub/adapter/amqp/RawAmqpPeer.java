@@ -179,32 +179,15 @@ final class RawAmqpPeer implements AutoCloseable {
     }
 
     java.util.Optional<Frame> awaitFrame(Predicate<Frame> match, long millis) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (true) {
-            for (Frame f : received) {
-                if (match.test(f)) {
-                    return java.util.Optional.of(f);
-                }
-            }
-            if (System.currentTimeMillis() >= deadline || endOfStream) {
-                for (Frame f : received) { // one last look: the frame may have come with the end of the stream
-                    if (match.test(f)) {
-                        return java.util.Optional.of(f);
-                    }
-                }
-                return java.util.Optional.empty();
-            }
-            Thread.sleep(10);
-        }
+        // stops at the end of the stream too, with one last look: the frame may have come with it
+        io.ferryhub.hub.Await.within(java.time.Duration.ofMillis(millis),
+                () -> endOfStream || received.stream().anyMatch(match));
+        return received.stream().filter(match).findFirst();
     }
 
     /** True once the hub closed the socket, within {@code millis}. */
     boolean awaitEndOfStream(long millis) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (!endOfStream && System.currentTimeMillis() < deadline) {
-            Thread.sleep(10);
-        }
-        return endOfStream;
+        return io.ferryhub.hub.Await.within(java.time.Duration.ofMillis(millis), () -> endOfStream);
     }
 
     List<Frame> received() {

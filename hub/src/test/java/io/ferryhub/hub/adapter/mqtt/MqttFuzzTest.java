@@ -79,7 +79,7 @@ class MqttFuzzTest {
         PersistentSessions sessions = new PersistentSessions(new FuzzHub.MemorySessionStore(), hub.registry(),
                 java.time.InstantSource.system(), Duration.ofDays(1));
         endpoint = new MqttDeviceEndpoint(hub.deviceAuthenticator(), hub.deviceConnections(), sessions, handlers,
-                Runnable::run, MqttSettings.DEFAULTS);
+                Runnable::run, MqttSettings.DEFAULTS, FuzzHub.GUARD);
     }
 
     @AfterAll
