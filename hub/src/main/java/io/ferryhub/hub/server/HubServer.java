@@ -55,6 +55,7 @@ import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.service.sessions.PersistentSessions;
+import io.ferryhub.hub.service.sessions.SessionExpiry;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
 import io.ferryhub.hub.service.streams.StreamAuditLog;
 import io.ferryhub.hub.service.streams.StreamPolicies;
@@ -308,7 +309,7 @@ public final class HubServer implements AutoCloseable {
         PersistentSessions sessions = new PersistentSessions(new KeyValueSessionStore(store), registry, clock,
                 config.sessionExpiry());
         sessions.expire();
-        scheduler.scheduleWithFixedDelay(() -> expireSessions(sessions), 1, 1, TimeUnit.HOURS);
+        closeOnStop(new SessionExpiry(sessions, scheduler, Duration.ofHours(1)));
         MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, sessions,
                 mqttTopicHandlers, requestExecutor, MqttSettings.DEFAULTS);
         mqttPort = bindListener("mqtt", config.mqttPort(), new TlsListenerInitializer(sslContext,
@@ -326,15 +327,6 @@ public final class HubServer implements AutoCloseable {
 
         log.info("hub {} started: https {}, mqtt {}, amqp {}, CA {}", aliases.hostName(), httpsPort, mqttPort, amqpPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
-    }
-
-    private static void expireSessions(PersistentSessions sessions) {
-        try {
-            sessions.expire();
-        } catch (RuntimeException e) {
-            // logged and tried again next time: an exception would cancel the schedule
-            log.error("expiring persistent sessions failed", e);
-        }
     }
 
     private void prepareTls(Path dataDir) {
