@@ -1,0 +1,42 @@
+package io.ferryhub.hub.blocking;
+
+import reactor.blockhound.BlockHound;
+import reactor.blockhound.integration.BlockHoundIntegration;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.function.Consumer;
+
+/**
+ * What counts as blocking in the hub. Netty's own integration (found by BlockHound on the class path) marks the
+ * event loops non-blocking and allows Netty's internals; this adds the hub's shared timer ({@code hub-timer}, which
+ * fires method, stream and connection timeouts and whose tasks must be short) and the few allowances below, each
+ * with its reason.
+ */
+final class HubBlockHoundIntegration implements BlockHoundIntegration {
+    private final Consumer<String> onBlockingCall;
+
+    HubBlockHoundIntegration(Consumer<String> onBlockingCall) {
+        this.onBlockingCall = onBlockingCall;
+    }
+
+    @Override
+    public void applyTo(BlockHound.Builder builder) {
+        builder.nonBlockingThreadPredicate(nonBlocking -> nonBlocking.or(
+                thread -> thread.getName().startsWith("hub-timer")));
+        builder.blockingMethodCallback(method -> onBlockingCall.accept(method.toString()));
+
+        // A pool thread waiting for its next task, or ending, runs no task: that wait is the pool's, not a task's
+        // (this is how the idle hub-timer sleeps until its next timeout is due).
+        builder.allowBlockingCallsInside(ThreadPoolExecutor.class.getName(), "getTask");
+        builder.allowBlockingCallsInside(ThreadPoolExecutor.class.getName(), "processWorkerExit");
+        // Handing work to an executor or the storage writer is how event loops get blocking work done elsewhere:
+        // offer() never waits for room, it only takes the queue's lock, which its holders keep for an enqueue or a
+        // dequeue (no I/O). Contention parks the thread for that long; BlockHound reports any park.
+        builder.allowBlockingCallsInside(LinkedBlockingQueue.class.getName(), "offer");
+        builder.allowBlockingCallsInside(ScheduledThreadPoolExecutor.class.getName() + "$DelayedWorkQueue",
+                "offer");
+        builder.allowBlockingCallsInside(ThreadPoolExecutor.class.getName(), "addWorker");
+    }
+}
