@@ -27,6 +27,20 @@ final class HubBlockHoundIntegration implements BlockHoundIntegration {
                 thread -> thread.getName().startsWith("hub-timer")));
         builder.blockingMethodCallback(method -> onBlockingCall.accept(method.toString()));
 
+        // BlockHound knows the java.io file streams but not NIO file channels, which the hub's storage uses
+        // (journal, event log, C2D store): reading, writing, fsyncing or opening a file waits for the disk.
+        String fileChannel = "sun.nio.ch.FileChannelImpl";
+        builder.markAsBlocking(fileChannel, "read", "(Ljava/nio/ByteBuffer;)I");
+        builder.markAsBlocking(fileChannel, "read", "(Ljava/nio/ByteBuffer;J)I");
+        builder.markAsBlocking(fileChannel, "read", "([Ljava/nio/ByteBuffer;II)J");
+        builder.markAsBlocking(fileChannel, "write", "(Ljava/nio/ByteBuffer;)I");
+        builder.markAsBlocking(fileChannel, "write", "(Ljava/nio/ByteBuffer;J)I");
+        builder.markAsBlocking(fileChannel, "write", "([Ljava/nio/ByteBuffer;II)J");
+        builder.markAsBlocking(fileChannel, "force", "(Z)V");
+        builder.markAsBlocking(fileChannel, "transferTo", "(JJLjava/nio/channels/WritableByteChannel;)J");
+        builder.markAsBlocking(fileChannel, "transferFrom", "(Ljava/nio/channels/ReadableByteChannel;JJ)J");
+        builder.markAsBlocking("sun.nio.fs.UnixNativeDispatcher", "open0", "(JII)I");
+
         // A pool thread waiting for its next task, or ending, runs no task: that wait is the pool's, not a task's
         // (this is how the idle hub-timer sleeps until its next timeout is due).
         builder.allowBlockingCallsInside(ThreadPoolExecutor.class.getName(), "getTask");

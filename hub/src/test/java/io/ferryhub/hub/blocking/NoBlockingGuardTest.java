@@ -10,8 +10,10 @@ import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
 
 import java.io.FileInputStream;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,8 +25,9 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 /**
  * The guard works: run through JUnit as any hub test is (extension auto-detection from the module's
- * junit-platform.properties), a test whose code blocks on a Netty event loop or on the hub's timer fails, naming the
- * call and the thread, and a test that blocks on a thread of its own passes.
+ * junit-platform.properties), a test whose code blocks on a Netty event loop or on the hub's timer (a sleep, a
+ * file channel's fsync, a file read) fails, naming the call and the thread, and a test that blocks on a thread of
+ * its own passes.
  */
 class NoBlockingGuardTest {
     /** The sample tests run only when this test runs them, never on their own. */
@@ -42,10 +45,12 @@ class NoBlockingGuardTest {
             runByGuardTest = false;
         }
         List<Event> failed = results.testEvents().failed().list();
-        assertEquals(2, failed.size(), "failed: " + failed + "; all: " + results.allEvents().list());
+        assertEquals(3, failed.size(), "failed: " + failed + "; all: " + results.allEvents().list());
         assertEquals(1, results.testEvents().succeeded().count());
         String eventLoop = failureOf(failed, "sleepsOnAnEventLoop");
         assertTrue(eventLoop.contains("java.lang.Thread.sleep on multiThreadIoEventLoopGroup"), eventLoop);
+        String fsync = failureOf(failed, "fsyncsAFileOnAnEventLoop");
+        assertTrue(fsync.contains("sun.nio.ch.FileChannelImpl") && fsync.contains("force"), fsync);
         String timer = failureOf(failed, "readsAFileOnTheHubTimer");
         assertTrue(timer.contains("java.io.FileInputStream#readBytes on hub-timer-sample"), timer);
     }
@@ -70,6 +75,22 @@ class NoBlockingGuardTest {
                 }).get(30, TimeUnit.SECONDS);
             } finally {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            }
+        }
+
+        @Test
+        void fsyncsAFileOnAnEventLoop() throws Exception {
+            Assumptions.assumeTrue(runByGuardTest);
+            Path file = Files.createTempFile("guard", ".txt");
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                group.submit(() -> {
+                    channel.force(true);
+                    return null;
+                }).get(30, TimeUnit.SECONDS);
+            } finally {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                Files.delete(file);
             }
         }
 
