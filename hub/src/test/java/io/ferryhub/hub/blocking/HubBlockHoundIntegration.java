@@ -15,6 +15,8 @@ import java.util.function.Consumer;
  * with its reason.
  */
 final class HubBlockHoundIntegration implements BlockHoundIntegration {
+    /** The name of the hub's shared timer thread ({@code hub-timer-1}). */
+    static final String TIMER_PREFIX = "hub-timer";
     private final Consumer<String> onBlockingCall;
 
     HubBlockHoundIntegration(Consumer<String> onBlockingCall) {
@@ -24,7 +26,7 @@ final class HubBlockHoundIntegration implements BlockHoundIntegration {
     @Override
     public void applyTo(BlockHound.Builder builder) {
         builder.nonBlockingThreadPredicate(nonBlocking -> nonBlocking.or(
-                thread -> thread.getName().startsWith("hub-timer")));
+                thread -> thread.getName().startsWith(TIMER_PREFIX)));
         builder.blockingMethodCallback(method -> onBlockingCall.accept(method.toString()));
 
         // BlockHound knows the java.io file streams but not NIO file channels, which the hub's storage uses

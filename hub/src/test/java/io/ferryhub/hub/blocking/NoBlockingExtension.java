@@ -3,6 +3,7 @@ package io.ferryhub.hub.blocking;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import reactor.blockhound.BlockHound;
 
@@ -19,9 +20,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A blocking call is recorded, not thrown into the blocking thread: the hub goes on as it would in production,
  * and the test fails when it ends, with the stack of the call. A call made outside any test (a hub started in
- * {@code @BeforeAll}) fails the class.
+ * {@code @BeforeAll}) fails the class. Waits to enter {@code synchronized} code, which BlockHound does not see, are
+ * checked per test by {@link MonitorWaits}.
  */
-public final class NoBlockingExtension implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+public final class NoBlockingExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback,
+        AfterAllCallback {
     /** Stacks kept per test; the rest are only counted. */
     private static final int KEPT = 10;
     private static final AtomicBoolean installed = new AtomicBoolean();
@@ -32,6 +35,7 @@ public final class NoBlockingExtension implements BeforeAllCallback, AfterEachCa
     public static void install() {
         if (installed.compareAndSet(false, true)) {
             BlockHound.install(new HubBlockHoundIntegration(NoBlockingExtension::record));
+            MonitorWaits.enable();
         }
     }
 
@@ -64,6 +68,15 @@ public final class NoBlockingExtension implements BeforeAllCallback, AfterEachCa
         throw failure;
     }
 
+    /** Throws when an event loop or the hub's timer waited too long for a monitor since the test started. */
+    private static void checkMonitorWaits() {
+        List<String> waits = MonitorWaits.check();
+        if (!waits.isEmpty()) {
+            throw new AssertionError("an event loop or the hub's timer waited for a lock:\n  "
+                    + String.join("\n  ", waits));
+        }
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) {
         install();
@@ -71,8 +84,14 @@ public final class NoBlockingExtension implements BeforeAllCallback, AfterEachCa
     }
 
     @Override
+    public void beforeEach(ExtensionContext context) {
+        MonitorWaits.start();
+    }
+
+    @Override
     public void afterEach(ExtensionContext context) {
         checkAndClear();
+        checkMonitorWaits();
     }
 
     @Override

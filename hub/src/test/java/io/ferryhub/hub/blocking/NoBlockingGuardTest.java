@@ -3,6 +3,7 @@ package io.ferryhub.hub.blocking;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.Future;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
@@ -10,6 +11,8 @@ import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
 
 import java.io.FileInputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,8 +30,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 /**
  * The guard works: run through JUnit as any hub test is (extension auto-detection from the module's
  * junit-platform.properties), a test whose code blocks on a Netty event loop or on the hub's timer (a sleep, a
- * file channel's fsync, a file read) fails, naming the call and the thread, and a test that blocks on a thread of
- * its own passes.
+ * file channel's fsync, a file read, a wait for a lock held elsewhere) fails, naming the call or the wait and the
+ * thread, and a test that blocks on a thread of its own passes.
  */
 class NoBlockingGuardTest {
     /** The sample tests run only when this test runs them, never on their own. */
@@ -45,12 +49,14 @@ class NoBlockingGuardTest {
             runByGuardTest = false;
         }
         List<Event> failed = results.testEvents().failed().list();
-        assertEquals(3, failed.size(), "failed: " + failed + "; all: " + results.allEvents().list());
+        assertEquals(4, failed.size(), "failed: " + failed + "; all: " + results.allEvents().list());
         assertEquals(1, results.testEvents().succeeded().count());
         String eventLoop = failureOf(failed, "sleepsOnAnEventLoop");
         assertTrue(eventLoop.contains("java.lang.Thread.sleep on multiThreadIoEventLoopGroup"), eventLoop);
         String fsync = failureOf(failed, "fsyncsAFileOnAnEventLoop");
         assertTrue(fsync.contains("sun.nio.ch.FileChannelImpl") && fsync.contains("force"), fsync);
+        String lock = failureOf(failed, "waitsForALockOnAnEventLoop");
+        assertTrue(lock.contains("multiThreadIoEventLoopGroup") && lock.contains("to enter synchronized code"), lock);
         String timer = failureOf(failed, "readsAFileOnTheHubTimer");
         assertTrue(timer.contains("java.io.FileInputStream#readBytes on hub-timer-sample"), timer);
     }
@@ -91,6 +97,35 @@ class NoBlockingGuardTest {
             } finally {
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
                 Files.delete(file);
+            }
+        }
+
+        @Test
+        void waitsForALockOnAnEventLoop() throws Exception {
+            Assumptions.assumeTrue(runByGuardTest);
+            Object lock = new Object();
+            AtomicReference<Thread> loop = new AtomicReference<>();
+            EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            try {
+                Future<Object> entered;
+                synchronized (lock) {
+                    entered = group.submit(() -> {
+                        loop.set(Thread.currentThread());
+                        synchronized (lock) {
+                            return null;
+                        }
+                    });
+                    // held until the loop has waited well beyond what the guard allows (the guard samples)
+                    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (System.nanoTime() < deadline && (loop.get() == null || threads.getThreadInfo(
+                            loop.get().getId()).getBlockedTime() <= MonitorWaits.MAX_MILLIS + 500)) {
+                        Thread.sleep(10);
+                    }
+                }
+                entered.get(30, TimeUnit.SECONDS);
+            } finally {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             }
         }
 
