@@ -61,6 +61,7 @@ import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.service.sessions.PersistentSessions;
+import io.ferryhub.hub.service.sessions.SessionExpiry;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
 import io.ferryhub.hub.service.streams.StreamAuditLog;
 import io.ferryhub.hub.service.streams.StreamPolicies;
@@ -325,7 +326,7 @@ public final class HubServer implements AutoCloseable {
         PersistentSessions sessions = new PersistentSessions(new KeyValueSessionStore(store), registry, clock,
                 config.sessionExpiry());
         sessions.expire();
-        scheduler.scheduleWithFixedDelay(() -> expireSessions(sessions), 1, 1, TimeUnit.HOURS);
+        closeOnStop(new SessionExpiry(sessions, scheduler, Duration.ofHours(1)));
         // one deadline and one per-address count of unauthenticated connections for MQTT and AMQP, TLS and WebSocket
         AuthenticationGuard guard = new AuthenticationGuard(config.authenticationTimeout(),
                 config.maxUnauthenticatedPerAddress());
@@ -346,15 +347,6 @@ public final class HubServer implements AutoCloseable {
 
         log.info("hub {} started: https {}, mqtt {}, amqp {}, CA {}", aliases.hostName(), httpsPort, mqttPort, amqpPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
-    }
-
-    private static void expireSessions(PersistentSessions sessions) {
-        try {
-            sessions.expire();
-        } catch (RuntimeException e) {
-            // logged and tried again next time: an exception would cancel the schedule
-            log.error("expiring persistent sessions failed", e);
-        }
     }
 
     private void prepareTls(Path dataDir) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.hub.adapter.NonSecretIds;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.connection.DeviceConnections;
 import io.ferryhub.hub.service.connection.DeviceLink;
@@ -87,7 +88,7 @@ final class AmqpMethodChannel extends AmqpDeviceChannel implements MethodRequest
                 return;
             }
             forgetExpired();
-            UUID correlationId = UUID.randomUUID();
+            UUID correlationId = NonSecretIds.uuid();
             inFlight.put(correlationId, new Sent(request.requestId(), System.currentTimeMillis()));
             Message message = Message.Factory.create();
             Properties properties = new Properties();

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.adapter.amqp;
 
+import io.ferryhub.hub.adapter.NonSecretIds;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.connection.DeviceConnections;
 import io.ferryhub.hub.service.streams.StreamService;
@@ -76,7 +77,7 @@ final class AmqpStreamChannel extends AmqpDeviceChannel implements StreamRequest
                         request.requestId());
                 return; // the negotiator's response timeout answers the caller
             }
-            UUID correlationId = UUID.randomUUID();
+            UUID correlationId = NonSecretIds.uuid();
             pending.put(correlationId, request.requestId());
             Message message = Message.Factory.create();
             Properties properties = new Properties();

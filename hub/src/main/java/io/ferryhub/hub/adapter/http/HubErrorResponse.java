@@ -2,6 +2,7 @@ package io.ferryhub.hub.adapter.http;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.hub.adapter.NonSecretIds;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -14,7 +15,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * IoT Hub's error response: the status of the error code, header {@code iothub-errorcode: {Name}} and the body
@@ -34,7 +34,8 @@ public final class HubErrorResponse {
         Instant now = Instant.now();
         Map<String, Object> inner = new LinkedHashMap<>();
         inner.put("errorCode", code.code());
-        inner.put("trackingId", UUID.randomUUID().toString().replace("-", "") + "-G:0-TimeStamp:"
+        // errors are answered on event loops and (timeouts) on the hub's timer: no SecureRandom here
+        inner.put("trackingId", NonSecretIds.uuid().toString().replace("-", "") + "-G:0-TimeStamp:"
                 + TRACKING_TIME.format(now));
         inner.put("message", message == null ? code.defaultMessage() : message);
         inner.put("timestampUtc", now.toString());

@@ -41,9 +41,23 @@ public final class C2dTopicHandler implements MqttTopicHandler {
                 "devices do not publish to cloud-to-device topics"));
     }
 
+    /**
+     * Exactly {@code devices/{d}/messages/devicebound/#} or {@code devices/{d}/modules/{m}/messages/devicebound/#}:
+     * IoT Hub filters no subtopics, so {@code .../devicebound/x/#} or a {@code +} for an id is refused. (The ACL has
+     * already checked that the ids are the connection's own.)
+     */
     @Override
     public boolean ownsSubscription(String topicFilter) {
-        return topicFilter.startsWith("devices/") && topicFilter.endsWith(DEVICEBOUND_FILTER_SUFFIX);
+        if (!topicFilter.startsWith("devices/") || !topicFilter.endsWith(DEVICEBOUND_FILTER_SUFFIX)) {
+            return false;
+        }
+        String[] ids = topicFilter.substring("devices/".length(),
+                topicFilter.length() - DEVICEBOUND_FILTER_SUFFIX.length()).split("/", -1);
+        boolean shape = ids.length == 1 || (ids.length == 3 && ids[1].equals("modules"));
+        for (String id : ids) {
+            shape &= !id.isEmpty() && !id.equals("+") && !id.equals("#");
+        }
+        return shape;
     }
 
     @Override

@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 public final class MethodTopicHandler implements MqttTopicHandler {
     static final String REQUEST_PREFIX = "$iothub/methods/POST/";
     static final String RESPONSE_PREFIX = "$iothub/methods/res/";
+    /** The one filter IoT Hub serves for methods; a filter for one method name is refused, as IoT Hub does. */
+    static final String REQUEST_FILTER = REQUEST_PREFIX + "#";
     private static final String PROBE = REQUEST_PREFIX + "probe/?$rid=0";
 
     private final DirectMethodService methods;
@@ -62,7 +64,7 @@ public final class MethodTopicHandler implements MqttTopicHandler {
 
     @Override
     public boolean ownsSubscription(String topicFilter) {
-        return topicFilter.startsWith(REQUEST_PREFIX);
+        return topicFilter.equals(REQUEST_FILTER);
     }
 
     @Override

@@ -104,10 +104,17 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     void start(PersistentSessions.Session opened) {
         session = opened;
         endpoint.connections().register(this);
-        Map<String, Integer> restored = opened.subscriptions();
+        Map<String, Integer> stored = opened.subscriptions();
+        Map<String, Integer> restored = servedOf(stored);
         if (!restored.isEmpty()) {
             subscriptions.putAll(restored);
             subscribed(restored.keySet());
+        }
+        if (restored.size() != stored.size()) {
+            // a session stored by an earlier version may hold filters the hub no longer serves: keep it small
+            log.info("{} {}: {} of its session's {} subscriptions dropped: this hub serves no such topic", transport,
+                    identity.clientId(), stored.size() - restored.size(), stored.size());
+            logIfNotStored(opened.save(subscriptions));
         }
         long secondsLeft = identity.credentialExpiry() - Instant.now().getEpochSecond();
         if (identity.credentialExpiry() != Long.MAX_VALUE) {
@@ -226,36 +233,71 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     private void onSubscribe(MqttSubscribeMessage message) {
         List<MqttQoS> granted = new ArrayList<>();
         List<String> added = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        boolean changed = false;
         for (MqttTopicSubscription subscription : message.payload().topicSubscriptions()) {
             String filter = subscription.topicFilter();
             if (!acl.maySubscribe(filter)) {
                 violation("a SUBSCRIBE to a filter that is not its own: '" + filter + "'");
                 return;
             }
-            if (endpoint.topicHandlers().forSubscription(filter).isPresent()) {
-                // IoT Hub never grants QoS 2
-                MqttQoS qos = subscription.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE
-                        : MqttQoS.AT_LEAST_ONCE;
-                granted.add(qos);
-                subscriptions.put(filter, qos.value());
-                added.add(filter);
-            } else {
-                log.info("{} {}: subscription to '{}' refused: this hub serves no such topic", transport,
-                        identity.clientId(), filter);
+            boolean served = endpoint.topicHandlers().forSubscription(filter).isPresent();
+            boolean full = !subscriptions.containsKey(filter)
+                    && subscriptions.size() >= endpoint.settings().maxSubscriptions();
+            if (!served || full) {
+                refused.add(filter);
                 granted.add(MqttQoS.FAILURE);
+                continue;
             }
+            // IoT Hub never grants QoS 2
+            MqttQoS qos = subscription.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE
+                    : MqttQoS.AT_LEAST_ONCE;
+            granted.add(qos);
+            changed |= !Integer.valueOf(qos.value()).equals(subscriptions.put(filter, qos.value()));
+            added.add(filter);
+        }
+        if (!refused.isEmpty()) {
+            // one line per SUBSCRIBE, however many filters it carried
+            log.info("{} {}: {} subscription(s) refused, e.g. '{}': this hub serves no such topic, or the session "
+                    + "holds {} already", transport, identity.clientId(), refused.size(), refused.get(0),
+                    endpoint.settings().maxSubscriptions());
         }
         // the services learn of the subscription before the SUBACK leaves: a client that acts on its SUBACK (a
         // back-end invoking a method right after the device subscribed) must find the device ready. MQTT 3.1.1
         // (3.8.4) lets PUBLISHes matching the new subscription precede the SUBACK. A persistent session's SUBACK
-        // also waits until the subscription is durable: it must survive a hub crash once acknowledged.
+        // also waits until the subscription is durable: it must survive a hub crash once acknowledged. A SUBSCRIBE
+        // that changes nothing (SDKs subscribe again on every reconnect) writes nothing; its SUBACK still waits
+        // behind earlier ones, whose writes it depends on.
         CompletableFuture<Void> stored = CompletableFuture.completedFuture(null);
         if (!added.isEmpty()) {
             subscribed(added);
+        }
+        if (changed) {
             stored = session.save(subscriptions);
         }
         acknowledgeWhenStored(MqttMessageBuilders.subAck().packetId(message.variableHeader().messageId())
                 .addGrantedQoses(granted.toArray(MqttQoS[]::new)).build(), stored);
+    }
+
+    /** Of a stored session's subscriptions, those a handler serves, up to the session limit. */
+    private Map<String, Integer> servedOf(Map<String, Integer> stored) {
+        Map<String, Integer> served = new HashMap<>();
+        for (Map.Entry<String, Integer> subscription : stored.entrySet()) {
+            if (served.size() < endpoint.settings().maxSubscriptions()
+                    && acl.maySubscribe(subscription.getKey())
+                    && endpoint.topicHandlers().forSubscription(subscription.getKey()).isPresent()) {
+                served.put(subscription.getKey(), subscription.getValue());
+            }
+        }
+        return served;
+    }
+
+    private void logIfNotStored(CompletableFuture<Void> write) {
+        write.whenComplete((ok, e) -> {
+            if (e != null) {
+                log.warn("{} {}: its session was not stored: {}", transport, identity.clientId(), e.toString());
+            }
+        });
     }
 
     private void acknowledgeWhenStored(MqttMessage ack, CompletableFuture<Void> stored) {
@@ -297,10 +339,13 @@ final class MqttSession extends SimpleChannelInboundHandler<MqttMessage> impleme
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage message) {
-        message.payload().topics().forEach(subscriptions::remove);
+        boolean changed = false;
+        for (String filter : message.payload().topics()) {
+            changed |= subscriptions.remove(filter) != null;
+        }
         subscriptionsChanged();
         acknowledgeWhenStored(MqttMessageBuilders.unsubAck().packetId(message.variableHeader().messageId()).build(),
-                session.save(subscriptions));
+                changed ? session.save(subscriptions) : CompletableFuture.completedFuture(null));
     }
 
     private void onPubAck(int packetId) {

@@ -38,6 +38,9 @@ public final class TwinTopicHandler implements MqttTopicHandler, TwinChangeListe
     static final String REPORTED_PREFIX = "$iothub/twin/PATCH/properties/reported/";
     static final String DESIRED_PREFIX = "$iothub/twin/PATCH/properties/desired/";
     static final String RESPONSE_PREFIX = "$iothub/twin/res/";
+    /** The two filters IoT Hub serves for twins; any other filter under {@code $iothub/twin/} is refused. */
+    static final String RESPONSE_FILTER = RESPONSE_PREFIX + "#";
+    static final String DESIRED_FILTER = DESIRED_PREFIX + "#";
 
     private final TwinService twins;
     private final Executor executor;
@@ -102,12 +105,12 @@ public final class TwinTopicHandler implements MqttTopicHandler, TwinChangeListe
 
     @Override
     public boolean ownsSubscription(String topicFilter) {
-        return topicFilter.startsWith(RESPONSE_PREFIX) || topicFilter.startsWith(DESIRED_PREFIX);
+        return topicFilter.equals(RESPONSE_FILTER) || topicFilter.equals(DESIRED_FILTER);
     }
 
     @Override
     public void onSubscribed(MqttDeviceSession session, String topicFilter) {
-        if (topicFilter.startsWith(DESIRED_PREFIX)) {
+        if (topicFilter.equals(DESIRED_FILTER)) {
             desiredSubscribers.computeIfAbsent(key(session.identity().deviceId(), session.identity().moduleId()),
                     k -> ConcurrentHashMap.newKeySet()).add(session);
         }

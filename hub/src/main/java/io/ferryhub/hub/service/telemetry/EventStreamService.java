@@ -42,7 +42,12 @@ public final class EventStreamService implements AutoCloseable {
 
     private final EventLog eventLog;
     private final ConsumerGroupStore groupStore;
-    private final List<String> groups = new ArrayList<>();
+    /**
+     * The consumer groups, replaced whole on a change. Event Hubs attaches check a group on the event loop, so they
+     * read this without a lock; changes, which wait for an fsync, take {@link #groupChanges} instead.
+     */
+    private volatile List<String> groups;
+    private final Object groupChanges = new Object();
     private final ExecutorService readers = Executors.newCachedThreadPool(Threads.daemonFactory("event-stream-reader"));
     private final Semaphore waitingReads = new Semaphore(MAX_WAITING_READS);
     private final PartitionOwnership ownership = new PartitionOwnership();
@@ -50,11 +55,12 @@ public final class EventStreamService implements AutoCloseable {
     public EventStreamService(EventLog eventLog, ConsumerGroupStore groupStore) throws IOException {
         this.eventLog = eventLog;
         this.groupStore = groupStore;
-        groups.addAll(groupStore.load());
-        if (!groups.contains(DEFAULT_CONSUMER_GROUP)) {
-            groups.add(0, DEFAULT_CONSUMER_GROUP);
-            groupStore.save(groups);
+        List<String> stored = new ArrayList<>(groupStore.load());
+        if (!stored.contains(DEFAULT_CONSUMER_GROUP)) {
+            stored.add(0, DEFAULT_CONSUMER_GROUP);
+            groupStore.save(stored);
         }
+        groups = List.copyOf(stored);
     }
 
     public int partitionCount() {
@@ -65,48 +71,56 @@ public final class EventStreamService implements AutoCloseable {
         return eventLog.partitionInfo(partition);
     }
 
-    public synchronized List<String> consumerGroups() {
-        return List.copyOf(groups);
+    /** Never blocks: safe on an event loop. */
+    public List<String> consumerGroups() {
+        return groups;
     }
 
-    public synchronized void createConsumerGroup(String name) {
+    /** Waits until the change is durable: call it off an event loop. */
+    public void createConsumerGroup(String name) {
         if (name == null || !GROUP_NAME.matcher(name).matches()) {
             throw new HubException(HubErrorCode.ArgumentInvalid, "invalid consumer group name '" + name
                     + "': 1-50 letters, digits, '.', '-' or '_', starting and ending with a letter or digit");
         }
-        if (groups.stream().anyMatch(g -> g.equalsIgnoreCase(name))) {
-            throw new HubException(HubErrorCode.InvalidOperation, "consumer group '" + name + "' already exists");
+        synchronized (groupChanges) {
+            if (groups.stream().anyMatch(g -> g.equalsIgnoreCase(name))) {
+                throw new HubException(HubErrorCode.InvalidOperation, "consumer group '" + name
+                        + "' already exists");
+            }
+            if (groups.size() >= MAX_CONSUMER_GROUPS) {
+                throw new HubException(HubErrorCode.IotHubQuotaExceeded,
+                        "a hub has at most " + MAX_CONSUMER_GROUPS + " consumer groups");
+            }
+            List<String> next = new ArrayList<>(groups);
+            next.add(name);
+            persist(next);
         }
-        if (groups.size() >= MAX_CONSUMER_GROUPS) {
-            throw new HubException(HubErrorCode.IotHubQuotaExceeded,
-                    "a hub has at most " + MAX_CONSUMER_GROUPS + " consumer groups");
-        }
-        List<String> next = new ArrayList<>(groups);
-        next.add(name);
-        persist(next);
         log.info("consumer group '{}' created", name);
     }
 
-    public synchronized void deleteConsumerGroup(String name) {
+    /** Waits until the change is durable: call it off an event loop. */
+    public void deleteConsumerGroup(String name) {
         if (DEFAULT_CONSUMER_GROUP.equals(name)) {
             throw new HubException(HubErrorCode.InvalidOperation, "the $Default consumer group cannot be deleted");
         }
-        List<String> next = new ArrayList<>(groups);
-        if (!next.removeIf(g -> g.equalsIgnoreCase(name))) {
-            throw new HubException(HubErrorCode.ArgumentInvalid, "no consumer group '" + name + "'");
+        synchronized (groupChanges) {
+            List<String> next = new ArrayList<>(groups);
+            if (!next.removeIf(g -> g.equalsIgnoreCase(name))) {
+                throw new HubException(HubErrorCode.ArgumentInvalid, "no consumer group '" + name + "'");
+            }
+            persist(next);
         }
-        persist(next);
         log.info("consumer group '{}' deleted", name);
     }
 
+    /** Stores the list, then shows it to readers: a group is usable only once it survives a crash. */
     private void persist(List<String> next) {
         try {
             groupStore.save(next);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot store consumer groups", e);
         }
-        groups.clear();
-        groups.addAll(next);
+        groups = List.copyOf(next);
     }
 
     /**
@@ -116,11 +130,9 @@ public final class EventStreamService implements AutoCloseable {
     public CompletableFuture<ReadResult> read(String consumerGroup, int partition, StartPosition start, int max,
                                               Duration wait) {
         String group = consumerGroup == null ? DEFAULT_CONSUMER_GROUP : consumerGroup;
-        synchronized (this) {
-            if (groups.stream().noneMatch(g -> g.equalsIgnoreCase(group))) {
-                return CompletableFuture.failedFuture(new HubException(HubErrorCode.ArgumentInvalid,
-                        "no consumer group '" + group + "'"));
-            }
+        if (groups.stream().noneMatch(g -> g.equalsIgnoreCase(group))) {
+            return CompletableFuture.failedFuture(new HubException(HubErrorCode.ArgumentInvalid,
+                    "no consumer group '" + group + "'"));
         }
         if (partition < 0 || partition >= eventLog.partitionCount()) {
             return CompletableFuture.failedFuture(new HubException(HubErrorCode.PartitionNotFound,
