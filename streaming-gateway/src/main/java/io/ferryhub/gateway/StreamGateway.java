@@ -5,7 +5,10 @@ import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
+import io.ferryhub.common.websocket.FinalClose;
 import io.ferryhub.signaling.BridgePath;
+import io.ferryhub.signaling.StreamPolicy;
+import io.ferryhub.signaling.StreamRevocation;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -253,7 +256,7 @@ public final class StreamGateway {
         if (tunnel) {
             TunnelInspector.Link link = tunnelLink(token);
             if (link != null) {
-                ch.pipeline().addLast(TunnelInspector.NAME, new TunnelInspector(link, link.newEnd()));
+                ch.pipeline().addLast(TunnelInspector.NAME, new TunnelInspector(link, link.newEnd(ch)));
             }
         }
         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
@@ -440,6 +443,9 @@ public final class StreamGateway {
         if (reason.startsWith("closed by ")) {
             return "operator";
         }
+        if (reason.startsWith("revoked: ")) {
+            return "revoked";
+        }
         if (reason.startsWith("the other end did not connect")) {
             return "handshake_timeout";
         }
@@ -508,6 +514,65 @@ public final class StreamGateway {
             closeWebSocket(bridge.first, WebSocketCloseStatus.NORMAL_CLOSURE, reason);
         }
         return true;
+    }
+
+    /**
+     * Makes the open streams of an identity follow a decision of the hub: a disabled, deleted or re-keyed
+     * identity's streams (a device's include its modules') are closed for good at once, both ends, with
+     * {@link FinalClose#REVOKED} so that no proxy resumes them; after a stream policy change, a stream the new
+     * policy denies is closed the same way and the tunnel channels it denies are revoked. Any thread.
+     *
+     * @return how many streams were closed
+     */
+    public int revoke(StreamRevocation revocation) {
+        List<Bridge> covered = new ArrayList<>();
+        synchronized (this) {
+            for (Bridge b : bridges.values()) {
+                if (b.state != Bridge.State.CLOSED && b.first != null
+                        && revocation.covers(b.token.deviceId(), b.token.moduleId())) {
+                    covered.add(b);
+                }
+            }
+        }
+        int closed = 0;
+        for (Bridge b : covered) {
+            if (revocation.reason() != StreamRevocation.Reason.POLICY_CHANGED) {
+                closeForGood(b, "revoked: " + revocation.reason().description());
+                closed++;
+                continue;
+            }
+            StreamToken t = b.token;
+            StreamPolicy policy = revocation.policy();
+            StreamPolicy.Denial denial = policy == null ? null
+                    : policy.checkStream(t.initiator(), t.streamName(), clock.instant());
+            if (denial != null) {
+                closeForGood(b, "revoked: the stream policy changed: " + denial.message());
+                closed++;
+            } else if (b.link != null) {
+                b.link.policyChanged(policy == null ? null : policy.narrowTo(t.initiator(), t.streamName()));
+            }
+        }
+        if (!covered.isEmpty()) {
+            log.info("{} ({}): {} open stream(s) of it, {} closed", revocation.identity(),
+                    revocation.reason().description(), covered.size(), closed);
+        }
+        return closed;
+    }
+
+    /** The device and service ends both, with a close the proxies take as final (no tunnel resume). */
+    private void closeForGood(Bridge bridge, String reason) {
+        WebSocketCloseStatus status = FinalClose.status(FinalClose.REVOKED, reason);
+        if (bridge.link != null) {
+            bridge.link.revoked(reason);
+        }
+        RelaySession s = bridge.session;
+        if (s != null) {
+            s.close(reason, status);
+        } else {
+            ended(bridge, reason);
+            Channel first = bridge.first;
+            first.writeAndFlush(new CloseWebSocketFrame(status)).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     /** Streams counted against the limits: waiting or relaying. */

@@ -1,5 +1,6 @@
 package io.ferryhub.client.tunnel;
 
+import io.ferryhub.common.websocket.FinalClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -230,6 +231,12 @@ public final class TunnelSession implements TunnelLink.Sink {
         }
         link = null;
         if (ending) {
+            return;
+        }
+        String closedForGood = FinalClose.receivedOn(ws);
+        if (closedForGood != null) {
+            // The gateway ended the stream for good (e.g. the device was disabled): resuming would only be refused.
+            endNow("closed for good by the gateway: " + closedForGood);
             return;
         }
         log.info("{}: link to the gateway lost ({}); waiting up to {} s for it to be resumed", name, why,
@@ -494,6 +501,7 @@ public final class TunnelSession implements TunnelLink.Sink {
                 }
             }
             case TunnelFrame.CLOSE -> onClose(channelId);
+            case TunnelFrame.REVOKE -> onRevoke(channelId, TunnelFrame.text(body));
             case TunnelFrame.END -> {
                 String why = TunnelFrame.text(body);
                 log.info("{}: ended by the peer: {}", name, why);
@@ -658,6 +666,26 @@ public final class TunnelSession implements TunnelLink.Sink {
             send(TunnelFrame.openOk(alloc, channelId, config.channelWindow()));
             pump(c);
         }));
+    }
+
+    /** The gateway revoked the channel at both ends: it is closed here at once, with nothing sent about it. */
+    private void onRevoke(int channelId, String why) {
+        TunnelChannel c = channels.get(channelId);
+        if (c == null) {
+            return;
+        }
+        log.info("{}: channel {} to '{}' revoked by the gateway: {}", name, channelId, c.target, why);
+        c.closeReceived = true;
+        c.closeSent = true;
+        c.dropPending();
+        if (c.local != null) {
+            closeLocal(c);
+        }
+        // still connecting (device side): the attempt's outcome finds closeReceived and closes what it opened
+        channels.remove(channelId, c);
+        channelCount = channels.size();
+        grown.remove(c);
+        armIdleTimer();
     }
 
     private void onClose(int channelId) {

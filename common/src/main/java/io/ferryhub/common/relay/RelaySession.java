@@ -74,7 +74,8 @@ public final class RelaySession {
         close(why, WebSocketCloseStatus.NORMAL_CLOSURE);
     }
 
-    void close(String why, WebSocketCloseStatus status) {
+    /** Ends the session with a close status of its own (e.g. a final close) on its WebSocket ends. */
+    public void close(String why, WebSocketCloseStatus status) {
         if (!reason.compareAndSet(null, why)) {
             return;
         }
