@@ -50,8 +50,8 @@ class RevocationTest extends RevocationScenarios {
     }
 
     @Override
-    List<JsonNode> streamClosedEvents(String deviceId) throws Exception {
-        return hub.streamAuditEvents(deviceId, "streamClosed");
+    List<JsonNode> auditEvents(String deviceId, String opType) throws Exception {
+        return hub.streamAuditEvents(deviceId, opType);
     }
 
     @Override
