@@ -260,6 +260,12 @@ abstract class RevocationScenarios {
                 revoked.forEach(e -> assertTrue(e.path("reason").asText()
                         .startsWith("revoked: the stream policy changed"), e.toString()));
                 assertTrue(auditEvents(rig.deviceId, "streamClosed").isEmpty(), "no stream was closed");
+                // the session's frame numbering survived the REVOKEs: allowed again, ssh works over the same session
+                setPolicy(rig.deviceId, "[\"ssh\", \"echo\"]");
+                try (OpenSshd.Session again = sshd().interactive(rig.tunnel.localAddress().getPort())) {
+                    again.assertEchoes("same session");
+                    assertEquals(2, streamsOf(rig.deviceId), "no new tunnel stream was needed");
+                }
             } finally {
                 echo.close();
             }
