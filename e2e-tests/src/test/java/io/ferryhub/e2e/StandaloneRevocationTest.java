@@ -59,7 +59,8 @@ class StandaloneRevocationTest extends RevocationScenarios {
                 GatewayConfig.defaults(key));
         standalone.gateway().onAudit(e -> {
             ObjectNode o = Json.object().put("deviceId", e.deviceId()).put("mode", e.tunnel() ? "tunnel" : "stream")
-                    .put("reason", e.reason()).put("opType", e.kind().name());
+                    .put("reason", e.reason()).put("opType", e.kind().name())
+                    .put("closed", String.valueOf(e.closed()));
             audit.add(o);
         });
         standalone.gateway().onChannelAudit(e -> audit.add(Json.object().put("deviceId", e.deviceId())
