@@ -204,6 +204,12 @@ abstract class RevocationScenarios {
     void regeneratingTheDeviceKeyClosesItsSshSessionsAndTunnelAtOnce() throws Exception {
         try (Rig rig = new Rig(prefix() + "rekeyed")) {
             rig.openSessions();
+            // an update that leaves the credentials as they are revokes nothing
+            assertEquals(200, updateDevice(rig.deviceId, d -> d.put("statusReason", "inventory note"))
+                    .statusCode());
+            for (OpenSshd.Session s : rig.sessions) {
+                s.assertEchoes("unchanged keys");
+            }
             long start = System.nanoTime();
             // the key the device proxy signed its connection with (the primary) changes
             HttpResponse<String> put = updateDevice(rig.deviceId, d -> ((ObjectNode) d.at(

@@ -12,7 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A loopback TCP forwarder that a test can cut (a network outage) and restore on the same port. */
 final class TcpForwarder implements AutoCloseable {
-    private final int target;
+    private volatile int target;
     private final int port;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile ServerSocket server;
@@ -35,6 +35,11 @@ final class TcpForwarder implements AutoCloseable {
             s.close();
         }
         open.clear();
+    }
+
+    /** Forwards new connections to {@code port} from now on (the hub restarted on another port). */
+    void retarget(int port) {
+        this.target = port;
     }
 
     synchronized void restore() throws IOException {
