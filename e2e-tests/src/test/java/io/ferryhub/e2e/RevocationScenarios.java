@@ -90,6 +90,13 @@ abstract class RevocationScenarios {
             assertEquals(2, streamsOf(deviceId), "the gateway relays the ssh stream and the tunnel stream");
         }
 
+        /** Every session still works (after something that must not close them). */
+        void assertSessionsEcho(String line) throws Exception {
+            for (OpenSshd.Session s : sessions) {
+                s.assertEchoes(line);
+            }
+        }
+
         /** Waits for every session to end; returns the slowest, in ms from {@code startNanos}. */
         long awaitAllClosed(long startNanos) throws Exception {
             long slowest = 0;
@@ -201,30 +208,46 @@ abstract class RevocationScenarios {
     }
 
     @Test
-    void regeneratingTheDeviceKeyClosesItsSshSessionsAndTunnelAtOnce() throws Exception {
+    void regeneratingTheKeyTheDeviceUsedClosesItsSshSessionsAndTunnelAtOnce() throws Exception {
         try (Rig rig = new Rig(prefix() + "rekeyed")) {
             rig.openSessions();
             // an update that leaves the credentials as they are revokes nothing
             assertEquals(200, updateDevice(rig.deviceId, d -> d.put("statusReason", "inventory note"))
                     .statusCode());
-            for (OpenSshd.Session s : rig.sessions) {
-                s.assertEchoes("unchanged keys");
-            }
+            rig.assertSessionsEcho("unchanged keys");
+            // the device proxy signed with the primary key: a new secondary key leaves its streams alone, and so
+            // does swapping the keys (its key still holds, in the other slot)
+            assertEquals(200, updateDevice(rig.deviceId, d -> keys(d).put("secondaryKey", newKey())).statusCode());
+            rig.assertSessionsEcho("new secondary key");
+            assertEquals(200, updateDevice(rig.deviceId, d -> {
+                String primary = keys(d).path("primaryKey").asText();
+                keys(d).put("primaryKey", keys(d).path("secondaryKey").asText()).put("secondaryKey", primary);
+            }).statusCode());
+            rig.assertSessionsEcho("keys swapped");
+            assertEquals(2, streamsOf(rig.deviceId));
             long start = System.nanoTime();
-            // the key the device proxy signed its connection with (the primary) changes
-            HttpResponse<String> put = updateDevice(rig.deviceId, d -> ((ObjectNode) d.at(
-                    "/authentication/symmetricKey")).put("primaryKey", java.util.Base64.getEncoder()
-                    .encodeToString("a fresh primary key, 32 bytes!!!".getBytes(StandardCharsets.US_ASCII))));
+            // now the key it used (in the secondary slot since the swap) is regenerated
+            HttpResponse<String> put = updateDevice(rig.deviceId, d -> keys(d).put("secondaryKey", newKey()));
             assertEquals(200, put.statusCode(), put.body());
             long ms = rig.awaitAllClosed(start);
             System.out.printf("re-key -> 4 ssh sessions closed in %d ms%n", ms);
             rig.assertEverythingClosed();
             assertAudited(rig.deviceId, "revoked: the identity's credentials changed");
             // the device proxy's old key no longer connects: IoT Hub's 404103 DeviceNotOnline for a new stream
-            assertFalse(rig.device.isConnectedToHub());
+            Proxies.await(() -> !rig.device.isConnectedToHub(), "the device proxy is still connected", BOUND);
             assertArrayEquals(new int[] {404, 404103}, newStreamRefusal(rig.deviceId));
             rig.assertNewSshFails();
         }
+    }
+
+    private static ObjectNode keys(ObjectNode device) {
+        return (ObjectNode) device.at("/authentication/symmetricKey");
+    }
+
+    private static String newKey() {
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        return java.util.Base64.getEncoder().encodeToString(key);
     }
 
     @Test

@@ -17,9 +17,20 @@ import java.util.Locale;
  * @param moduleId null for the device: a device's revocation covers its modules' streams too (as cutting a device
  *                 cuts its modules' connections), a policy change only the device's own streams
  * @param policy   the identity's new stream policy for {@link Reason#POLICY_CHANGED}; null when it has none now
+ * @param spare    streams it does not close although they are the identity's: after a re-key, those whose device
+ *                 side connected with a credential that still holds (the hub knows which it handed the request to)
  */
 public record StreamRevocation(long sequence, Reason reason, String deviceId, String moduleId, StreamPolicy policy,
-                               Instant at) {
+                               Instant at, java.util.Set<String> spare) {
+    public StreamRevocation {
+        spare = spare == null ? java.util.Set.of() : java.util.Set.copyOf(spare);
+    }
+
+    public StreamRevocation(long sequence, Reason reason, String deviceId, String moduleId, StreamPolicy policy,
+                            Instant at) {
+        this(sequence, reason, deviceId, moduleId, policy, at, null);
+    }
+
     public enum Reason {
         DISABLED("the device was disabled"),
         DELETED("the identity was deleted"),
@@ -48,10 +59,15 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
 
     /** The same revocation with the feed's number. */
     public StreamRevocation numbered(long number) {
-        return new StreamRevocation(number, reason, deviceId, moduleId, policy, at);
+        return new StreamRevocation(number, reason, deviceId, moduleId, policy, at, spare);
     }
 
-    /** Whether a stream of this identity must follow it. */
+    /** Whether stream {@code streamId} of this identity must follow it. */
+    public boolean covers(String streamId, String streamDeviceId, String streamModuleId) {
+        return !spare.contains(streamId) && covers(streamDeviceId, streamModuleId);
+    }
+
+    /** Whether a stream of this identity must follow it (unless spared by id). */
     public boolean covers(String streamDeviceId, String streamModuleId) {
         if (!deviceId.equals(streamDeviceId)) {
             return false;
@@ -75,6 +91,9 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
         if (policy != null) {
             o.set("policy", policy.toJson());
         }
+        if (!spare.isEmpty()) {
+            spare.stream().sorted().forEach(o.putArray("spare")::add);
+        }
         return o;
     }
 
@@ -86,6 +105,12 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
         return new StreamRevocation(o.path("seq").asLong(0), Reason.ofLabel(o.get("reason").asText()),
                 o.get("deviceId").asText(), o.hasNonNull("moduleId") ? o.get("moduleId").asText() : null,
                 o.hasNonNull("policy") ? StreamPolicy.fromJson(o.get("policy")) : null,
-                o.hasNonNull("at") ? Instant.parse(o.get("at").asText()) : Instant.EPOCH);
+                o.hasNonNull("at") ? Instant.parse(o.get("at").asText()) : Instant.EPOCH, spareOf(o.path("spare")));
+    }
+
+    private static java.util.Set<String> spareOf(JsonNode array) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        array.forEach(id -> out.add(id.asText()));
+        return out;
     }
 }

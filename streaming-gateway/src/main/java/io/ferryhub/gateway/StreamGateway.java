@@ -529,7 +529,7 @@ public final class StreamGateway {
         synchronized (this) {
             for (Bridge b : bridges.values()) {
                 if (b.state != Bridge.State.CLOSED && b.first != null
-                        && revocation.covers(b.token.deviceId(), b.token.moduleId())) {
+                        && revocation.covers(b.token.streamId(), b.token.deviceId(), b.token.moduleId())) {
                     covered.add(b);
                 }
             }

@@ -267,8 +267,9 @@ public final class HubServer implements AutoCloseable {
         new StreamRoutes(streams).register(router);
         new StreamPolicyRoutes(streamPolicies).register(router);
         // Disable, delete, re-key and policy changes reach open streams: here and at stand-alone gateways.
-        StreamRevocations revocations = new StreamRevocations(gateway, streamClock);
+        StreamRevocations revocations = new StreamRevocations(gateway, registry, streamClock);
         registry.addLifecycleListener(revocations);
+        streams.addRequestListener(revocations::requested);
         streamPolicies.onChange(revocations::policyChanged);
         addWebSocketEndpoint(new RevocationFeedEndpoint(revocations, new RegistryDeviceDirectory(registry,
                 streamPolicies), gatewayConfig.tokenKey(), streamClock));
