@@ -124,9 +124,14 @@ final class OpenSshd implements AutoCloseable {
 
         /** The session still works: a line typed comes back (from the remote cat). */
         void assertEchoes(String line) throws Exception {
-            process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-            process.getOutputStream().flush();
-            byte[] back = process.getInputStream().readNBytes(line.length() + 1);
+            byte[] back;
+            try {
+                process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+                process.getOutputStream().flush();
+                back = process.getInputStream().readNBytes(line.length() + 1);
+            } catch (IOException e) {
+                throw new AssertionError("ssh session closed before echoing '" + line + "': " + e.getMessage(), e);
+            }
             if (!new String(back, StandardCharsets.US_ASCII).equals(line + "\n")) {
                 throw new AssertionError("ssh session did not echo '" + line + "': got '"
                         + new String(back, StandardCharsets.US_ASCII) + "'");
