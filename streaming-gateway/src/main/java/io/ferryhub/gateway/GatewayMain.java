@@ -36,7 +36,7 @@ public final class GatewayMain {
               --hub-url              follow the hub's revocation feed there, so disabling, deleting or re-keying
                                      a device, or changing its stream policy, reaches its open streams here
                                      (without it, only new streams are affected)
-              --hub-ca               the CA that signed the hub's certificate (the hub's data/tls/ca.pem);
+              --hub-ca               the CA that signed the hub's certificate (ca.pem in the hub's data directory);
                                      default: the JDK's trusted CAs
               --metrics              serve Prometheus metrics at http://HOST:PORT/metrics (off by default;
                                      e.g. 127.0.0.1:9464)
