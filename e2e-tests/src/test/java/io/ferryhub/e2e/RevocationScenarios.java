@@ -49,6 +49,12 @@ abstract class RevocationScenarios {
     /** The gateway relaying the hub's streams. */
     abstract StreamGateway gateway();
 
+    /** Where the gateway stands in the hub's revocations (for waiting until it applied a newer one). */
+    abstract long revocationMark();
+
+    /** Waits until the gateway applied a revocation after {@code mark} (no-op where it is synchronous). */
+    abstract void awaitRevocationAfter(long mark) throws Exception;
+
     /** A device's audit events of one kind (streamClosed, channelClosed), as this gateway reports them. */
     abstract List<JsonNode> auditEvents(String deviceId, String opType) throws Exception;
 
@@ -298,6 +304,58 @@ abstract class RevocationScenarios {
             } finally {
                 echo.close();
             }
+        }
+    }
+
+    @Test
+    void aStreamAcceptedButNotYetJoinedCannotOpenOnceTheDeviceIsDisabled() throws Exception {
+        String deviceId = prefix() + "pending";
+        ConnectionString cs = hub().createDevice(deviceId);
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        java.util.concurrent.CompletableFuture<io.ferryhub.client.mqtt.IncomingStreamRequest> asked =
+                new java.util.concurrent.CompletableFuture<>();
+        io.ferryhub.client.mqtt.DeviceMqttClient[] device = new io.ferryhub.client.mqtt.DeviceMqttClient[1];
+        // a device that accepts the stream but has not connected its end yet
+        device[0] = new io.ferryhub.client.mqtt.DeviceMqttClient(cs, new HubEndpoint(hub().host(), hub().mqttPort(),
+                hub().nettyTls()), group, request -> {
+                    device[0].respond(request, true);
+                    asked.complete(request);
+                });
+        try {
+            device[0].start().get(30, TimeUnit.SECONDS);
+            HttpResponse<String> initiated = hub().owner("POST", "/twins/" + deviceId + "/streams/probe", null,
+                    Map.of("iothub-streaming-connect-timeout-in-seconds", "5",
+                            "iothub-streaming-response-timeout-in-seconds", "10"));
+            assertEquals("True", initiated.headers().firstValue("iothub-streaming-is-accepted").orElse(null));
+            URI url = URI.create(initiated.headers().firstValue("iothub-streaming-url").orElseThrow());
+            String serviceToken = initiated.headers().firstValue("iothub-streaming-auth-token").orElseThrow();
+            String deviceToken = asked.get(10, TimeUnit.SECONDS).authToken();
+            long mark = revocationMark();
+            assertEquals(200, updateDevice(deviceId, d -> d.put("status", "disabled")).statusCode());
+            awaitRevocationAfter(mark);
+            // both tokens are still within their lifetime, and both are refused as a revoked credential is
+            assertEquals(401, upgradeStatus(url, serviceToken), "the service end");
+            assertEquals(401, upgradeStatus(url, deviceToken), "the device end");
+            assertEquals(0, streamsOf(deviceId));
+        } finally {
+            device[0].close();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The gateway's HTTP status for a WebSocket upgrade to {@code url} with {@code token} (101 if it opened). */
+    int upgradeStatus(URI url, String token) throws Exception {
+        try {
+            java.net.http.WebSocket ws = hub().http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
+                    .buildAsync(url, new java.net.http.WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
+            ws.abort();
+            return 101;
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+                return refused.getResponse().statusCode();
+            }
+            throw e;
         }
     }
 

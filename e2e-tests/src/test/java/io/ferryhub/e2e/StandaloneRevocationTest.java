@@ -117,6 +117,16 @@ class StandaloneRevocationTest extends RevocationScenarios {
     }
 
     @Override
+    long revocationMark() {
+        return feed.applied();
+    }
+
+    @Override
+    void awaitRevocationAfter(long mark) throws Exception {
+        Proxies.await(() -> feed.applied() > mark, "the gateway did not apply the revocation", BOUND);
+    }
+
+    @Override
     String prefix() {
         return "standalone-";
     }

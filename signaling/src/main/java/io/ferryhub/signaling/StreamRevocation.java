@@ -19,16 +19,19 @@ import java.util.Locale;
  * @param policy   the identity's new stream policy for {@link Reason#POLICY_CHANGED}; null when it has none now
  * @param spare    streams it does not close although they are the identity's: after a re-key, those whose device
  *                 side connected with a credential that still holds (the hub knows which it handed the request to)
+ * @param issued   streams of the identity the hub recently issued tokens for and does not spare: their tokens are
+ *                 refused from now on, so a stream whose ends had not connected yet cannot open after all
  */
 public record StreamRevocation(long sequence, Reason reason, String deviceId, String moduleId, StreamPolicy policy,
-                               Instant at, java.util.Set<String> spare) {
+                               Instant at, java.util.Set<String> spare, java.util.Set<String> issued) {
     public StreamRevocation {
         spare = spare == null ? java.util.Set.of() : java.util.Set.copyOf(spare);
+        issued = issued == null ? java.util.Set.of() : java.util.Set.copyOf(issued);
     }
 
     public StreamRevocation(long sequence, Reason reason, String deviceId, String moduleId, StreamPolicy policy,
                             Instant at) {
-        this(sequence, reason, deviceId, moduleId, policy, at, null);
+        this(sequence, reason, deviceId, moduleId, policy, at, null, null);
     }
 
     public enum Reason {
@@ -59,7 +62,7 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
 
     /** The same revocation with the feed's number. */
     public StreamRevocation numbered(long number) {
-        return new StreamRevocation(number, reason, deviceId, moduleId, policy, at, spare);
+        return new StreamRevocation(number, reason, deviceId, moduleId, policy, at, spare, issued);
     }
 
     /** Whether stream {@code streamId} of this identity must follow it. */
@@ -94,6 +97,9 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
         if (!spare.isEmpty()) {
             spare.stream().sorted().forEach(o.putArray("spare")::add);
         }
+        if (!issued.isEmpty()) {
+            issued.stream().sorted().forEach(o.putArray("issued")::add);
+        }
         return o;
     }
 
@@ -105,7 +111,7 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
         return new StreamRevocation(o.path("seq").asLong(0), Reason.ofLabel(o.get("reason").asText()),
                 o.get("deviceId").asText(), o.hasNonNull("moduleId") ? o.get("moduleId").asText() : null,
                 o.hasNonNull("policy") ? StreamPolicy.fromJson(o.get("policy")) : null,
-                o.hasNonNull("at") ? Instant.parse(o.get("at").asText()) : Instant.EPOCH, spareOf(o.path("spare")));
+                o.hasNonNull("at") ? Instant.parse(o.get("at").asText()) : Instant.EPOCH, spareOf(o.path("spare")), spareOf(o.path("issued")));
     }
 
     private static java.util.Set<String> spareOf(JsonNode array) {

@@ -66,6 +66,14 @@ public final class StreamGateway {
     /** Every stream whose token is still presentable, including closed ones, so a token is never used twice. */
     private final Map<String, Bridge> bridges = new HashMap<>();
     private final Map<String, Integer> openPerIdentity = new HashMap<>();
+    /**
+     * Streams whose tokens a revocation withdrew before both ends had connected, until those tokens have surely
+     * expired (a token lives through the device's answer, at most 60 s, and the handshake window, which the hub
+     * may have set longer than this gateway's: hence the margin).
+     */
+    private final Map<String, Instant> revokedStreams = new HashMap<>();
+    private static final Duration REVOKED_TOKEN_MEMORY = Duration.ofMinutes(15);
+    private static final String REVOKED_REFUSAL = "the stream's token was revoked";
     private int open;
     private volatile Consumer<StreamAuditEvent> audit = e -> { };
     private volatile BandwidthCaps caps = BandwidthCaps.none();
@@ -194,6 +202,11 @@ public final class StreamGateway {
         boolean tunnel = offered != null && Arrays.stream(offered.split(",")).map(String::trim)
                 .anyMatch(TUNNEL_SUBPROTOCOL::equals);
         String refusal = admit(token);
+        if (REVOKED_REFUSAL.equals(refusal)) {
+            // as IoT Hub refuses a credential that no longer holds
+            refuse(ctx, HttpResponseStatus.UNAUTHORIZED, refusal, path, remote);
+            return;
+        }
         if (refusal != null) {
             refuse(ctx, refusal.startsWith("too many") ? HttpResponseStatus.TOO_MANY_REQUESTS
                     : HttpResponseStatus.CONFLICT, refusal, path, remote);
@@ -204,6 +217,10 @@ public final class StreamGateway {
 
     /** Reserves a place for this connection, or says why there is none. */
     private synchronized String admit(StreamToken token) {
+        Instant revokedUntil = revokedStreams.get(token.streamId());
+        if (revokedUntil != null && clock.instant().isBefore(revokedUntil)) {
+            return REVOKED_REFUSAL;
+        }
         Bridge bridge = bridges.get(token.streamId());
         if (bridge != null) {
             if (bridge.state != Bridge.State.WAITING || bridge.ends >= 2) {
@@ -527,6 +544,11 @@ public final class StreamGateway {
     public int revoke(StreamRevocation revocation) {
         List<Bridge> covered = new ArrayList<>();
         synchronized (this) {
+            if (!revocation.issued().isEmpty()) {
+                Instant until = clock.instant().plus(REVOKED_TOKEN_MEMORY.plus(config.handshakeTimeout()));
+                revocation.issued().forEach(id -> revokedStreams.put(id, until));
+                revokedStreams.values().removeIf(t -> t.isBefore(clock.instant()));
+            }
             for (Bridge b : bridges.values()) {
                 if (b.state != Bridge.State.CLOSED && b.first != null
                         && revocation.covers(b.token.streamId(), b.token.deviceId(), b.token.moduleId())) {

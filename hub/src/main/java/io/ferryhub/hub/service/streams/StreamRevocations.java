@@ -91,23 +91,40 @@ public final class StreamRevocations implements IdentityLifecycleListener {
 
     @Override
     public void deviceDeleted(String deviceId) {
+        publish(StreamRevocation.Reason.DELETED, deviceId, null, null, null, issued(deviceId, null, Set.of()));
         credentials.keySet().removeIf(k -> k.equals(deviceId) || k.startsWith(deviceId + "/"));
-        publish(StreamRevocation.Reason.DELETED, deviceId, null, null, null);
     }
 
     @Override
     public void moduleDeleted(String deviceId, String moduleId) {
+        publish(StreamRevocation.Reason.DELETED, deviceId, moduleId, null, null,
+                issued(deviceId, moduleId, Set.of()));
         credentials.remove(key(deviceId, moduleId));
-        publish(StreamRevocation.Reason.DELETED, deviceId, moduleId, null, null);
     }
 
     @Override
     public void revoked(String deviceId, String moduleId, Revocation why) {
         if (why == Revocation.DISABLED) {
-            publish(StreamRevocation.Reason.DISABLED, deviceId, moduleId, null, null);
+            publish(StreamRevocation.Reason.DISABLED, deviceId, moduleId, null, null,
+                    issued(deviceId, moduleId, Set.of()));
             return;
         }
-        publish(StreamRevocation.Reason.REKEYED, deviceId, moduleId, null, stillValid(deviceId, moduleId));
+        Set<String> spare = stillValid(deviceId, moduleId);
+        publish(StreamRevocation.Reason.REKEYED, deviceId, moduleId, null, spare, issued(deviceId, moduleId, spare));
+    }
+
+    /** The streams requested of the identity (a device's: and its modules') that {@code spare} does not spare. */
+    private Set<String> issued(String deviceId, String moduleId, Set<String> spare) {
+        Set<String> out = new HashSet<>();
+        credentials.forEach((identity, streams) -> {
+            if (moduleId == null ? identity.equals(deviceId) || identity.startsWith(deviceId + "/")
+                    : identity.equals(key(deviceId, moduleId))) {
+                synchronized (streams) {
+                    streams.keySet().stream().filter(id -> !spare.contains(id)).forEach(out::add);
+                }
+            }
+        });
+        return out;
     }
 
     /**
@@ -144,15 +161,15 @@ public final class StreamRevocations implements IdentityLifecycleListener {
 
     /** The identity's stream policy is now {@code policy} (null: none). */
     public void policyChanged(String deviceId, String moduleId, StreamPolicy policy) {
-        publish(StreamRevocation.Reason.POLICY_CHANGED, deviceId, moduleId, policy, null);
+        publish(StreamRevocation.Reason.POLICY_CHANGED, deviceId, moduleId, policy, null, null);
     }
 
     private void publish(StreamRevocation.Reason reason, String deviceId, String moduleId, StreamPolicy policy,
-                         Set<String> spare) {
+                         Set<String> spare, Set<String> issued) {
         StreamRevocation r;
         List<Consumer<StreamRevocation>> to;
         synchronized (this) {
-            r = new StreamRevocation(++last, reason, deviceId, moduleId, policy, clock.instant(), spare);
+            r = new StreamRevocation(++last, reason, deviceId, moduleId, policy, clock.instant(), spare, issued);
             retained.addLast(r);
             if (retained.size() > RETAINED) {
                 retained.removeFirst();
