@@ -131,7 +131,7 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
         return value.asText();
     }
 
-    private static byte[] hmac(byte[] key, String input) {
+    static byte[] hmac(byte[] key, String input) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));

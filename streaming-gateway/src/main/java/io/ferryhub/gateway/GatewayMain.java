@@ -28,7 +28,7 @@ public final class GatewayMain {
                                      [--listen [HOST:]PORT] [--handshake-timeout SECONDS] [--idle-timeout SECONDS]
                                      [--max-streams-per-device N] [--max-streams N] [--metrics [HOST:]PORT]
                                      [--record-dir DIR [--record-all] [--recording-max-age-days N]
-                                      [--recording-max-mb N]]
+                                      [--recording-max-mb N]] [--hub-url https://HOST:PORT [--hub-ca CA.pem]]
               --tls-cert, --tls-key  the gateway's certificate chain and key (PEM); clients verify its name
               --token-key-file       a copy of the hub's stream-token.key (in the hub's data directory)
               --state-dir            where the ids of used stream tokens are kept, so that a token works once
@@ -39,6 +39,11 @@ public final class GatewayMain {
               --max-streams-per-device, --max-streams   concurrent stream limits (default 100 and 10000)
               --record-dir           record streams there: those whose stream policy says "record": true, or
                                      every stream with --record-all (retention 30 days and 1024 MB by default)
+              --hub-url              follow the hub's revocation feed there, so disabling, deleting or re-keying
+                                     a device, or changing its stream policy, reaches its open streams here
+                                     (without it, only new streams are affected)
+              --hub-ca               the CA that signed the hub's certificate (ca.pem in the hub's data directory);
+                                     default: the JDK's trusted CAs
               --metrics              serve Prometheus metrics at http://HOST:PORT/metrics (off by default;
                                      HOST defaults to 127.0.0.1, as the hub's; give one to serve elsewhere,
                                      e.g. 0.0.0.0:9464 for every interface)
@@ -59,7 +64,7 @@ public final class GatewayMain {
         return address(value, METRICS_DEFAULT_HOST);
     }
 
-    public static void main(String[] args) throws InterruptedException {
+    public static void main(String[] args) throws InterruptedException, SSLException {
         LogSettings.timestamped(); // before the first logger
         Threads.logUncaughtByDefault();
         Path cert = null;
@@ -69,6 +74,8 @@ public final class GatewayMain {
         InetSocketAddress listen = new InetSocketAddress("0.0.0.0", 443);
         InetSocketAddress metrics = null;
         Path recordDir = null;
+        java.net.URI hubUrl = null;
+        Path hubCa = null;
         boolean recordAll = false;
         int recordDays = 30;
         int recordMegabytes = 1024;
@@ -93,6 +100,8 @@ public final class GatewayMain {
                     case "--max-streams" -> total = Math.toIntExact(count(args[i], value(args, ++i)));
                     case "--metrics" -> metrics = metricsAddress(value(args, ++i));
                     case "--record-dir" -> recordDir = Path.of(value(args, ++i));
+                    case "--hub-url" -> hubUrl = java.net.URI.create(value(args, ++i));
+                    case "--hub-ca" -> hubCa = Path.of(value(args, ++i));
                     case "--record-all" -> recordAll = true;
                     case "--recording-max-age-days" -> recordDays = Math.toIntExact(count(args[i], value(args, ++i)));
                     case "--recording-max-mb" -> recordMegabytes = Math.toIntExact(count(args[i], value(args, ++i)));
@@ -132,6 +141,13 @@ public final class GatewayMain {
         if (recordDir != null) {
             gateway.gateway().recordings(new StreamRecordings(recordDir, recordAll, Duration.ofDays(recordDays),
                     recordMegabytes * 1024L * 1024, Clock.systemUTC()));
+        }
+        if (hubUrl != null) {
+            gateway.followRevocations(hubUrl, hubCa != null ? io.ferryhub.common.tls.ClientTls.trusting(hubCa)
+                    : SslContextBuilder.forClient().sslProvider(TlsEngine.preferred()).build());
+        } else {
+            System.err.println("streaming-gateway: no --hub-url: disabling, deleting or re-keying a device will "
+                    + "not close its open streams here");
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

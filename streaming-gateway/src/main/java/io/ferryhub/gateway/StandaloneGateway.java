@@ -43,11 +43,14 @@ public final class StandaloneGateway implements AutoCloseable {
     private final StreamGateway gateway;
     private final EventLoopGroup group;
     private final Channel server;
+    private final byte[] tokenKey;
+    private volatile RevocationFeed revocations;
 
-    private StandaloneGateway(StreamGateway gateway, EventLoopGroup group, Channel server) {
+    private StandaloneGateway(StreamGateway gateway, EventLoopGroup group, Channel server, byte[] tokenKey) {
         this.gateway = gateway;
         this.group = group;
         this.server = server;
+        this.tokenKey = tokenKey;
     }
 
     /**
@@ -90,7 +93,7 @@ public final class StandaloneGateway implements AutoCloseable {
         try {
             Channel server = bootstrap.bind(bind).sync().channel();
             log.info("streaming gateway listening on {}{}", server.localAddress(), tls == null ? " (no TLS)" : "");
-            return new StandaloneGateway(gateway, group, server);
+            return new StandaloneGateway(gateway, group, server, config.tokenKey());
         } catch (InterruptedException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             Thread.currentThread().interrupt();
@@ -117,12 +120,29 @@ public final class StandaloneGateway implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /**
+     * Follows the revocation feed of the hub at {@code hub} ({@code https://host:port}), so that disabling,
+     * deleting or re-keying an identity, or changing its stream policy, reaches the streams relayed here.
+     *
+     * @param tls trusts the hub's certificate
+     */
+    public RevocationFeed followRevocations(java.net.URI hub, SslContext tls) {
+        RevocationFeed feed = new RevocationFeed(hub, tls, tokenKey, gateway, group, Clock.systemUTC());
+        revocations = feed;
+        feed.start();
+        return feed;
+    }
+
     public int port() {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
     @Override
     public void close() {
+        RevocationFeed feed = revocations;
+        if (feed != null) {
+            feed.close();
+        }
         server.close().syncUninterruptibly();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

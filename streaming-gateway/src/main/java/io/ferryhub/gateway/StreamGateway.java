@@ -5,8 +5,10 @@ import io.ferryhub.common.relay.HoldingHandler;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
-import io.ferryhub.common.relay.StreamClose;
+import io.ferryhub.common.websocket.FinalClose;
 import io.ferryhub.signaling.BridgePath;
+import io.ferryhub.signaling.StreamPolicy;
+import io.ferryhub.signaling.StreamRevocation;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -65,6 +67,14 @@ public final class StreamGateway {
     /** Every stream whose token is still presentable, including closed ones, so a token is never used twice. */
     private final Map<String, Bridge> bridges = new HashMap<>();
     private final Map<String, Integer> openPerIdentity = new HashMap<>();
+    /**
+     * Streams whose tokens a revocation withdrew before both ends had connected, until those tokens have surely
+     * expired (a token lives through the device's answer, at most 60 s, and the handshake window, which the hub
+     * may have set longer than this gateway's: hence the margin).
+     */
+    private final Map<String, Instant> revokedStreams = new HashMap<>();
+    private static final Duration REVOKED_TOKEN_MEMORY = Duration.ofMinutes(15);
+    private static final String REVOKED_REFUSAL = "the stream's token was revoked";
     private int open;
     private volatile Consumer<StreamAuditEvent> audit = e -> { };
     private volatile BandwidthCaps caps = BandwidthCaps.none();
@@ -208,6 +218,11 @@ public final class StreamGateway {
         boolean tunnel = offered != null && Arrays.stream(offered.split(",")).map(String::trim)
                 .anyMatch(TUNNEL_SUBPROTOCOL::equals);
         Admission admission = admit(token);
+        if (REVOKED_REFUSAL.equals(admission.refusal())) {
+            // as IoT Hub refuses a credential that no longer holds
+            refuse(ctx, HttpResponseStatus.UNAUTHORIZED, admission.refusal(), path, remote);
+            return;
+        }
         if (admission.refusal() != null) {
             refuse(ctx, admission.refusal().startsWith("too many") ? HttpResponseStatus.TOO_MANY_REQUESTS
                     : HttpResponseStatus.CONFLICT, admission.refusal(), path, remote);
@@ -231,6 +246,10 @@ public final class StreamGateway {
 
     /** Reserves a place for this connection, or says why there is none. */
     private synchronized Admission admit(StreamToken token) {
+        Instant revokedUntil = revokedStreams.get(token.streamId());
+        if (revokedUntil != null && clock.instant().isBefore(revokedUntil)) {
+            return Admission.refused(REVOKED_REFUSAL);
+        }
         Bridge bridge = bridges.get(token.streamId());
         if (bridge == null && usedTokens != null && usedTokens.contains(token.streamId())) {
             // used before a restart: refused as it would have been without one
@@ -311,7 +330,7 @@ public final class StreamGateway {
         if (tunnel) {
             TunnelInspector.Link link = tunnelLink(token);
             if (link != null) {
-                ch.pipeline().addLast(TunnelInspector.NAME, new TunnelInspector(link, link.newEnd()));
+                ch.pipeline().addLast(TunnelInspector.NAME, new TunnelInspector(link, link.newEnd(ch)));
             }
         }
         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
@@ -498,6 +517,9 @@ public final class StreamGateway {
         if (reason.startsWith("closed by ")) {
             return "operator";
         }
+        if (reason.startsWith("revoked: ")) {
+            return "revoked";
+        }
         if (reason.startsWith("the other end did not connect")) {
             return "handshake_timeout";
         }
@@ -551,7 +573,7 @@ public final class StreamGateway {
     }
 
     /**
-     * Closes a stream (both ends) for good: the ends are told so ({@link StreamClose#ENDED_BY_HUB}), and proxies end
+     * Closes a stream (both ends) for good: the ends are told so ({@link FinalClose#CLOSED_BY_OPERATOR}), and proxies end
      * a tunnel session carried by it instead of resuming it. False if there is no such open stream.
      */
     public boolean close(String streamId, String reason) {
@@ -564,11 +586,75 @@ public final class StreamGateway {
         }
         RelaySession s = bridge.session;
         if (s != null) {
-            s.close(reason, StreamClose.endedByHub(reason));
+            s.close(reason, FinalClose.status(FinalClose.CLOSED_BY_OPERATOR, reason));
         } else {
-            closeWebSocket(bridge.first, StreamClose.endedByHub(reason));
+            closeWebSocket(bridge.first, FinalClose.status(FinalClose.CLOSED_BY_OPERATOR, reason));
         }
         return true;
+    }
+
+    /**
+     * Makes the open streams of an identity follow a decision of the hub: a disabled, deleted or re-keyed
+     * identity's streams (a device's include its modules') are closed for good at once, both ends, with
+     * {@link FinalClose#REVOKED} so that no proxy resumes them; after a stream policy change, a stream the new
+     * policy denies is closed the same way and the tunnel channels it denies are revoked. Any thread.
+     *
+     * @return how many streams were closed
+     */
+    public int revoke(StreamRevocation revocation) {
+        List<Bridge> covered = new ArrayList<>();
+        synchronized (this) {
+            if (!revocation.issued().isEmpty()) {
+                Instant until = clock.instant().plus(REVOKED_TOKEN_MEMORY.plus(config.handshakeTimeout()));
+                revocation.issued().forEach(id -> revokedStreams.put(id, until));
+                revokedStreams.values().removeIf(t -> t.isBefore(clock.instant()));
+            }
+            for (Bridge b : bridges.values()) {
+                if (b.state != Bridge.State.CLOSED && b.first != null
+                        && revocation.covers(b.token.streamId(), b.token.deviceId(), b.token.moduleId())) {
+                    covered.add(b);
+                }
+            }
+        }
+        int closed = 0;
+        for (Bridge b : covered) {
+            if (revocation.reason() != StreamRevocation.Reason.POLICY_CHANGED) {
+                closeForGood(b, "revoked: " + revocation.reason().description());
+                closed++;
+                continue;
+            }
+            StreamToken t = b.token;
+            StreamPolicy policy = revocation.policy();
+            StreamPolicy.Denial denial = policy == null ? null
+                    : policy.checkStream(t.initiator(), t.streamName(), clock.instant());
+            if (denial != null) {
+                closeForGood(b, "revoked: the stream policy changed: " + denial.message());
+                closed++;
+            } else if (b.link != null) {
+                b.link.policyChanged(policy == null ? null : policy.narrowTo(t.initiator(), t.streamName()));
+            }
+        }
+        if (!covered.isEmpty()) {
+            log.info("{} ({}): {} open stream(s) of it, {} closed", revocation.identity(),
+                    revocation.reason().description(), covered.size(), closed);
+        }
+        return closed;
+    }
+
+    /** The device and service ends both, with a close the proxies take as final (no tunnel resume). */
+    private void closeForGood(Bridge bridge, String reason) {
+        WebSocketCloseStatus status = FinalClose.status(FinalClose.REVOKED, reason);
+        if (bridge.link != null) {
+            bridge.link.revoked(reason);
+        }
+        RelaySession s = bridge.session;
+        if (s != null) {
+            s.close(reason, status);
+        } else {
+            ended(bridge, reason);
+            Channel first = bridge.first;
+            first.writeAndFlush(new CloseWebSocketFrame(status)).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     /** Streams counted against the limits: waiting or relaying. */

@@ -38,6 +38,11 @@ final class TunnelWatch {
     static final byte CLOSE = 7;
     static final byte ACK = 8;
     static final byte END = 9;
+    /**
+     * Sent by the gateway only, to both ends, and never numbered (so the session's frame numbering is untouched):
+     * the stream policy no longer allows this channel; each end closes it at once, without the CLOSE exchange.
+     */
+    static final byte REVOKE = 10;
     private static final int HEADER = 5;
     private static final int FLAG_RESUME = 1;
     /** No device proxy can map a name holding NUL: the device refuses the channel without connecting anything. */
@@ -52,6 +57,8 @@ final class TunnelWatch {
     /** Highest frame number accounted for, per direction. */
     private final long[] highest = new long[2];
     private final Map<Long, Watched> channels = new HashMap<>();
+    /** Channels revoked by a policy change; an OPEN_OK still on its way for one of them is answered by a REVOKE. */
+    private final java.util.Set<Long> revoked = new java.util.HashSet<>();
     private boolean ended;
 
     private static final class Watched {
@@ -116,7 +123,7 @@ final class TunnelWatch {
      * frame to forward: the same one, or a replacement (the caller releases the original).
      */
     synchronized ByteBuf onFrame(int direction, long number, ByteBuf frame, ByteBufAllocator alloc,
-                                 StreamToken streamToken) {
+                                 StreamToken streamToken, StreamPolicy grant) {
         boolean fresh = number > highest[direction];
         if (fresh) {
             highest[direction] = number;
@@ -131,7 +138,7 @@ final class TunnelWatch {
                 }
                 String target = frame.toString(ri + HEADER + 4, frame.readableBytes() - HEADER - 4,
                         StandardCharsets.UTF_8);
-                StreamPolicy.Denial denial = denial(streamToken, target, clock);
+                StreamPolicy.Denial denial = denial(grant, streamToken, target, clock);
                 if (fresh && direction == SERVICE_TO_DEVICE) {
                     Watched w = new Watched(target, clock.instant());
                     channels.put(channel, w);
@@ -204,8 +211,7 @@ final class TunnelWatch {
         }
     }
 
-    private static StreamPolicy.Denial denial(StreamToken token, String target, Clock clock) {
-        StreamPolicy grant = token.grant();
+    private static StreamPolicy.Denial denial(StreamPolicy grant, StreamToken token, String target, Clock clock) {
         return grant == null ? null : grant.checkChannel(token.initiator(), token.streamName(), target,
                 clock.instant());
     }
@@ -214,13 +220,14 @@ final class TunnelWatch {
      * For an OPEN seen where the session cannot be followed (no HELLO yet): the policy still applies. Returns the
      * frame to forward.
      */
-    static ByteBuf enforce(ByteBuf frame, ByteBufAllocator alloc, StreamToken token, Clock clock) {
+    static ByteBuf enforce(ByteBuf frame, ByteBufAllocator alloc, StreamToken token, StreamPolicy grant,
+                           Clock clock) {
         int ri = frame.readerIndex();
         if (frame.getByte(ri) != OPEN || frame.readableBytes() < HEADER + 4) {
             return frame;
         }
         String target = frame.toString(ri + HEADER + 4, frame.readableBytes() - HEADER - 4, StandardCharsets.UTF_8);
-        StreamPolicy.Denial denial = denial(token, target, clock);
+        StreamPolicy.Denial denial = denial(grant, token, target, clock);
         if (denial == null) {
             return frame;
         }
@@ -233,6 +240,43 @@ final class TunnelWatch {
         int ri = open.readerIndex();
         return alloc.buffer(HEADER + 4 + name.length).writeByte(OPEN).writeInt(open.getInt(ri + 1))
                 .writeInt(open.getInt(ri + HEADER)).writeBytes(name);
+    }
+
+    /**
+     * The stream policy changed to {@code grant}: forgets the channels it no longer allows (recording the accepted
+     * ones as closed) and returns their numbers, for the caller to send each end a {@link #REVOKE}.
+     */
+    synchronized List<Long> revokeDenied(StreamPolicy grant, StreamToken streamToken) {
+        List<Long> out = new ArrayList<>();
+        Instant now = clock.instant();
+        for (java.util.Iterator<Map.Entry<Long, Watched>> it = channels.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, Watched> e = it.next();
+            Watched w = e.getValue();
+            StreamPolicy.Denial d = w.denial != null ? null : denial(grant, streamToken, w.target, clock);
+            if (d == null) {
+                continue;
+            }
+            it.remove();
+            revoked.add(e.getKey());
+            out.add(e.getKey());
+            log.info("tunnel channel {} of stream {} ({}) to '{}' revoked: {}", e.getKey(), streamToken.streamId(),
+                    identity(), w.target, d.message());
+            if (w.accepted) {
+                report(ChannelAuditEvent.Kind.channelClosed, e.getKey(), w, now,
+                        "revoked: the stream policy changed: " + d.message());
+            }
+        }
+        return out;
+    }
+
+    /** Whether a policy change revoked this channel (its late OPEN_OK must be answered by a REVOKE). */
+    synchronized boolean isRevoked(long channel) {
+        return revoked.contains(channel);
+    }
+
+    static ByteBuf revoke(ByteBufAllocator alloc, long channel, String reason) {
+        byte[] text = reason.getBytes(StandardCharsets.UTF_8);
+        return alloc.buffer(HEADER + text.length).writeByte(REVOKE).writeInt((int) channel).writeBytes(text);
     }
 
     /** Closes the record of every channel still open (session ended or never resumed). */

@@ -1,6 +1,6 @@
 package io.ferryhub.gateway;
 
-import io.ferryhub.common.relay.StreamClose;
+import io.ferryhub.common.websocket.FinalClose;
 import io.ferryhub.signaling.StreamToken;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -253,8 +253,8 @@ class StreamGatewayTest {
         GatewayFixture.Peer b = fixture.connect(token);
         assertTrue(fixture.gateway().close(token.streamId(), "closed by the operator"));
         // the status that tells the proxies not to resume a tunnel session over a new stream
-        assertEquals(StreamClose.ENDED_BY_HUB, a.closed.get(30, TimeUnit.SECONDS));
-        assertEquals(StreamClose.ENDED_BY_HUB, b.closed.get(30, TimeUnit.SECONDS));
+        assertEquals(FinalClose.CLOSED_BY_OPERATOR, a.closed.get(30, TimeUnit.SECONDS));
+        assertEquals(FinalClose.CLOSED_BY_OPERATOR, b.closed.get(30, TimeUnit.SECONDS));
         assertFalse(fixture.gateway().close(token.streamId(), "again"));
     }
 

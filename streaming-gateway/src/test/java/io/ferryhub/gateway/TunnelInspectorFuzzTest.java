@@ -30,8 +30,10 @@ class TunnelInspectorFuzzTest {
         StreamToken token = GatewayFixture.newStream("fuzz-device");
         TunnelWatches watches = new TunnelWatches(Clock.systemUTC(), event -> { });
         TunnelInspector.Link link = new TunnelInspector.Link(token, watches, Clock.systemUTC());
-        EmbeddedChannel service = new EmbeddedChannel(new TunnelInspector(link, link.newEnd()));
-        EmbeddedChannel device = new EmbeddedChannel(new TunnelInspector(link, link.newEnd()));
+        EmbeddedChannel service = new EmbeddedChannel();
+        service.pipeline().addLast(new TunnelInspector(link, link.newEnd(service)));
+        EmbeddedChannel device = new EmbeddedChannel();
+        device.pipeline().addLast(new TunnelInspector(link, link.newEnd(device)));
         try {
             int at = 0;
             while (at + 2 <= input.length) {

@@ -2,7 +2,7 @@ package io.ferryhub.client.stream;
 
 import io.ferryhub.client.net.HttpConnectProxy;
 import io.ferryhub.common.relay.HoldingHandler;
-import io.ferryhub.common.relay.StreamClose;
+import io.ferryhub.common.websocket.FinalClose;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -105,8 +105,8 @@ public final class StreamConnector {
                         }
                         ch.pipeline().addLast("http", new HttpClientCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(16 * 1024));
-                        // the frame decoder goes in front of it: it sees the close frames the next one answers
-                        ch.pipeline().addLast("close-status", StreamClose.watcher());
+                        // sees the gateway's close frame before the protocol handler answers and consumes it
+                        ch.pipeline().addLast(FinalClose.Watcher.NAME, new FinalClose.Watcher());
                         ch.pipeline().addLast("websocket", secure
                                 ? new WebSocketClientProtocolHandler(new ZeroMaskHandshaker(url, subprotocol,
                                 headers, MAX_FRAME), config)

@@ -28,6 +28,11 @@ public final class TunnelFrame {
     public static final byte CLOSE = 7;
     public static final byte ACK = 8;
     public static final byte END = 9;
+    /**
+     * From the gateway only, never numbered: the stream policy no longer allows the channel; close it at once,
+     * without the CLOSE exchange (the peer was sent the same).
+     */
+    public static final byte REVOKE = 10;
 
     /** HELLO flags. */
     public static final int FLAG_RESUME = 1;
@@ -36,9 +41,12 @@ public final class TunnelFrame {
     private TunnelFrame() {
     }
 
-    /** HELLO and ACK concern the link, not the session: they are not numbered and never replayed. */
+    /**
+     * HELLO and ACK concern the link, not the session: they are not numbered and never replayed; nor is the
+     * gateway's REVOKE, which neither peer sent.
+     */
     public static boolean sequenced(byte type) {
-        return type != HELLO && type != ACK;
+        return type != HELLO && type != ACK && type != REVOKE;
     }
 
     public static byte type(ByteBuf frame) {

@@ -1,7 +1,7 @@
 package io.ferryhub.client.tunnel;
 
 import io.ferryhub.common.relay.HoldingHandler;
-import io.ferryhub.common.relay.StreamClose;
+import io.ferryhub.common.websocket.FinalClose;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,7 +27,7 @@ final class TunnelLink extends ChannelInboundHandlerAdapter {
 
         void closed(Channel link);
 
-        /** The hub ended the link's stream for good ({@link StreamClose#ENDED_BY_HUB}): nothing to resume. */
+        /** The hub ended the link's stream for good (a {@link FinalClose} status): nothing to resume. */
         default void endedByHub(Channel link, String reason) {
             closed(link);
         }
@@ -86,7 +86,7 @@ final class TunnelLink extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        String endedByHub = StreamClose.endedByHubReason(ctx.channel().attr(StreamClose.RECEIVED).get());
+        String endedByHub = FinalClose.receivedOn(ctx.channel());
         if (endedByHub != null) {
             sink.endedByHub(ctx.channel(), endedByHub);
         } else {

@@ -509,6 +509,7 @@ public final class TunnelSession implements TunnelLink.Sink {
                 }
             }
             case TunnelFrame.CLOSE -> onClose(channelId);
+            case TunnelFrame.REVOKE -> onRevoke(channelId, TunnelFrame.text(body));
             case TunnelFrame.END -> {
                 String why = TunnelFrame.text(body);
                 log.info("{}: ended by the peer: {}", name, why);
@@ -673,6 +674,26 @@ public final class TunnelSession implements TunnelLink.Sink {
             send(TunnelFrame.openOk(alloc, channelId, config.channelWindow()));
             pump(c);
         }));
+    }
+
+    /** The gateway revoked the channel at both ends: it is closed here at once, with nothing sent about it. */
+    private void onRevoke(int channelId, String why) {
+        TunnelChannel c = channels.get(channelId);
+        if (c == null) {
+            return;
+        }
+        log.info("{}: channel {} to '{}' revoked by the gateway: {}", name, channelId, c.target, why);
+        c.closeReceived = true;
+        c.closeSent = true;
+        c.dropPending();
+        if (c.local != null) {
+            closeLocal(c);
+        }
+        // still connecting (device side): the attempt's outcome finds closeReceived and closes what it opened
+        channels.remove(channelId, c);
+        channelCount = channels.size();
+        grown.remove(c);
+        armIdleTimer();
     }
 
     private void onClose(int channelId) {

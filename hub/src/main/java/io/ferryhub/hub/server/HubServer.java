@@ -41,6 +41,7 @@ import io.ferryhub.hub.adapter.mqtt.MqttWebSocketEndpoint;
 import io.ferryhub.hub.adapter.mqtt.StreamTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.TelemetryTopicHandler;
 import io.ferryhub.hub.adapter.mqtt.TwinTopicHandler;
+import io.ferryhub.hub.adapter.websocket.RevocationFeedEndpoint;
 import io.ferryhub.hub.adapter.websocket.StreamGatewayEndpoint;
 import io.ferryhub.hub.adapter.websocket.WebSocketEndpoint;
 import io.ferryhub.hub.server.tls.HubPki;
@@ -65,6 +66,7 @@ import io.ferryhub.hub.service.sessions.SessionExpiry;
 import io.ferryhub.hub.service.streams.RegistryDeviceDirectory;
 import io.ferryhub.hub.service.streams.StreamAuditLog;
 import io.ferryhub.hub.service.streams.StreamPolicies;
+import io.ferryhub.hub.service.streams.StreamRevocations;
 import io.ferryhub.hub.service.streams.StreamService;
 import io.ferryhub.hub.service.telemetry.EventStreamService;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
@@ -282,6 +284,13 @@ public final class HubServer implements AutoCloseable {
                         gatewayConfig.handshakeTimeout()), gateway, scheduler, streamClock);
         new StreamRoutes(streams).register(router);
         new StreamPolicyRoutes(streamPolicies).register(router);
+        // Disable, delete, re-key and policy changes reach open streams: here and at stand-alone gateways.
+        StreamRevocations revocations = new StreamRevocations(gateway, registry, streamClock);
+        registry.addLifecycleListener(revocations);
+        streams.addRequestListener(revocations::requested);
+        streamPolicies.onChange(revocations::policyChanged);
+        addWebSocketEndpoint(new RevocationFeedEndpoint(revocations, new RegistryDeviceDirectory(registry,
+                streamPolicies), gatewayConfig.tokenKey(), streamClock));
 
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
                 SegmentedEventLog.Options.defaults().withFsync(config.eventLogFsync()));

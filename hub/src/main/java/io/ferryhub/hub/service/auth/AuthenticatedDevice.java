@@ -9,9 +9,16 @@ package io.ferryhub.hub.service.auth;
  * @param generationId the identity's generation id, stamped in {@code iothub-connection-auth-generation-id}
  * @param credentialExpiry epoch seconds after which the credential is no longer valid (SAS expiry), or
  *                     {@link Long#MAX_VALUE} for certificates
+ * @param credential   which registered credential it proved (see {@link Credentials}), so that a re-key closes
+ *                     only what relied on a key that changed; null when not known
  */
 public record AuthenticatedDevice(String deviceId, String moduleId, String authMethod, String generationId,
-                                  long credentialExpiry) {
+                                  long credentialExpiry, String credential) {
+    public AuthenticatedDevice(String deviceId, String moduleId, String authMethod, String generationId,
+                               long credentialExpiry) {
+        this(deviceId, moduleId, authMethod, generationId, credentialExpiry, null);
+    }
+
     /** {@code deviceId} or {@code deviceId/moduleId}: the MQTT client id form. */
     public String clientId() {
         return moduleId == null ? deviceId : deviceId + "/" + moduleId;

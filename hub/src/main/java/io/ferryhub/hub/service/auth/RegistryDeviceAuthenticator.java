@@ -77,6 +77,7 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
         if (!SasVerifier.covers(scope, target)) {
             throw SasVerifier.unauthorized("the SAS token is scoped to '" + token.resource() + "'");
         }
+        String credential;
         if (token.keyName().isPresent()) {
             String keyName = token.keyName().get();
             SharedAccessPolicy policy = policies.find(keyName).orElseThrow(() -> SasVerifier.unauthorized(
@@ -87,6 +88,7 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
             if (!policy.rights().contains(Permission.DeviceConnect)) {
                 throw SasVerifier.unauthorized("policy '" + keyName + "' does not grant DeviceConnect");
             }
+            credential = Credentials.policy(keyName);
         } else {
             // An identity's own key signs for that identity only: the token must name it exactly.
             if (scope.size() != target.size()) {
@@ -102,12 +104,14 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
                     auth.symmetricKey().secondaryKey())) {
                 throw SasVerifier.unauthorized("the SAS token's signature matches neither of the identity's keys");
             }
+            credential = Credentials.sasKey(SasVerifier.signedWithEither(token, auth.symmetricKey().primaryKey(), null)
+                    ? auth.symmetricKey().primaryKey() : auth.symmetricKey().secondaryKey());
         }
         if (!identity.enabled()) {
             throw SasVerifier.unauthorized("device is disabled");
         }
         return new AuthenticatedDevice(deviceId, moduleId, "sas", identity.generationId(),
-                token.expiry().getEpochSecond());
+                token.expiry().getEpochSecond(), credential);
     }
 
     private AuthenticatedDevice byCertificate(String deviceId, String moduleId,
@@ -125,12 +129,14 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
         Authentication auth = identity.authentication();
         String type = auth == null ? Authentication.NONE : auth.type();
         String method;
+        String credential;
         if (Authentication.SELF_SIGNED.equals(type)) {
             if (!matchesThumbprint(leaf, auth.x509Thumbprint())) {
                 throw SasVerifier.unauthorized("the client certificate's thumbprint is not registered for the "
                         + "identity");
             }
             method = "x509";
+            credential = Credentials.certificate(digest(leaf, "SHA-1"), digest(leaf, "SHA-256"));
         } else if (Authentication.CERTIFICATE_AUTHORITY.equals(type)) {
             String expected = moduleId == null ? deviceId : moduleId;
             String cn = CertificateAuthorities.commonName(leaf);
@@ -140,13 +146,15 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
             }
             authorities.checkChain(clientCertificates);
             method = "x509Ca";
+            credential = Credentials.CERTIFICATE_AUTHORITY;
         } else {
             throw SasVerifier.unauthorized("the identity does not authenticate with certificates (" + type + ")");
         }
         if (!identity.enabled()) {
             throw SasVerifier.unauthorized("device is disabled");
         }
-        return new AuthenticatedDevice(deviceId, moduleId, method, identity.generationId(), Long.MAX_VALUE);
+        return new AuthenticatedDevice(deviceId, moduleId, method, identity.generationId(), Long.MAX_VALUE,
+                credential);
     }
 
     private static boolean matchesThumbprint(X509Certificate cert, Authentication.X509Thumbprint registered) {

@@ -56,6 +56,10 @@ public final class RegistryService {
         lifecycleListeners.forEach(l -> l.deviceDeleted(deviceId));
     }
 
+    private void revoked(String deviceId, String moduleId, IdentityLifecycleListener.Revocation why) {
+        lifecycleListeners.forEach(l -> l.revoked(deviceId, moduleId, why));
+    }
+
     public ConnectionStates connectionStates() {
         return states;
     }
@@ -99,6 +103,7 @@ public final class RegistryService {
                     updated.status(), cutReason == null ? "" : "; " + cutReason + ": cutting its connections");
             if (cutReason != null) {
                 connections.disconnectDevice(deviceId, HubErrorCode.IotHubUnauthorizedAccess);
+                revoked(deviceId, null, revocation(current, updated));
             }
             return updated;
         } finally {
@@ -174,7 +179,7 @@ public final class RegistryService {
             List<BulkOperation.Failure> failures = new ArrayList<>();
             List<Device> puts = new ArrayList<>();
             List<String> deletes = new ArrayList<>();
-            List<String> cut = new ArrayList<>();
+            List<Device[]> cut = new ArrayList<>();
             for (BulkOperation op : operations) {
                 try {
                     plan(op, puts, deletes, cut);
@@ -190,7 +195,10 @@ public final class RegistryService {
                 states.forget(deviceId, null);
                 deviceDeleted(deviceId);
             }
-            cut.forEach(id -> connections.disconnectDevice(id, HubErrorCode.IotHubUnauthorizedAccess));
+            for (Device[] change : cut) {
+                connections.disconnectDevice(change[1].deviceId(), HubErrorCode.IotHubUnauthorizedAccess);
+                revoked(change[1].deviceId(), null, revocation(change[0], change[1]));
+            }
             return failures;
         } finally {
             for (int i = held.size() - 1; i >= 0; i--) {
@@ -199,7 +207,7 @@ public final class RegistryService {
         }
     }
 
-    private void plan(BulkOperation op, List<Device> puts, List<String> deletes, List<String> cut) {
+    private void plan(BulkOperation op, List<Device> puts, List<String> deletes, List<Device[]> cut) {
         String deviceId = op.deviceId();
         IdentityRules.checkDeviceId(deviceId);
         Optional<Device> existing = store.device(deviceId);
@@ -227,7 +235,7 @@ public final class RegistryService {
         puts.add(updated);
         if (cutReason(current.isEnabled(), updated.isEnabled(), current.authentication(),
                 updated.authentication()) != null) {
-            cut.add(deviceId);
+            cut.add(new Device[] {current, updated});
         }
     }
 
@@ -306,6 +314,7 @@ public final class RegistryService {
                     rekeyed ? "; credentials changed: cutting its connection" : "");
             if (rekeyed) {
                 connections.disconnectModule(deviceId, moduleId, HubErrorCode.IotHubUnauthorizedAccess);
+                revoked(deviceId, moduleId, IdentityLifecycleListener.Revocation.REKEYED);
             }
             return updated;
         } finally {
@@ -407,6 +416,12 @@ public final class RegistryService {
             return requested;
         }
         return kept != null ? kept : IdentityRules.newKey();
+    }
+
+    /** What an update that cut the identity's connections did to it: disabling wins over a credentials change. */
+    private static IdentityLifecycleListener.Revocation revocation(Device before, Device after) {
+        return before.isEnabled() && !after.isEnabled() ? IdentityLifecycleListener.Revocation.DISABLED
+                : IdentityLifecycleListener.Revocation.REKEYED;
     }
 
     /** Why an update must cut the identity's live connections, or null if they may stay. */

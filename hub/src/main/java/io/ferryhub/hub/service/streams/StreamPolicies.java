@@ -26,11 +26,22 @@ public final class StreamPolicies implements IdentityLifecycleListener {
 
     private final StreamPolicyStore store;
     private final RegistryService registry;
+    private volatile ChangeListener changes = (deviceId, moduleId, policy) -> { };
+
+    /** Told once a policy change is durable, so open streams follow it. */
+    public interface ChangeListener {
+        /** @param policy the identity's policy now; null when it has none */
+        void changed(String deviceId, String moduleId, StreamPolicy policy);
+    }
 
     public StreamPolicies(StreamPolicyStore store, RegistryService registry) {
         this.store = store;
         this.registry = registry;
         registry.addLifecycleListener(this);
+    }
+
+    public void onChange(ChangeListener listener) {
+        this.changes = listener;
     }
 
     /** The identity's policy; empty when it has none or it was written for an earlier identity of that id. */
@@ -65,6 +76,7 @@ public final class StreamPolicies implements IdentityLifecycleListener {
                 .thenApply(done -> {
                     log.info("stream policy of {} set: {} rule(s), recording {}", who(deviceId, moduleId),
                             policy.rules().size(), policy.record() ? "on" : "off");
+                    changes.changed(deviceId, moduleId, policy);
                     return policy;
                 });
     }
@@ -75,8 +87,10 @@ public final class StreamPolicies implements IdentityLifecycleListener {
             throw new HubException(HubErrorCode.StreamPolicyNotFound, who(deviceId, moduleId)
                     + " has no stream policy");
         }
-        return store.delete(deviceId, moduleId).thenRun(() -> log.info("stream policy of {} cleared",
-                who(deviceId, moduleId)));
+        return store.delete(deviceId, moduleId).thenRun(() -> {
+            log.info("stream policy of {} cleared", who(deviceId, moduleId));
+            changes.changed(deviceId, moduleId, null);
+        });
     }
 
     @Override

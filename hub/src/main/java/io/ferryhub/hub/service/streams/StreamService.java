@@ -31,6 +31,7 @@ public final class StreamService {
     private final StreamGateway gateway;
     private final Clock clock;
     private final List<DenialListener> denialListeners = new CopyOnWriteArrayList<>();
+    private final List<RequestListener> requestListeners = new CopyOnWriteArrayList<>();
     private final Metrics metrics = new Metrics();
     private final Metrics.Counter requests = metrics.counter("ferryhub_stream_requests_total",
             "Stream requests by outcome: accepted, rejected (by the device), or the error code that ended them "
@@ -55,10 +56,23 @@ public final class StreamService {
         this.negotiator = new StreamNegotiator(directory,
                 (deviceId, moduleId, wait) -> connections
                         .awaitLink(deviceId, moduleId, link -> link.streamRequests().isPresent(), wait.toMillis())
-                        .thenApply(link -> link.flatMap(DeviceLink::streamRequests)),
+                        .thenApply(link -> link.flatMap(l -> l.streamRequests().map(sink -> request -> {
+                            // which connection (and credential) the device side of this stream came through
+                            requestListeners.forEach(r -> r.delivered(l, request));
+                            sink.deliver(request);
+                        }))),
                 issuer, timer, clock);
         this.gateway = gateway;
         this.clock = clock;
+    }
+
+    /** Told of each stream request as it is handed to a device link (must not block). */
+    public interface RequestListener {
+        void delivered(DeviceLink link, io.ferryhub.signaling.StreamRequest request);
+    }
+
+    public void addRequestListener(RequestListener listener) {
+        requestListeners.add(listener);
     }
 
     public void addDenialListener(DenialListener listener) {
