@@ -64,17 +64,20 @@ final class OpenSshd implements AutoCloseable {
         Process p = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("sshd.log").toFile()).start();
         OpenSshd sshd = new OpenSshd(dir, port, p);
-        for (int i = 0; i < 3000; i++) {
+        boolean listening = Await.within(java.time.Duration.ofSeconds(30), () -> {
             try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                return sshd;
+                return true;
             } catch (IOException notYet) {
                 if (!p.isAlive()) {
                     throw new AssertionError("sshd exited: " + Files.readString(dir.resolve("sshd.log")));
                 }
-                Thread.sleep(10);
+                return false;
             }
+        });
+        if (!listening) {
+            throw new AssertionError("sshd did not listen on " + port);
         }
-        throw new AssertionError("sshd did not listen on " + port);
+        return sshd;
     }
 
     /**

@@ -115,13 +115,6 @@ class EventHubsAttachWhileStoringTest {
     }
 
     private static boolean waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(10);
-        }
-        return condition.getAsBoolean();
+        return io.ferryhub.hub.Await.within(java.time.Duration.ofSeconds(30), condition::getAsBoolean);
     }
 }
