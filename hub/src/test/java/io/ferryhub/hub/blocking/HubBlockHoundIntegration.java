@@ -3,6 +3,7 @@ package io.ferryhub.hub.blocking;
 import reactor.blockhound.BlockHound;
 import reactor.blockhound.integration.BlockHoundIntegration;
 
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -51,8 +52,12 @@ final class HubBlockHoundIntegration implements BlockHoundIntegration {
         // offer() never waits for room, it only takes the queue's lock, which its holders keep for an enqueue or a
         // dequeue (no I/O). Contention parks the thread for that long; BlockHound reports any park.
         builder.allowBlockingCallsInside(LinkedBlockingQueue.class.getName(), "offer");
+        builder.allowBlockingCallsInside(ArrayBlockingQueue.class.getName(), "offer"); // the event log's appends
         builder.allowBlockingCallsInside(ScheduledThreadPoolExecutor.class.getName() + "$DelayedWorkQueue",
                 "offer");
         builder.allowBlockingCallsInside(ThreadPoolExecutor.class.getName(), "addWorker");
+        // The in-VM transport's event loop (the fuzz tests' LocalChannels) parks while it has no I/O or task, as a
+        // socket event loop waits in select(): the loop's own idle wait, not a handler blocking it.
+        builder.allowBlockingCallsInside("io.netty.channel.local.LocalIoHandler", "run");
     }
 }
