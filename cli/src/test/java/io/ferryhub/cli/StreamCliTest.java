@@ -10,6 +10,7 @@ import io.ferryhub.gateway.StreamRecording;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.serviceproxy.ServiceProxy;
+import io.ferryhub.testsupport.Await;
 import io.netty.handler.ssl.SslContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,5 +1,6 @@
 package io.ferryhub.e2e;
 
+import io.ferryhub.testsupport.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;

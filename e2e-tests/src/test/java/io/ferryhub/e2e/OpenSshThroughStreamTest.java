@@ -1,5 +1,6 @@
 package io.ferryhub.e2e;
 
+import io.ferryhub.testsupport.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package io.ferryhub.e2e;
 
+import io.ferryhub.testsupport.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;

@@ -9,6 +9,7 @@ import io.ferryhub.deviceproxy.DeviceProxy;
 import io.ferryhub.serviceproxy.ServiceProxy;
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.ferryhub.testsupport.Await;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -8,6 +8,7 @@ import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.deviceproxy.DeviceProxy;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.serviceproxy.ServiceProxy;
+import io.ferryhub.testsupport.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -6,6 +6,7 @@ import io.ferryhub.gateway.StreamRecording;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.serviceproxy.ServiceProxy;
 import io.ferryhub.signaling.StreamToken;
+import io.ferryhub.testsupport.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

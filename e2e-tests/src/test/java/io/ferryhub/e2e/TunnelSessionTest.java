@@ -7,6 +7,7 @@ import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.deviceproxy.DeviceProxy;
 import io.ferryhub.serviceproxy.ServiceProxy;
+import io.ferryhub.testsupport.Await;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.keyverifier.AcceptAllServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;

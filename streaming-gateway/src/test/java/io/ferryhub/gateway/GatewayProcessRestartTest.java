@@ -2,6 +2,7 @@ package io.ferryhub.gateway;
 
 import io.ferryhub.signaling.BridgePath;
 import io.ferryhub.signaling.StreamToken;
+import io.ferryhub.testsupport.Await;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

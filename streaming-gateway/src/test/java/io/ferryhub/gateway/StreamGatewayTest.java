@@ -2,6 +2,7 @@ package io.ferryhub.gateway;
 
 import io.ferryhub.common.websocket.FinalClose;
 import io.ferryhub.signaling.StreamToken;
+import io.ferryhub.testsupport.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package io.ferryhub.gateway;
 
 import io.ferryhub.signaling.StreamToken;
+import io.ferryhub.testsupport.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

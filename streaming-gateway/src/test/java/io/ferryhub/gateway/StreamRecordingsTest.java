@@ -1,6 +1,7 @@
 package io.ferryhub.gateway;
 
 import io.ferryhub.signaling.StreamToken;
+import io.ferryhub.testsupport.Await;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;

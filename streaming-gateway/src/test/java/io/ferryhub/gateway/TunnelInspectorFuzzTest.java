@@ -2,7 +2,7 @@ package io.ferryhub.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ferryhub.gateway.fuzz.Fuzzer;
+import io.ferryhub.testsupport.fuzz.Fuzzer;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;

@@ -190,7 +190,7 @@ class HubHttpClientTest {
 
     private static void await(java.util.function.BooleanSupplier condition, java.util.function.Supplier<String> what)
             throws InterruptedException {
-        if (!io.ferryhub.client.Await.within(java.time.Duration.ofSeconds(10), condition::getAsBoolean)) {
+        if (!io.ferryhub.testsupport.Await.within(java.time.Duration.ofSeconds(10), condition::getAsBoolean)) {
             throw new AssertionError(what.get());
         }
     }

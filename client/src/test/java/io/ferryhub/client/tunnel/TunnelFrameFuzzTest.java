@@ -2,7 +2,7 @@ package io.ferryhub.client.tunnel;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ferryhub.client.fuzz.Fuzzer;
+import io.ferryhub.testsupport.fuzz.Fuzzer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;

@@ -43,7 +43,7 @@ import java.util.function.BooleanSupplier;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.ferryhub.client.Await;
+import io.ferryhub.testsupport.Await;
 import java.time.Duration;
 
 /**

@@ -1,6 +1,6 @@
 package io.ferryhub.hub.fuzz;
 
-import io.ferryhub.hub.Await;
+import io.ferryhub.testsupport.Await;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;

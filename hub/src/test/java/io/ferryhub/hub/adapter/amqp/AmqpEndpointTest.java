@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.ferryhub.hub.Await;
+import io.ferryhub.testsupport.Await;
 import java.time.Duration;
 
 /** The AMQPS listener against a Proton-J client over real TLS: each auth path, each link type, each refusal. */

@@ -3,7 +3,7 @@ package io.ferryhub.hub.adapter.amqp;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferryhub.hub.fuzz.FuzzHub;
-import io.ferryhub.hub.fuzz.Fuzzer;
+import io.ferryhub.testsupport.fuzz.Fuzzer;
 import io.ferryhub.hub.fuzz.LocalPeer;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -115,6 +115,6 @@ class EventHubsAttachWhileStoringTest {
     }
 
     private static boolean waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        return io.ferryhub.hub.Await.within(java.time.Duration.ofSeconds(30), condition::getAsBoolean);
+        return io.ferryhub.testsupport.Await.within(java.time.Duration.ofSeconds(30), condition::getAsBoolean);
     }
 }

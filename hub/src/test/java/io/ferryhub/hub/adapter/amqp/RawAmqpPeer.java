@@ -180,14 +180,14 @@ final class RawAmqpPeer implements AutoCloseable {
 
     java.util.Optional<Frame> awaitFrame(Predicate<Frame> match, long millis) throws InterruptedException {
         // stops at the end of the stream too, with one last look: the frame may have come with it
-        io.ferryhub.hub.Await.within(java.time.Duration.ofMillis(millis),
+        io.ferryhub.testsupport.Await.within(java.time.Duration.ofMillis(millis),
                 () -> endOfStream || received.stream().anyMatch(match));
         return received.stream().filter(match).findFirst();
     }
 
     /** True once the hub closed the socket, within {@code millis}. */
     boolean awaitEndOfStream(long millis) throws InterruptedException {
-        return io.ferryhub.hub.Await.within(java.time.Duration.ofMillis(millis), () -> endOfStream);
+        return io.ferryhub.testsupport.Await.within(java.time.Duration.ofMillis(millis), () -> endOfStream);
     }
 
     List<Frame> received() {

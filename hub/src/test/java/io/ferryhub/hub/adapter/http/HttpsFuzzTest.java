@@ -7,7 +7,7 @@ import io.ferryhub.hub.adapter.mqtt.MqttWebSocketEndpoint;
 import io.ferryhub.hub.adapter.websocket.StreamGatewayEndpoint;
 import io.ferryhub.hub.adapter.websocket.WebSocketEndpoint;
 import io.ferryhub.hub.fuzz.FuzzHub;
-import io.ferryhub.hub.fuzz.Fuzzer;
+import io.ferryhub.testsupport.fuzz.Fuzzer;
 import io.ferryhub.hub.fuzz.LocalPeer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.ferryhub.hub.Await;
+import io.ferryhub.testsupport.Await;
 
 /** Cloud-to-device delivery over MQTT to Eclipse Paho: properties, redelivery, delivery count, expiry, feedback. */
 class MqttC2dTest {

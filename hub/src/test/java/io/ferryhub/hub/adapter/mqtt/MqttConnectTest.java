@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.ferryhub.hub.Await;
+import io.ferryhub.testsupport.Await;
 import java.time.Duration;
 
 /** CONNECT, ACL and stream-request delivery with Eclipse Paho over real TLS. */

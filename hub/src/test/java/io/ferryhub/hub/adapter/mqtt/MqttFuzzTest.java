@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.fuzz.FuzzHub;
-import io.ferryhub.hub.fuzz.Fuzzer;
+import io.ferryhub.testsupport.fuzz.Fuzzer;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.service.methods.DirectMethodService;

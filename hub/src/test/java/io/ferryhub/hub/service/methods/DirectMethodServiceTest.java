@@ -172,7 +172,7 @@ class DirectMethodServiceTest {
         }
 
         MethodRequest awaitRequest() throws InterruptedException {
-            if (!io.ferryhub.hub.Await.within(java.time.Duration.ofSeconds(30), () -> !requests.isEmpty())) {
+            if (!io.ferryhub.testsupport.Await.within(java.time.Duration.ofSeconds(30), () -> !requests.isEmpty())) {
                 throw new AssertionError("no request delivered");
             }
             return requests.get(0);

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
-import io.ferryhub.hub.fuzz.Fuzzer;
+import io.ferryhub.testsupport.fuzz.Fuzzer;
 import io.ferryhub.hub.service.query.QueryAst.Projection;
 import io.ferryhub.hub.service.query.QueryAst.Query;
 import java.nio.charset.StandardCharsets;

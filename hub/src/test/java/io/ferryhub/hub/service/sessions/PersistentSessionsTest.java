@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.ferryhub.hub.Await;
+import io.ferryhub.testsupport.Await;
 
 /**
  * Persistent sessions' lifetime on the embedded store: expiry after 30 days unused (on a clock the test moves),

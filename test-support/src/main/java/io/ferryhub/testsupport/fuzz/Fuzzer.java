@@ -1,4 +1,4 @@
-package io.ferryhub.client.fuzz;
+package io.ferryhub.testsupport.fuzz;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,11 +25,13 @@ import java.util.stream.Stream;
 
 /**
  * A small seeded mutation fuzzer for JUnit: it feeds a target every input of a corpus (the files under
- * {@code src/test/resources/fuzz/<name>/}), then mutations of them (bit flips, interesting bytes and lengths, inserted,
- * deleted and duplicated ranges, splices of two inputs, dictionary words) until its budget is spent. A target handles
+ * {@code src/test/resources/fuzz/<name>/} of the module whose test runs it, found on the test class path), then
+ * mutations of them (bit flips, interesting bytes and lengths, inserted, deleted and duplicated ranges, splices of two
+ * inputs, dictionary words) until its budget is spent. A target handles
  * the failure modes its parser documents (a typed exception, a clean close); anything else that escapes it, an error
  * such as StackOverflowError or OutOfMemoryError included, fails the test, and so does an input the target does not
- * finish within the per-input deadline. A failing input is written to {@code target/fuzz-findings/<name>/} and its
+ * finish within the per-input deadline. A failing input is written to {@code target/fuzz-findings/<name>/}, relative to
+ * the working directory (Surefire runs a module's tests in its basedir, so that is the module's own target/), and its
  * seed and iteration are in the failure message, so the run can be repeated exactly.
  *
  * <p>System properties: {@code fuzz.seconds} (budget per target, default 2), {@code fuzz.iterations} (a fixed number
@@ -254,7 +256,12 @@ public final class Fuzzer {
     // ---- corpus -------------------------------------------------------------------------------------------------
 
     private static List<byte[]> loadCorpus(String name) {
-        URL url = Fuzzer.class.getClassLoader().getResource("fuzz/" + name);
+        // The corpus is a resource of the test module, not of this jar: ask the test's class loader first.
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        URL url = loader == null ? null : loader.getResource("fuzz/" + name);
+        if (url == null) {
+            url = Fuzzer.class.getClassLoader().getResource("fuzz/" + name);
+        }
         if (url == null) {
             throw new AssertionError("no corpus on the class path at fuzz/" + name);
         }

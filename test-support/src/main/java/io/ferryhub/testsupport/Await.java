@@ -1,12 +1,13 @@
-package io.ferryhub.compat;
+package io.ferryhub.testsupport;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Polls a condition until it holds or a deadline passes: the one place this module's tests wait for something to
+ * Polls a condition until it holds or a deadline passes: the one place the modules' tests wait for something to
  * happen. Sleeping a fixed time instead is either flaky (too short on a loaded machine) or slow (too long everywhere
- * else); a deadline is generous and costs nothing when the condition holds early.
+ * else); a deadline is generous and costs nothing when the condition holds early. Its pause between polls is the one
+ * sleep hub's {@code NoSleepInTestsTest} allows here.
  */
 public final class Await {
     /** The deadline when a test names none: long enough for a loaded 2-core CI machine. */
