@@ -8,6 +8,7 @@ import io.ferryhub.client.tunnel.TunnelAcceptor;
 import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.client.tunnel.TunnelFrame;
 import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.QuickAck;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
@@ -176,6 +177,7 @@ public final class DeviceProxy implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        QuickAck.addTo(ch);
                     }
                 })
                 .connect(target)
@@ -195,6 +197,7 @@ public final class DeviceProxy implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        QuickAck.addTo(ch);
                         ch.pipeline().addLast(HoldingHandler.NAME, new HoldingHandler());
                     }
                 })

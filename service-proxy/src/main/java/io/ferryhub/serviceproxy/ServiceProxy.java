@@ -6,6 +6,7 @@ import io.ferryhub.client.stream.StreamConnector;
 import io.ferryhub.client.tunnel.TunnelConfig;
 import io.ferryhub.client.tunnel.TunnelDialer;
 import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.QuickAck;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
@@ -107,6 +108,7 @@ public final class ServiceProxy implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            QuickAck.addTo(ch);
                             if (mode == Mode.TUNNEL) {
                                 // Not read until the tunnel channel is open: the session's credit decides.
                                 ch.config().setAutoRead(false);

@@ -65,6 +65,8 @@ class TunnelWindowTest {
     private ServerSocket sink;
     private Channel webSocketServer;
     private Channel localListener;
+    /** Each accepted local connection and the loop it was accepted on. */
+    private final java.util.Map<Channel, EventLoop> accepted = new java.util.concurrent.ConcurrentHashMap<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -100,6 +102,7 @@ class TunnelWindowTest {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        accepted.put(ch, ch.eventLoop());
                         session.openChannel(ch, "sink");
                     }
                 }).bind(InetAddress.getLoopbackAddress(), 0).sync().channel();
@@ -175,6 +178,35 @@ class TunnelWindowTest {
     }
 
     private record Transfer(long bytes, byte[] digest) {
+    }
+
+    @Test
+    void connectionsAcceptedOnAnotherLoopAreRelayedOnTheSessionsLoopBothWays() throws Exception {
+        EventLoop sessionLoop = initiator.get().loop();
+        int connections = 4;
+        for (int i = 0; i < connections; i++) {
+            byte[] request = ("request " + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] reply = ("reply " + i).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            try (Socket out = connectLocal()) {
+                out.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                out.getOutputStream().write(request);
+                out.getOutputStream().flush();
+                try (Socket in = acceptSink()) {
+                    in.setSoTimeout((int) TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+                    assertArrayEquals(request, in.getInputStream().readNBytes(request.length));
+                    in.getOutputStream().write(reply);
+                    in.getOutputStream().flush();
+                    assertArrayEquals(reply, out.getInputStream().readNBytes(reply.length));
+                }
+            }
+        }
+        assertEquals(connections, accepted.size());
+        // the listener hands connections to both loops in turn: some start away from the session's
+        assertTrue(accepted.values().stream().anyMatch(loop -> loop != sessionLoop),
+                "every connection was accepted on the session's loop; nothing to move");
+        accepted.forEach((ch, loop) -> assertTrue(ch.eventLoop() == sessionLoop,
+                "a connection accepted on " + loop + " was relayed on " + ch.eventLoop() + ", not on the session's "
+                        + sessionLoop));
     }
 
     private Socket connectLocal() throws Exception {
