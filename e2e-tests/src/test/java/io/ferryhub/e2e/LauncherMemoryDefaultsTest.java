@@ -1,6 +1,7 @@
 package io.ferryhub.e2e;
 
 import io.ferryhub.deviceproxy.DeviceProxyMain;
+import io.ferryhub.testsupport.Await;
 import io.ferryhub.serviceproxy.ServiceProxyMain;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
