@@ -3,6 +3,7 @@ package io.ferryhub.hub.adapter.amqp;
 import io.ferryhub.hub.HubTestSupport;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
+import io.ferryhub.testsupport.Await;
 import org.apache.qpid.proton.amqp.messaging.Accepted;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -15,12 +16,14 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -112,8 +115,16 @@ class UnauthenticatedConnectionsPerAddressTest {
             // one of them goes away: its place is free again, and a connection that authenticates leaves its place
             held.remove(0).close();
             assertTrue(eventually(false, hub.amqpPort(), crowded), "a closed connection frees its place");
-            try (ProtonClient device = new ProtonClient(tls, hub.amqpPort(), crowded, ProtonClient.SaslMode.ANONYMOUS,
-                    null, null)) {
+            // the probe that saw the place free held it until it closed: connect once the hub has let go of it too
+            ProtonClient connected = Await.value(Duration.ofSeconds(20), () -> {
+                try {
+                    return new ProtonClient(tls, hub.amqpPort(), crowded, ProtonClient.SaslMode.ANONYMOUS, null, null);
+                } catch (IOException probeStillCounted) {
+                    return null;
+                }
+            });
+            assertNotNull(connected, "the freed place was never free for a device");
+            try (ProtonClient device = connected) {
                 assertTrue(device.awaitOpen());
                 assertEquals(200, device.putToken(hub.hostName() + "/devices/bound-d1",
                         HubTestSupport.deviceToken(hub, "bound-d1", key)));
