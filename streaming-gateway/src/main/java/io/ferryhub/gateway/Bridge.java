@@ -1,5 +1,7 @@
 package io.ferryhub.gateway;
 
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+
 import io.ferryhub.common.relay.RelaySession;
 import io.ferryhub.signaling.StreamToken;
 import io.netty.channel.Channel;
@@ -29,6 +31,11 @@ final class Bridge {
     boolean tunnel;
     ScheduledFuture<?> handshakeTimer;
     RelaySession session;
+    /**
+     * Set (under the gateway's lock) when the stream was closed for good before its relay existed: the relay, once
+     * joined, closes at once with it, so the second end is told the same final status as the first.
+     */
+    WebSocketCloseStatus finalClose;
     /** Set for a tunnel stream: what the gateway follows of the session it carries. */
     TunnelInspector.Link link;
     /** Set when the stream is recorded. */

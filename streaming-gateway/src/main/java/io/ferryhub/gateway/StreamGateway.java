@@ -372,10 +372,12 @@ public final class StreamGateway {
         Bridge bridge;
         Channel first;
         boolean mismatch = false;
+        WebSocketCloseStatus ended = null;
         synchronized (this) {
             bridge = bridges.get(token.streamId());
             if (bridge == null || bridge.state != Bridge.State.WAITING) {
                 first = null;
+                ended = bridge == null ? null : bridge.finalClose;
             } else if (bridge.first == null) {
                 bridge.first = ch;
                 bridge.firstSide = token.side();
@@ -401,7 +403,11 @@ public final class StreamGateway {
             }
         }
         if (first == null) {
-            closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "stream already ended");
+            if (ended != null) {
+                closeWebSocket(ch, ended); // closed for good before this end arrived: told so, as the first was
+            } else {
+                closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "stream already ended");
+            }
             return;
         }
         if (mismatch) {
@@ -420,7 +426,15 @@ public final class StreamGateway {
         caps.apply(bridge.identity(), first, ch);
         RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
                 config.idleTimeout());
-        bridge.session = session;
+        WebSocketCloseStatus closedForGood;
+        synchronized (this) {
+            bridge.session = session;
+            closedForGood = bridge.finalClose;
+        }
+        if (closedForGood != null) {
+            // closed for good while the two ends were being joined: the second end learns it too
+            session.close(closedForGood.reasonText(), closedForGood);
+        }
         log.info("stream {} '{}' of {} open (initiated by {}){}", token.streamId(), token.streamName(),
                 bridge.identity(), token.initiator(), tunnel ? ", tunnel session" : "");
         report(bridge, StreamAuditEvent.Kind.streamOpened, null);
@@ -584,12 +598,7 @@ public final class StreamGateway {
                 return false;
             }
         }
-        RelaySession s = bridge.session;
-        if (s != null) {
-            s.close(reason, FinalClose.status(FinalClose.CLOSED_BY_OPERATOR, reason));
-        } else {
-            closeWebSocket(bridge.first, FinalClose.status(FinalClose.CLOSED_BY_OPERATOR, reason));
-        }
+        closeForGood(bridge, FinalClose.CLOSED_BY_OPERATOR, reason);
         return true;
     }
 
@@ -619,7 +628,7 @@ public final class StreamGateway {
         int closed = 0;
         for (Bridge b : covered) {
             if (revocation.reason() != StreamRevocation.Reason.POLICY_CHANGED) {
-                closeForGood(b, "revoked: " + revocation.reason().description());
+                closeForGood(b, FinalClose.REVOKED, "revoked: " + revocation.reason().description());
                 closed++;
                 continue;
             }
@@ -628,7 +637,7 @@ public final class StreamGateway {
             StreamPolicy.Denial denial = policy == null ? null
                     : policy.checkStream(t.initiator(), t.streamName(), clock.instant());
             if (denial != null) {
-                closeForGood(b, "revoked: the stream policy changed: " + denial.message());
+                closeForGood(b, FinalClose.REVOKED, "revoked: the stream policy changed: " + denial.message());
                 closed++;
             } else if (b.link != null) {
                 b.link.policyChanged(policy == null ? null : policy.narrowTo(t.initiator(), t.streamName()));
@@ -641,19 +650,27 @@ public final class StreamGateway {
         return closed;
     }
 
-    /** The device and service ends both, with a close the proxies take as final (no tunnel resume). */
-    private void closeForGood(Bridge bridge, String reason) {
-        WebSocketCloseStatus status = FinalClose.status(FinalClose.REVOKED, reason);
-        if (bridge.link != null) {
+    /**
+     * Closes the device and service ends both with {@code code}, a close the proxies take as final (no tunnel
+     * resume): an operator's close or a revocation. An end still being joined gets the same status.
+     */
+    private void closeForGood(Bridge bridge, int code, String reason) {
+        WebSocketCloseStatus status = FinalClose.status(code, reason);
+        if (code == FinalClose.REVOKED && bridge.link != null) {
             bridge.link.revoked(reason);
         }
-        RelaySession s = bridge.session;
+        RelaySession s;
+        synchronized (this) {
+            s = bridge.session;
+            if (s == null) {
+                bridge.finalClose = status;
+            }
+        }
         if (s != null) {
             s.close(reason, status);
         } else {
             ended(bridge, reason);
-            Channel first = bridge.first;
-            first.writeAndFlush(new CloseWebSocketFrame(status)).addListener(ChannelFutureListener.CLOSE);
+            closeWebSocket(bridge.first, status);
         }
     }
 
