@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferryhub.common.error.HubErrorCode;
-import io.ferryhub.hub.service.auth.AuthenticatedDevice;
-import io.ferryhub.signaling.StreamRequestSink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,17 +26,17 @@ class DeviceConnectionsTest {
         connections.addListener(new DeviceConnections.ConnectionListener() {
             @Override
             public void connected(DeviceLink link) {
-                events.add("connected " + ((FakeLink) link).name);
+                events.add("connected " + ((FakeDeviceLink) link).name);
             }
 
             @Override
             public void disconnected(DeviceLink link) {
-                events.add("disconnected " + ((FakeLink) link).name);
+                events.add("disconnected " + ((FakeDeviceLink) link).name);
             }
 
             @Override
             public void activity(DeviceLink link) {
-                events.add("activity " + ((FakeLink) link).name);
+                events.add("activity " + ((FakeDeviceLink) link).name);
             }
         });
     }
@@ -50,8 +48,8 @@ class DeviceConnectionsTest {
 
     @Test
     void aNewConnectionOfTheSameIdentityReplacesAndClosesTheOldOne() {
-        FakeLink first = new FakeLink("first", "d1", null, "mqtt");
-        FakeLink second = new FakeLink("second", "d1", null, "amqp");
+        FakeDeviceLink first = new FakeDeviceLink("first", "d1", null, "mqtt");
+        FakeDeviceLink second = new FakeDeviceLink("second", "d1", null, "amqp");
         connections.register(first);
         connections.register(second);
         assertEquals(HubErrorCode.LinkCreationConflict, first.closedWith);
@@ -64,9 +62,9 @@ class DeviceConnectionsTest {
 
     @Test
     void devicesAndTheirModulesAreSeparateIdentities() {
-        connections.register(new FakeLink("dev", "d1", null, "mqtt"));
-        connections.register(new FakeLink("mod", "d1", "m1", "mqtt"));
-        connections.register(new FakeLink("other", "d2", null, "amqp"));
+        connections.register(new FakeDeviceLink("dev", "d1", null, "mqtt"));
+        connections.register(new FakeDeviceLink("mod", "d1", "m1", "mqtt"));
+        connections.register(new FakeDeviceLink("other", "d2", null, "amqp"));
         assertEquals(3, connections.connectedCount());
         assertEquals(Map.of("amqp", 1, "mqtt", 2), connections.connectedByTransport());
         assertTrue(connections.isConnected("d1", "m1"));
@@ -75,9 +73,9 @@ class DeviceConnectionsTest {
 
     @Test
     void disconnectDeviceCutsTheDeviceAndItsModulesOnly() {
-        FakeLink dev = new FakeLink("dev", "d1", null, "mqtt");
-        FakeLink mod = new FakeLink("mod", "d1", "m1", "mqtt");
-        FakeLink other = new FakeLink("other", "d10", null, "mqtt");
+        FakeDeviceLink dev = new FakeDeviceLink("dev", "d1", null, "mqtt");
+        FakeDeviceLink mod = new FakeDeviceLink("mod", "d1", "m1", "mqtt");
+        FakeDeviceLink other = new FakeDeviceLink("other", "d10", null, "mqtt");
         connections.register(dev);
         connections.register(mod);
         connections.register(other);
@@ -92,9 +90,9 @@ class DeviceConnectionsTest {
     @Test
     void awaitLinkAnswersAtOnceWaitsForAReadyLinkOrTimesOut() throws Exception {
         assertEquals(Optional.empty(), connections.awaitLink("d1", null, l -> true, 0).get(1, TimeUnit.SECONDS));
-        FakeLink link = new FakeLink("l", "d1", null, "mqtt");
+        FakeDeviceLink link = new FakeDeviceLink("l", "d1", null, "mqtt");
         CompletableFuture<Optional<DeviceLink>> waiting = connections.awaitLink("d1", null,
-                l -> ((FakeLink) l).ready, 30_000);
+                l -> ((FakeDeviceLink) l).ready, 30_000);
         connections.register(link);
         assertFalse(waiting.isDone(), "registered but not ready");
         link.ready = true;
@@ -106,42 +104,8 @@ class DeviceConnectionsTest {
 
     @Test
     void activityIsPassedToListeners() {
-        FakeLink link = new FakeLink("l", "d1", null, "mqtt");
+        FakeDeviceLink link = new FakeDeviceLink("l", "d1", null, "mqtt");
         connections.activity(link);
         assertEquals(List.of("activity l"), events);
-    }
-
-    static final class FakeLink implements DeviceLink {
-        final String name;
-        final AuthenticatedDevice identity;
-        final String transport;
-        volatile boolean ready;
-        HubErrorCode closedWith;
-
-        FakeLink(String name, String deviceId, String moduleId, String transport) {
-            this.name = name;
-            this.identity = new AuthenticatedDevice(deviceId, moduleId, "sas", "1", Long.MAX_VALUE);
-            this.transport = transport;
-        }
-
-        @Override
-        public AuthenticatedDevice identity() {
-            return identity;
-        }
-
-        @Override
-        public String transport() {
-            return transport;
-        }
-
-        @Override
-        public Optional<StreamRequestSink> streamRequests() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close(HubErrorCode reason) {
-            closedWith = reason;
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.ferryhub.hub.service.methods;
 
+import io.ferryhub.hub.service.connection.FakeDeviceLink;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,18 +11,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.json.Json;
-import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.connection.DeviceConnections;
-import io.ferryhub.hub.service.connection.DeviceLink;
 import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
 import io.ferryhub.hub.storage.embedded.JournalStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
-import io.ferryhub.signaling.StreamRequestSink;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -97,7 +95,7 @@ class DirectMethodServiceTest {
     void aDeviceThatStartsListeningWithinTheConnectTimeoutGetsTheRequest() throws Exception {
         CompletableFuture<MethodResult> result = methods.invoke("d1", null, call("m", null, 20));
         FakeSink sink = attach("d1");
-        FakeLink link = sink.link;
+        FakeDeviceLink link = sink.link;
         connections.changed(link);
         MethodRequest request = sink.awaitRequest();
         methods.onResponse("d1", null, request.requestId(), 200, null);
@@ -142,7 +140,7 @@ class DirectMethodServiceTest {
     }
 
     private FakeSink attach(String deviceId) {
-        FakeLink link = new FakeLink(deviceId);
+        FakeDeviceLink link = new FakeDeviceLink(deviceId);
         FakeSink sink = new FakeSink(link);
         methods.attach(link, sink);
         connections.register(link);
@@ -150,12 +148,12 @@ class DirectMethodServiceTest {
     }
 
     static final class FakeSink implements MethodRequestSink {
-        final FakeLink link;
+        final FakeDeviceLink link;
         final List<MethodRequest> requests = new CopyOnWriteArrayList<>();
         volatile boolean ready = true;
         volatile boolean failDeliveries;
 
-        FakeSink(FakeLink link) {
+        FakeSink(FakeDeviceLink link) {
             this.link = link;
         }
 
@@ -176,33 +174,6 @@ class DirectMethodServiceTest {
                 throw new AssertionError("no request delivered");
             }
             return requests.get(0);
-        }
-    }
-
-    static final class FakeLink implements DeviceLink {
-        private final AuthenticatedDevice identity;
-
-        FakeLink(String deviceId) {
-            this.identity = new AuthenticatedDevice(deviceId, null, "sas", "1", Long.MAX_VALUE);
-        }
-
-        @Override
-        public AuthenticatedDevice identity() {
-            return identity;
-        }
-
-        @Override
-        public String transport() {
-            return "fake";
-        }
-
-        @Override
-        public Optional<StreamRequestSink> streamRequests() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close(HubErrorCode reason) {
         }
     }
 }

@@ -1,15 +1,13 @@
 package io.ferryhub.hub.service.registry;
 
+import io.ferryhub.hub.service.connection.FakeDeviceLink;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ferryhub.common.error.HubErrorCode;
-import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.connection.DeviceLink;
-import io.ferryhub.signaling.StreamRequestSink;
 import java.time.Instant;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ConnectionStatesTest {
@@ -53,26 +51,6 @@ class ConnectionStatesTest {
     }
 
     private static DeviceLink link(String deviceId, String moduleId) {
-        AuthenticatedDevice identity = new AuthenticatedDevice(deviceId, moduleId, "sas", "1", Long.MAX_VALUE);
-        return new DeviceLink() {
-            @Override
-            public AuthenticatedDevice identity() {
-                return identity;
-            }
-
-            @Override
-            public String transport() {
-                return "fake";
-            }
-
-            @Override
-            public Optional<StreamRequestSink> streamRequests() {
-                return Optional.empty();
-            }
-
-            @Override
-            public void close(HubErrorCode reason) {
-            }
-        };
+        return new FakeDeviceLink(deviceId, deviceId, moduleId, "fake");
     }
 }

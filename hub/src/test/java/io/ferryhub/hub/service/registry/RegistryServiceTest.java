@@ -1,5 +1,7 @@
 package io.ferryhub.hub.service.registry;
 
+import io.ferryhub.hub.service.connection.FakeDeviceLink;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,17 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
-import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.connection.DeviceConnections;
-import io.ferryhub.hub.service.connection.DeviceLink;
 import io.ferryhub.hub.storage.embedded.JournalStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
-import io.ferryhub.signaling.StreamRequestSink;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
@@ -97,13 +95,13 @@ class RegistryServiceTest {
     void disablingOrReKeyingCutsLiveConnectionsAndDeletingCutsAndNotifies() {
         Device d = registry.putDevice("d1", request(null, null, null), null);
         registry.putModule("d1", "m1", new Module("d1", "m1", null, null, null, null), null);
-        FakeLink link = new FakeLink("d1");
+        FakeDeviceLink link = new FakeDeviceLink("d1");
         connections.register(link);
         Device rekeyed = registry.putDevice("d1", request("d1", null, Authentication.sas(
                 Base64.getEncoder().encodeToString(new byte[32]), d.authentication().symmetricKey().secondaryKey())),
                 "*");
         assertEquals(HubErrorCode.IotHubUnauthorizedAccess, link.closedWith);
-        FakeLink again = new FakeLink("d1");
+        FakeDeviceLink again = new FakeDeviceLink("d1");
         connections.register(again);
         registry.putDevice("d1", request("d1", null, rekeyed.authentication()), "*");
         assertNull(again.closedWith, "an update that changes neither status nor credentials keeps connections");
@@ -145,34 +143,5 @@ class RegistryServiceTest {
         assertEquals(BulkOperation.Mode.CREATE_OR_UPDATE, BulkOperation.Mode.parse(null));
         assertEquals(BulkOperation.Mode.UPDATE_IF_MATCH_ETAG, BulkOperation.Mode.parse("UPDATEIFMATCHETAG"));
         assertThrows(HubException.class, () -> BulkOperation.Mode.parse("upsert"));
-    }
-
-    static final class FakeLink implements DeviceLink {
-        private final AuthenticatedDevice identity;
-        HubErrorCode closedWith;
-
-        FakeLink(String deviceId) {
-            identity = new AuthenticatedDevice(deviceId, null, "sas", "1", Long.MAX_VALUE);
-        }
-
-        @Override
-        public AuthenticatedDevice identity() {
-            return identity;
-        }
-
-        @Override
-        public String transport() {
-            return "fake";
-        }
-
-        @Override
-        public Optional<StreamRequestSink> streamRequests() {
-            return Optional.empty();
-        }
-
-        @Override
-        public void close(HubErrorCode reason) {
-            closedWith = reason;
-        }
     }
 }
