@@ -1,5 +1,6 @@
 package io.ferryhub.e2e;
 
+import io.ferryhub.testsupport.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
@@ -169,9 +170,9 @@ class StreamWireTest {
     void offlineDeviceThatConnectsWithinTheConnectTimeoutGetsTheRequest() throws Exception {
         ConnectionString device = hub.createDevice("wire-late");
         CompletableFuture<HttpResponse<String>> posted = post("/twins/wire-late/streams/ssh", "20", "20");
-        // Deliberate: the device should connect after the request reached the hub. Nothing outside the hub shows a
-        // waiting request, and the test still passes (testing less) if the device happens to connect first.
-        Thread.sleep(300);
+        // the device connects only once the request waits for it
+        Await.until("the stream request waits for the device",
+                () -> hub.hub.deviceConnections().isAwaited("wire-late", null));
         try (PahoDevice paho = new PahoDevice(device, hub.mqttPort(), hub.jdkTls)) {
             paho.answer(query(paho.nextRequest()).get("$rid"), 200);
             HttpResponse<String> response = posted.get(30, TimeUnit.SECONDS);

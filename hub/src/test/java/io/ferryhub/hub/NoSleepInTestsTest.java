@@ -30,16 +30,6 @@ class NoSleepInTestsTest {
     private static final Map<String, Integer> ALLOWED = new TreeMap<>(Map.ofEntries(
             // the polling helper itself: its one pause between two polls of the condition, backing off to 50 ms
             Map.entry("test-support/src/main/java/io/ferryhub/testsupport/Await.java", 1),
-            // a server that answers late is what the test is about
-            Map.entry("client/src/test/java/io/ferryhub/client/http/HubHttpClientTest.java", 1),
-            // the device must connect after the request reached the hub, which nothing outside the hub shows
-            Map.entry("e2e-tests/src/test/java/io/ferryhub/e2e/StreamWireTest.java", 1),
-            Map.entry("hub/src/test/java/io/ferryhub/hub/server/DirectMethodTest.java", 1),
-            // time must pass (enqueued times, activity timestamps); and a reader should block before an append
-            Map.entry("hub/src/test/java/io/ferryhub/hub/storage/eventlog/SegmentedEventLogTest.java", 2),
-            Map.entry("hub/src/test/java/io/ferryhub/hub/adapter/mqtt/MqttConnectTest.java", 1),
-            // a closed session must stay gone for a while: time must pass, the condition is that nothing happens
-            Map.entry("e2e-tests/src/test/java/io/ferryhub/e2e/OperatorCloseTest.java", 1),
             // a benchmark's main program (not a test) sampling a directory while it runs
             Map.entry("hub/src/test/java/io/ferryhub/hub/storage/embedded/CompactionLatencyMain.java", 1),
             // sleeping on an event loop is what the blocking guard's own test shows it catches

@@ -39,6 +39,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -54,6 +55,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** HubHttpClient against the JDK's own HTTPS server: an HTTP peer we did not write. */
 class HubHttpClientTest {
     private static HttpsServer server;
+    /** Released by the test once the client gave up on /slow: the server answers only after the client's deadline. */
+    private static final CountDownLatch slowAnswer = new CountDownLatch(1);
     private static Path caPem;
 
     @BeforeAll
@@ -96,7 +99,7 @@ class HubHttpClientTest {
         });
         server.createContext("/slow", exchange -> {
             try {
-                Thread.sleep(3_000); // deliberate: a server that answers late is the thing under test
+                slowAnswer.await(30, TimeUnit.SECONDS); // answers once the test saw the client give up
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -279,6 +282,8 @@ class HubHttpClientTest {
             ExecutionException failure = assertThrows(ExecutionException.class,
                     () -> client.send("GET", "/slow", Map.of(), null, Duration.ofMillis(300)).get(15, TimeUnit.SECONDS));
             assertInstanceOf(TimeoutException.class, failure.getCause());
+        } finally {
+            slowAnswer.countDown();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.server;
 
+import io.ferryhub.testsupport.Await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ferryhub.common.json.Json;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -129,9 +130,8 @@ class DirectMethodTest {
                 throw new RuntimeException(e);
             }
         });
-        // Deliberate: the device should connect after the call reached the hub. Nothing outside the hub shows a
-        // waiting call, and the test still passes (testing less) if the device happens to connect first.
-        Thread.sleep(300);
+        // the device connects only once the call waits for it
+        Await.until("the call waits for the device", () -> hub.deviceConnections().isAwaited("late", null));
         try (PahoDevice ignored = echoDevice("late")) {
             RestClient.Reply reply = call.get();
             assertEquals(200, reply.status(), reply.body());

@@ -111,6 +111,15 @@ public final class DeviceConnections {
         return links.containsKey(key(deviceId, moduleId));
     }
 
+    /**
+     * Whether a call waits for a link of this identity to appear (a direct method or stream request with a connect
+     * timeout): what a test waits for before it lets the device connect.
+     */
+    public boolean isAwaited(String deviceId, String moduleId) {
+        List<Waiter> list = waiters.get(key(deviceId, moduleId));
+        return list != null && list.stream().anyMatch(w -> !w.future().isDone());
+    }
+
     public int connectedCount() {
         return links.size();
     }

@@ -167,7 +167,9 @@ class MqttConnectTest {
         var states = hub.server.registry().connectionStates();
         assertTrue(waitFor(() -> states.of("state-dev", null).connected()));
         Instant connectedAt = Instant.parse(states.of("state-dev", null).lastActivityTime());
-        Thread.sleep(20); // deliberate: time must pass so that the activity below has a later timestamp
+        // the activity below must have a later timestamp: wait until the clock has passed the connection's
+        Await.until("the clock passes the connect time",
+                () -> Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).isAfter(connectedAt));
         client.publish("devices/state-dev/messages/events/", new byte[]{1}, 1, false);
         assertTrue(Instant.parse(states.of("state-dev", null).lastActivityTime()).isAfter(connectedAt));
         client.disconnect();

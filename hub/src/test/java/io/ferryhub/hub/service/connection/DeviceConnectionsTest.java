@@ -91,13 +91,17 @@ class DeviceConnectionsTest {
     void awaitLinkAnswersAtOnceWaitsForAReadyLinkOrTimesOut() throws Exception {
         assertEquals(Optional.empty(), connections.awaitLink("d1", null, l -> true, 0).get(1, TimeUnit.SECONDS));
         FakeDeviceLink link = new FakeDeviceLink("l", "d1", null, "mqtt");
+        assertFalse(connections.isAwaited("d1", null));
         CompletableFuture<Optional<DeviceLink>> waiting = connections.awaitLink("d1", null,
                 l -> ((FakeDeviceLink) l).ready, 30_000);
+        assertTrue(connections.isAwaited("d1", null), "a call waits for d1");
+        assertFalse(connections.isAwaited("d1", "m1"), "not for its module");
         connections.register(link);
         assertFalse(waiting.isDone(), "registered but not ready");
         link.ready = true;
         connections.changed(link);
         assertSame(link, waiting.get(5, TimeUnit.SECONDS).orElseThrow());
+        assertFalse(connections.isAwaited("d1", null), "the wait is over");
         assertSame(link, connections.awaitLink("d1", null, l -> true, 0).get().orElseThrow());
         assertEquals(Optional.empty(), connections.awaitLink("d2", null, l -> true, 50).get(5, TimeUnit.SECONDS));
     }

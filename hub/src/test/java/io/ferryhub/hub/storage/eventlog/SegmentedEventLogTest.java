@@ -1,5 +1,6 @@
 package io.ferryhub.hub.storage.eventlog;
 
+import io.ferryhub.testsupport.Await;
 import io.ferryhub.hub.service.telemetry.EventData;
 import io.ferryhub.hub.service.telemetry.EventPosition;
 import io.ferryhub.hub.service.telemetry.PartitionInfo;
@@ -128,9 +129,9 @@ class SegmentedEventLogTest {
             for (int i = 0; i < 200; i++) {
                 positions.add(log.append(0, event("d", i)).get(30, TimeUnit.SECONDS));
                 if (i == 99) {
-                    // Deliberate: time must pass (no condition to wait for) so that events 100.. have a later
-                    // enqueued time than 0..99.
-                    Thread.sleep(20);
+                    // events 100.. must have a later enqueued time than 0..99
+                    long last = positions.get(99).enqueuedTimeMillis();
+                    Await.until("the clock passes event 99's enqueued time", () -> System.currentTimeMillis() > last);
                 }
             }
             assertEquals(150, readAll(log, 0, new StartPosition.SequenceNumber(50, true)).get(0).sequenceNumber() + 100);
@@ -146,16 +147,17 @@ class SegmentedEventLogTest {
 
             try (EventReader latest = log.openReader(0, StartPosition.latest())) {
                 assertTrue(latest.poll(10, Duration.ofMillis(50)).isEmpty());
-                CompletableFuture<List<StoredEvent>> waiting = CompletableFuture.supplyAsync(() -> {
+                CompletableFuture<List<StoredEvent>> waiting = new CompletableFuture<>();
+                Thread reader = new Thread(() -> {
                     try {
-                        return latest.poll(10, Duration.ofSeconds(10));
-                    } catch (InterruptedException e) {
-                        throw new RuntimeException(e);
+                        waiting.complete(latest.poll(10, Duration.ofSeconds(10)));
+                    } catch (Throwable e) {
+                        waiting.completeExceptionally(e);
                     }
-                });
-                // Deliberate: gives the reader time to block in poll before the append; nothing shows that it
-                // does, and the test still passes (testing less) if the append comes first.
-                Thread.sleep(100);
+                }, "blocked-reader");
+                reader.start();
+                // the append comes once the reader blocks in poll
+                Await.until("the reader blocks in poll", () -> reader.getState() == Thread.State.TIMED_WAITING);
                 log.append(0, event("d", 200)).get(30, TimeUnit.SECONDS);
                 List<StoredEvent> got = waiting.get(30, TimeUnit.SECONDS);
                 assertEquals(1, got.size());
