@@ -1,24 +1,16 @@
 package io.ferryhub.serviceproxy;
 
+import io.ferryhub.testsupport.ProgramLog;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The service proxy as a user runs it, in a process of its own: its log lines start with an ISO-8601 date-time. */
 class ServiceProxyLogTest {
-    static final Pattern TIMESTAMPED = Pattern.compile(
-            "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2}) \\[[^]]+] (INFO|WARN|ERROR) .+");
-
     @Test
     void logLinesCarryTheirDateAndTime() throws Exception {
         ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -28,35 +20,7 @@ class ServiceProxyLogTest {
         builder.environment().put("FERRYHUB_SERVICE_CONNECTION_STRING",
                 "HostName=127.0.0.1;SharedAccessKeyName=service;SharedAccessKey="
                         + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=");
-        Process process = builder.start();
-        try {
-            List<String> lines = new ArrayList<>();
-            CompletableFuture<Void> serving = CompletableFuture.runAsync(() -> {
-                try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = err.readLine()) != null) {
-                        synchronized (lines) {
-                            lines.add(line);
-                        }
-                        if (line.contains("service proxy listening on")) {
-                            return;
-                        }
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                throw new IllegalStateException("exited without logging that it started: " + lines);
-            });
-            serving.get(60, TimeUnit.SECONDS);
-            synchronized (lines) {
-                assertTrue(lines.stream().allMatch(l -> TIMESTAMPED.matcher(l).matches()), String.join("\n", lines));
-            }
-        } finally {
-            process.destroy();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
+        List<String> lines = ProgramLog.untilStarted(builder, "service proxy listening on", Duration.ofSeconds(60));
+        assertTrue(lines.stream().allMatch(l -> ProgramLog.TIMESTAMPED.matcher(l).matches()), String.join("\n", lines));
     }
 }
