@@ -1,5 +1,6 @@
 package io.ferryhub.hub.service.sessions;
 
+import io.ferryhub.common.threads.Threads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,11 +23,7 @@ public final class SessionExpiry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SessionExpiry.class);
 
     private final PersistentSessions sessions;
-    private final ExecutorService scanner = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "hub-session-expiry");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService scanner = Executors.newSingleThreadExecutor(Threads.daemonFactory("hub-session-expiry"));
     private final AtomicBoolean scanning = new AtomicBoolean();
     private final ScheduledFuture<?> ticks;
 
