@@ -18,7 +18,7 @@ public final class Main {
             + ModuleCommands.USAGE + "\n"
             + PolicyCommands.USAGE + "\n" + CaCommands.USAGE + "\n" + C2dCommands.USAGE + "\n"
             + MonitorEventsCommand.USAGE + "\n" + SasTokenCommand.USAGE + "\n" + StreamCommands.USAGE + "\n"
-            + TwinCommands.USAGE + "\n"
+            + TwinCommands.USAGE + "\n" + IpFilterCommands.USAGE + "\n"
             + "options of the commands that talk to a running hub: --json, --data-dir DIR (default ./data),\n"
             + "  --connection-string CS (or IOTHUB_CONNECTION_STRING), --ca PEM, --url https://HOST:PORT,\n"
             + "  --verbose (the client's log lines on stderr)";
@@ -68,6 +68,7 @@ public final class Main {
                 case "monitor-events" -> MonitorEventsCommand.run(rest, out);
                 case "generate-sas-token" -> SasTokenCommand.run(rest, out);
                 case "module" -> ModuleCommands.run(rest, out);
+                case "ipfilter" -> IpFilterCommands.run(rest, out);
                 default -> throw CliException.usage("unknown command '" + argv.get(0) + "'");
             }
             return 0;

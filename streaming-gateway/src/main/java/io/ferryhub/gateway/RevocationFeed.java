@@ -3,6 +3,7 @@ package io.ferryhub.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ferryhub.common.ipfilter.IpFilterRules;
 import io.ferryhub.common.json.Json;
 import io.ferryhub.signaling.RevocationFeedToken;
 import io.ferryhub.signaling.StreamRevocation;
@@ -40,6 +41,7 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A stand-alone gateway's subscription to the hub's revocation feed: one WebSocket to the hub, authenticated with
@@ -48,6 +50,9 @@ import java.util.concurrent.TimeUnit;
  * connection drops it reconnects (backoff up to {@link #MAX_BACKOFF}) naming the last revocation it applied, and
  * the hub sends what it missed; when the hub cannot tell (it restarted, or the gateway is too far behind) the
  * gateway sends the identities it has streams of and the hub revokes those that are disabled or gone.
+ *
+ * <p>The hub also sends its whole IP filter over the feed, after the hello and on every change; the gateway applies
+ * it to its own listener. While the hub is unreachable the gateway keeps the filter it last heard.
  *
  * <p>While the hub is unreachable the gateway keeps relaying the streams it has (a hub outage must not cut every
  * session); new streams still need a token the hub signed, which it no longer issues for a revoked identity.
@@ -70,6 +75,7 @@ public final class RevocationFeed implements AutoCloseable {
     private final StreamGateway gateway;
     private final EventLoopGroup group;
     private final Clock clock;
+    private final Consumer<IpFilterRules> ipFilter;
     private volatile boolean closed;
     private volatile Channel current;
     private volatile boolean connected;
@@ -82,9 +88,11 @@ public final class RevocationFeed implements AutoCloseable {
     /**
      * @param hub the hub's HTTPS base URL, e.g. {@code https://hub.example:443}
      * @param tls trusts the hub's certificate
+     * @param ipFilter applies the hub's IP filter each time the hub sends it
      */
     public RevocationFeed(URI hub, SslContext tls, byte[] key, StreamGateway gateway, EventLoopGroup group,
-                          Clock clock) {
+                          Clock clock, Consumer<IpFilterRules> ipFilter) {
+        this.ipFilter = ipFilter;
         this.hub = hub;
         this.tls = tls;
         this.key = key.clone();
@@ -204,6 +212,17 @@ public final class RevocationFeed implements AutoCloseable {
                 }
                 log.info("revocation {} from the hub: {} ({}); {} stream(s) closed", r.sequence(), r.identity(),
                         r.reason().description(), closedStreams);
+            }
+            case "ipFilter" -> {
+                IpFilterRules rules;
+                try {
+                    rules = IpFilterRules.fromJson(m);
+                } catch (IllegalArgumentException e) {
+                    log.warn("revocation feed: unreadable IP filter ({}); keeping the one in force", e.getMessage());
+                    return;
+                }
+                ipFilter.accept(rules);
+                log.info("IP filter from the hub: {} rule(s)", rules.rules().size());
             }
             default -> log.debug("revocation feed: ignoring {}", m);
         }

@@ -1,5 +1,7 @@
 package io.ferryhub.gateway;
 
+import io.ferryhub.common.ipfilter.AddressGate;
+import io.ferryhub.common.ipfilter.IpFilter;
 import io.ferryhub.common.metrics.MetricsEndpoint;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -30,11 +32,15 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The streaming gateway on its own listener (host, port and certificate of its own), for deployments that put it
  * apart from the hub; the hub's stream URLs then point here and both share the token key.
+ *
+ * <p>Its connections pass the hub's IP filter, learnt over the revocation feed ({@link #followRevocations}): until
+ * the feed first connects (or without one) no address is refused.
  */
 public final class StandaloneGateway implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StandaloneGateway.class);
@@ -45,10 +51,15 @@ public final class StandaloneGateway implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel server;
     private final byte[] tokenKey;
+    private final IpFilter ipFilter;
+    private final AddressGate addressGate;
     private volatile RevocationFeed revocations;
 
-    private StandaloneGateway(StreamGateway gateway, EventLoopGroup group, Channel server, byte[] tokenKey) {
+    private StandaloneGateway(StreamGateway gateway, EventLoopGroup group, Channel server, byte[] tokenKey,
+                              IpFilter ipFilter, AddressGate addressGate) {
         this.gateway = gateway;
+        this.ipFilter = ipFilter;
+        this.addressGate = addressGate;
         this.group = group;
         this.server = server;
         this.tokenKey = tokenKey;
@@ -74,6 +85,8 @@ public final class StandaloneGateway implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("streaming-gateway"),
                 NioIoHandler.newFactory());
         long requestTimeout = config.handshakeTimeout().toMillis();
+        IpFilter ipFilter = new IpFilter();
+        AddressGate addressGate = new AddressGate(gateway.metrics(), List.of(ipFilter));
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -82,6 +95,7 @@ public final class StandaloneGateway implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        addressGate.addTo(ch.pipeline());
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                         }
@@ -96,7 +110,7 @@ public final class StandaloneGateway implements AutoCloseable {
         try {
             Channel server = bootstrap.bind(bind).sync().channel();
             log.info("streaming gateway listening on {}{}", server.localAddress(), tls == null ? " (no TLS)" : "");
-            return new StandaloneGateway(gateway, group, server, config.tokenKey());
+            return new StandaloneGateway(gateway, group, server, config.tokenKey(), ipFilter, addressGate);
         } catch (InterruptedException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             Thread.currentThread().interrupt();
@@ -130,10 +144,18 @@ public final class StandaloneGateway implements AutoCloseable {
      * @param tls trusts the hub's certificate
      */
     public RevocationFeed followRevocations(java.net.URI hub, SslContext tls) {
-        RevocationFeed feed = new RevocationFeed(hub, tls, tokenKey, gateway, group, Clock.systemUTC());
+        RevocationFeed feed = new RevocationFeed(hub, tls, tokenKey, gateway, group, Clock.systemUTC(), rules -> {
+            ipFilter.set(rules);
+            addressGate.recheck();
+        });
         revocations = feed;
         feed.start();
         return feed;
+    }
+
+    /** The IP filter in force here: the hub's, as last heard over the revocation feed. */
+    public IpFilter ipFilter() {
+        return ipFilter;
     }
 
     public int port() {

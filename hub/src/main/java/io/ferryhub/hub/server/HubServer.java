@@ -2,6 +2,8 @@ package io.ferryhub.hub.server;
 
 import io.ferryhub.common.files.OwnerOnlyFiles;
 import io.ferryhub.common.files.OwnerOnlyTree;
+import io.ferryhub.common.ipfilter.AddressGate;
+import io.ferryhub.common.ipfilter.IpFilter;
 import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.common.metrics.MetricsEndpoint;
 import io.ferryhub.common.sas.ConnectionString;
@@ -30,6 +32,7 @@ import io.ferryhub.hub.adapter.http.StreamRoutes;
 import io.ferryhub.hub.adapter.http.TwinRoutes;
 import io.ferryhub.hub.adapter.http.device.DeviceMessagingRoutes;
 import io.ferryhub.hub.adapter.http.management.CertificateRoutes;
+import io.ferryhub.hub.adapter.http.management.IpFilterRoutes;
 import io.ferryhub.hub.adapter.http.management.SharedAccessPolicyRoutes;
 import io.ferryhub.hub.adapter.http.registry.RegistryRoutes;
 import io.ferryhub.hub.adapter.mqtt.C2dTopicHandler;
@@ -56,6 +59,7 @@ import io.ferryhub.hub.service.auth.SharedAccessPolicies;
 import io.ferryhub.hub.service.auth.SharedAccessPolicy;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
+import io.ferryhub.hub.service.ipfilter.IpFilterService;
 import io.ferryhub.hub.service.methods.DirectMethodService;
 import io.ferryhub.hub.service.query.QueryService;
 import io.ferryhub.hub.service.registry.ConnectionStates;
@@ -77,6 +81,7 @@ import io.ferryhub.hub.storage.embedded.JournalStore;
 import io.ferryhub.hub.storage.eventlog.FileConsumerGroupStore;
 import io.ferryhub.hub.storage.eventlog.EventLog;
 import io.ferryhub.hub.storage.eventlog.SegmentedEventLog;
+import io.ferryhub.hub.storage.ipfilter.KeyValueIpFilterStore;
 import io.ferryhub.hub.storage.registry.KeyValueCaCertificateStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
 import io.ferryhub.hub.storage.sessions.KeyValueSessionStore;
@@ -183,6 +188,8 @@ public final class HubServer implements AutoCloseable {
     private volatile boolean closed;
     private final Clock streamClock;
     private final Metrics metrics = new Metrics();
+    private IpFilterService ipFilter;
+    private AddressGate addressGate;
 
     private HubServer(HubConfig config, Clock streamClock) {
         this.config = config;
@@ -258,6 +265,15 @@ public final class HubServer implements AutoCloseable {
                 clock);
         router = new RestRouter(serviceAuthenticator, requestExecutor);
         SharedAccessPolicyRoutes.register(router, policies);
+        // before any listener: the first connection is already filtered; a change also closes refused open ones
+        IpFilter ipFilterPolicy = new IpFilter();
+        addressGate = new AddressGate(metrics, List.of(ipFilterPolicy));
+        ipFilter = new IpFilterService(new KeyValueIpFilterStore(store));
+        ipFilter.onChange(rules -> {
+            ipFilterPolicy.set(rules);
+            addressGate.recheck();
+        });
+        IpFilterRoutes.register(router, ipFilter);
         CertificateRoutes.register(router, certificateAuthorities);
 
         bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -290,7 +306,7 @@ public final class HubServer implements AutoCloseable {
         streams.addRequestListener(revocations::requested);
         streamPolicies.onChange(revocations::policyChanged);
         addWebSocketEndpoint(new RevocationFeedEndpoint(revocations, new RegistryDeviceDirectory(registry,
-                streamPolicies), gatewayConfig.tokenKey(), streamClock));
+                streamPolicies), ipFilter, gatewayConfig.tokenKey(), streamClock));
 
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
                 SegmentedEventLog.Options.defaults().withFsync(config.eventLogFsync()));
@@ -375,13 +391,20 @@ public final class HubServer implements AutoCloseable {
 
     /**
      * Binds a TLS listener of a feature (e.g. MQTT on 8883) on the hub's event loops; it is closed with the hub.
+     * The {@link AddressGate} (IP filter) comes first in every connection's pipeline, before TLS.
      *
      * @return the bound port (the ephemeral one when {@code port} is 0)
      * @throws HubStartException with the one-line fix when the port is privileged or taken
      */
     public int bindListener(String name, int port, ChannelInitializer<SocketChannel> initializer)
             throws HubStartException {
-        return bind(name, config.bindAddress(), port, initializer);
+        return bind(name, config.bindAddress(), port, new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel channel) {
+                addressGate.addTo(channel.pipeline());
+                channel.pipeline().addLast(initializer);
+            }
+        });
     }
 
     /**
@@ -573,6 +596,11 @@ public final class HubServer implements AutoCloseable {
 
     public RegistryService registry() {
         return registry;
+    }
+
+    /** The IP filter: which addresses may connect to the hub's listeners (and to stand-alone gateways). */
+    public IpFilterService ipFilter() {
+        return ipFilter;
     }
 
     public SharedAccessPolicies policies() {

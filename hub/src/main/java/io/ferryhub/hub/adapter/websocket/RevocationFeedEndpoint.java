@@ -3,7 +3,9 @@ package io.ferryhub.hub.adapter.websocket;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.common.ipfilter.IpFilterRules;
 import io.ferryhub.hub.adapter.http.HttpsChannelInitializer;
+import io.ferryhub.hub.service.ipfilter.IpFilterService;
 import io.ferryhub.hub.service.streams.StreamRevocations;
 import io.ferryhub.signaling.DeviceDirectory;
 import io.ferryhub.signaling.RevocationFeedToken;
@@ -45,6 +47,11 @@ import java.util.function.Consumer;
  * {@code hello} (its epoch, and {@code reset} when the gateway cannot be caught up), what the gateway missed, and
  * then every revocation as it happens, one JSON text message each. After a reset the gateway sends a {@code check}
  * of the identities it has streams of; the hub answers with a revocation for each that is disabled or gone.
+ *
+ * <p>The same feed carries the hub's IP filter ({@code {"type": "ipFilter", "ipFilterRules": [...]}}) after the
+ * hello and on every change, so a gateway filters its connections as the hub does: it is the one authenticated,
+ * reconnecting hub-to-gateway channel there is, and a gateway that missed changes gets the whole filter again on
+ * reconnection (each message carries every rule, so there is nothing to catch up).
  */
 public final class RevocationFeedEndpoint implements WebSocketEndpoint {
     public static final String PATH = "/ferryhub/streamRevocations";
@@ -54,13 +61,15 @@ public final class RevocationFeedEndpoint implements WebSocketEndpoint {
 
     private final StreamRevocations revocations;
     private final DeviceDirectory directory;
+    private final IpFilterService ipFilter;
     private final byte[] key;
     private final Clock clock;
 
-    public RevocationFeedEndpoint(StreamRevocations revocations, DeviceDirectory directory, byte[] key,
-                                  Clock clock) {
+    public RevocationFeedEndpoint(StreamRevocations revocations, DeviceDirectory directory, IpFilterService ipFilter,
+                                  byte[] key, Clock clock) {
         this.revocations = revocations;
         this.directory = directory;
+        this.ipFilter = ipFilter;
         this.key = key.clone();
         this.clock = clock;
     }
@@ -127,6 +136,9 @@ public final class RevocationFeedEndpoint implements WebSocketEndpoint {
                     : catchup.missed().size() + " missed revocation(s) sent, then live");
             send(ch, Json.object().put("type", "hello").put("epoch", catchup.epoch()).put("reset", catchup.reset()));
             catchup.missed().forEach(subscriber);
+            Consumer<IpFilterRules> filterListener = subscriber::ipFilter;
+            ipFilter.onChange(filterListener);
+            ch.closeFuture().addListener(f -> ipFilter.removeListener(filterListener));
         });
     }
 
@@ -168,6 +180,18 @@ public final class RevocationFeedEndpoint implements WebSocketEndpoint {
             if (ch.isActive()) {
                 send(ch, message(r));
             }
+        }
+
+        /**
+         * Sends the filter in force when the event loop gets to it, not the one passed: two changes announced from
+         * two threads then cannot reach the gateway in the wrong order (the last message is always the latest).
+         */
+        void ipFilter(IpFilterRules changed) {
+            ch.eventLoop().execute(() -> {
+                if (ch.isActive()) {
+                    send(ch, Json.object().put("type", "ipFilter").setAll((ObjectNode) ipFilter.rules().toJson()));
+                }
+            });
         }
 
         @Override
