@@ -9,22 +9,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLSocket;
 
 import static io.ferryhub.hub.server.FilteredPeer.amqpHeader;
-import static io.ferryhub.hub.server.FilteredPeer.assertClosedByHub;
+import static io.ferryhub.testsupport.BoundClient.assertClosedByServer;
 import static io.ferryhub.hub.server.FilteredPeer.assertRefusedBeforeTls;
 import static io.ferryhub.hub.server.FilteredPeer.mqttConnect;
 import static io.ferryhub.hub.server.FilteredPeer.mqttPing;
 import static io.ferryhub.hub.server.FilteredPeer.tls;
-import static io.ferryhub.hub.server.FilteredPeer.upgrade;
+import static io.ferryhub.testsupport.BoundClient.upgrade;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,7 +72,7 @@ class IpFilterTest {
                         "embedded streaming gateway");
             }
             try (SSLSocket rest = tls(ca, HOST, HOST, hub.httpsPort())) {
-                assertTrue(FilteredPeer.get(rest, "/ferryhub/ipFilter?api-version=2021-04-12",
+                assertTrue(io.ferryhub.testsupport.BoundClient.get(rest, "/ferryhub/ipFilter?api-version=2021-04-12",
                         HubTestSupport.ownerToken(hub)).startsWith("HTTP/1.1 200"), "REST");
             }
             String metrics = hub.metrics().scrape();
@@ -100,8 +96,8 @@ class IpFilterTest {
 
                 hub.ipFilter().add(IpFilterRule.of("other-host", "Reject", "127.0.0.2"), null);
 
-                assertClosedByHub(other);
-                assertClosedByHub(other2);
+                assertClosedByServer(other);
+                assertClosedByServer(other2);
                 mqttPing(mine);
                 assertTrue(hub.metrics().scrape().contains(
                         "ferryhub_connections_rejected_total{reason=\"ip_filter\",when=\"rule_change\"} 2"));
@@ -111,7 +107,7 @@ class IpFilterTest {
 
     @Test
     void ipv6RulesMatchIpv6Peers() throws Exception {
-        assumeTrue(hasIpv6Loopback(), "IPv6 loopback ::1 is not configured on this machine: the IPv6 filter test "
+        assumeTrue(io.ferryhub.testsupport.BoundClient.hasIpv6Loopback(), "IPv6 loopback ::1 is not configured on this machine: the IPv6 filter test "
                 + "cannot run");
         // every interface, IPv4 and IPv6
         try (HubServer hub = HubServer.start(HubConfig.ephemeral(dataDir).withBindAddress(null))) {
@@ -204,16 +200,5 @@ class IpFilterTest {
         assertEquals(errorCode / 1000, reply.status(), reply.body());
         assertEquals(errorCode, reply.errorCode(), reply.body());
         assertTrue(reply.body().contains(text), reply.body());
-    }
-
-    private static boolean hasIpv6Loopback() throws Exception {
-        for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-            for (InetAddress a : Collections.list(nic.getInetAddresses())) {
-                if (a instanceof Inet6Address && a.isLoopbackAddress()) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 }
