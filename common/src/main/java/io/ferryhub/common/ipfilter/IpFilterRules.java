@@ -19,8 +19,8 @@ import java.util.Set;
  */
 public final class IpFilterRules {
     /**
-     * IoT Hub allows 10 rules by default; a self-hosted hub has no reason to be that strict, and a linear scan of
-     * 100 ranges per new connection costs well under a microsecond.
+     * IoT Hub allows 10 rules by default; a self-hosted hub need not be that strict, and the list is scanned once
+     * per new connection (not per message), so 100 ranges stay cheap while bounding what a change may hold.
      */
     public static final int MAX_RULES = 100;
     public static final IpFilterRules EMPTY = new IpFilterRules(List.of());
