@@ -56,6 +56,11 @@ final class HubBlockHoundIntegration implements BlockHoundIntegration {
         builder.allowBlockingCallsInside(ScheduledThreadPoolExecutor.class.getName() + "$DelayedWorkQueue",
                 "offer");
         builder.allowBlockingCallsInside(ThreadPoolExecutor.class.getName(), "addWorker");
+        // Netty's adaptive buffer allocator, growing its set of magazines under contention, takes each magazine's
+        // StampedLock to retire it: held by other event loops for a few field updates (no I/O), as offer()'s lock.
+        // Seen when several TLS connections on different event loops close at once (an IP filter change).
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup",
+                "tryExpandMagazines");
         // The in-VM transport's event loop (the fuzz tests' LocalChannels) parks while it has no I/O or task, as a
         // socket event loop waits in select(): the loop's own idle wait, not a handler blocking it.
         builder.allowBlockingCallsInside("io.netty.channel.local.LocalIoHandler", "run");
