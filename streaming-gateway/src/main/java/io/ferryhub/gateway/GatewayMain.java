@@ -41,7 +41,8 @@ public final class GatewayMain {
                                      every stream with --record-all (retention 30 days and 1024 MB by default)
               --hub-url              follow the hub's revocation feed there, so disabling, deleting or re-keying
                                      a device, or changing its stream policy, reaches its open streams here
-                                     (without it, only new streams are affected)
+                                     (without it, only new streams are affected), and the hub's IP filter
+                                     applies here too
               --hub-ca               the CA that signed the hub's certificate (ca.pem in the hub's data directory);
                                      default: the JDK's trusted CAs
               --metrics              serve Prometheus metrics at http://HOST:PORT/metrics (off by default;
@@ -147,7 +148,7 @@ public final class GatewayMain {
                     : SslContextBuilder.forClient().sslProvider(TlsEngine.preferred()).build());
         } else {
             System.err.println("streaming-gateway: no --hub-url: disabling, deleting or re-keying a device will "
-                    + "not close its open streams here");
+                    + "not close its open streams here, and the hub's IP filter does not apply here");
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

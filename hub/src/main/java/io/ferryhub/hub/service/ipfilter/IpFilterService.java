@@ -10,6 +10,7 @@ import io.ferryhub.hub.storage.ipfilter.IpFilterStore;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -78,7 +79,7 @@ public final class IpFilterService {
         return next;
     }
 
-    private static IpFilterRules invalid(java.util.function.Supplier<IpFilterRules> edit) {
+    private static IpFilterRules invalid(Supplier<IpFilterRules> edit) {
         try {
             return edit.get();
         } catch (IllegalArgumentException e) {

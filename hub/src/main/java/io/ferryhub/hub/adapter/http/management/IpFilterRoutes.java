@@ -14,7 +14,7 @@ import io.netty.handler.codec.http.HttpMethod;
 
 import java.util.EnumSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The IP filter over REST, under the hub's own {@code /ferryhub/} namespace (Azure edits it through its management
@@ -35,24 +35,24 @@ public final class IpFilterRoutes {
     }
 
     public static void register(RestRoutes routes, IpFilterService filter) {
-        routes.add(HttpMethod.GET, PATH, Permission.RegistryRead, r -> owner(r, x -> filter.rules()));
-        routes.add(HttpMethod.PUT, PATH, Permission.RegistryWrite, r -> owner(r, x -> filter.replace(
+        routes.add(HttpMethod.GET, PATH, Permission.RegistryRead, r -> owner(r, filter::rules));
+        routes.add(HttpMethod.PUT, PATH, Permission.RegistryWrite, r -> owner(r, () -> filter.replace(
                 invalid(() -> IpFilterRules.fromJson(r.jsonBody())))));
-        routes.add(HttpMethod.POST, PATH + "/rules", Permission.RegistryWrite, r -> owner(r, x -> {
+        routes.add(HttpMethod.POST, PATH + "/rules", Permission.RegistryWrite, r -> owner(r, () -> {
             JsonNode body = r.jsonObject();
             return filter.add(invalid(() -> IpFilterRule.fromJson(body)), position(body));
         }));
         routes.add(HttpMethod.DELETE, PATH + "/rules/{filterName}", Permission.RegistryWrite,
-                r -> owner(r, x -> filter.delete(r.pathParam("filterName"))));
+                r -> owner(r, () -> filter.delete(r.pathParam("filterName"))));
     }
 
-    private static CompletableFuture<RestResponse> owner(RestRequest request,
-                                                         Function<RestRequest, IpFilterRules> action) {
+    /** Runs {@code action} for a caller holding every permission; answers the filter as it then stands. */
+    private static CompletableFuture<RestResponse> owner(RestRequest request, Supplier<IpFilterRules> action) {
         if (!request.principal().permissions().containsAll(EnumSet.allOf(Permission.class))) {
             throw new HubException(HubErrorCode.IotHubUnauthorizedAccess, "the IP filter can be read and changed "
                     + "only with a policy holding every permission, such as iothubowner");
         }
-        return CompletableFuture.completedFuture(RestResponse.ok(action.apply(request).toJson()));
+        return CompletableFuture.completedFuture(RestResponse.ok(action.get().toJson()));
     }
 
     private static Integer position(JsonNode body) {
@@ -66,7 +66,7 @@ public final class IpFilterRoutes {
         return p.asInt();
     }
 
-    private static <T> T invalid(java.util.function.Supplier<T> parse) {
+    private static <T> T invalid(Supplier<T> parse) {
         try {
             return parse.get();
         } catch (IllegalArgumentException e) {
