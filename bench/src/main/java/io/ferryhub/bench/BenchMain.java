@@ -4,6 +4,7 @@ import io.ferryhub.bench.eventhubs.EventHubsReaderBench;
 import io.ferryhub.bench.mqtt.IdleConnectionsBench;
 import io.ferryhub.bench.mqtt.MqttTelemetryBench;
 import io.ferryhub.bench.registry.RegistryBench;
+import io.ferryhub.bench.streams.RevocationBench;
 import io.ferryhub.bench.streams.StreamsBench;
 import io.ferryhub.bench.streams.TunnelsBench;
 import io.ferryhub.bench.telemetry.TelemetryProtocolsBench;
@@ -31,7 +32,7 @@ public final class BenchMain {
 
     public static void main(String[] argv) throws Exception {
         if (argv.length == 0) {
-            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|twins|telemetry-protocols|eventhubs-reader [--option value]");
+            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|revocation|twins|telemetry-protocols|eventhubs-reader [--option value]");
             System.exit(2);
         }
         String benchmark = argv[0];
@@ -48,6 +49,7 @@ public final class BenchMain {
             case "idle-connections" -> new IdleConnectionsBench(args, command, runDir, resultsDir).run();
             case "streams" -> new StreamsBench(args, command, runDir, resultsDir).run();
             case "tunnels" -> new TunnelsBench(args, command, runDir, resultsDir).run();
+            case "revocation" -> new RevocationBench(args, command, runDir, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
             case "twins" -> new TwinsBench(args, command, runDir, resultsDir).run();
             case "telemetry-protocols" -> new TelemetryProtocolsBench(args, command, runDir, resultsDir).run();

@@ -79,6 +79,17 @@ final class PathProbes {
         return handler.ready();
     }
 
+    /** Opens a stream and holds it idle once the first byte came back through it. */
+    CompletableFuture<HeldStreamHandler> hold(StreamPath path) {
+        HeldStreamHandler handler = new HeldStreamHandler();
+        bootstrap.clone().handler(handler).connect(path.address()).addListener(f -> {
+            if (!f.isSuccess()) {
+                handler.open().completeExceptionally(f.cause());
+            }
+        });
+        return handler.open();
+    }
+
     /**
      * New streams per second: {@code concurrency} loops each opening a stream, waiting for its first echoed byte,
      * closing it and opening the next, until {@code deadlineNanos}. Completes with {successes, failures}.
