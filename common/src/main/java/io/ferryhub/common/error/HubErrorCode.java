@@ -32,7 +32,7 @@ public enum HubErrorCode {
     /** FerryHub's own: the identity has no stream policy. */
     StreamPolicyNotFound(404901, "The identity has no stream policy."),
     /** FerryHub's own (IoT Hub edits its IP filter through Azure's management API): no rule of that name. */
-    IpFilterRuleNotFound(404902, "IP filter rule not found."),
+    IpFilterRuleNotFound(404903, "IP filter rule not found."),
     DeviceAlreadyExists(409001, "A device with this id already exists."),
     LinkCreationConflict(409002, "A newer connection for this identity replaced this one."),
     ModuleAlreadyExistsOnDevice(409301, "A module with this id already exists on the device."),

@@ -172,7 +172,7 @@ class IpFilterTest {
             assertBad(rest.owner("POST", "/ferryhub/ipFilter/rules", "not json"), 400006, "not valid JSON");
             RestClient.Reply missing = rest.owner("DELETE", "/ferryhub/ipFilter/rules/nope", null);
             assertEquals(404, missing.status());
-            assertEquals(404902, missing.errorCode());
+            assertEquals(404903, missing.errorCode());
             // a bulk set with one bad rule changes nothing
             assertBad(rest.owner("PUT", "/ferryhub/ipFilter", "{\"ipFilterRules\":[{\"filterName\":\"a\","
                     + "\"action\":\"Reject\",\"ipMask\":\"0.0.0.0/0\"},{\"filterName\":\"b\",\"action\":\"Reject\","
