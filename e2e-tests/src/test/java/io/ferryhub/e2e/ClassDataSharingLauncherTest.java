@@ -23,12 +23,13 @@ import java.util.jar.Manifest;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The launchers' class data sharing archive (scripts/lib/class-data-sharing), with a real JVM and a real jar: a first
  * launch records the classes it loads, the next one dumps them into an archive in the background, later launches map
- * it (the program's own class then comes from the archive), and a rebuilt jar starts the cycle over.
+ * it (the program's own class then comes from the archive), and a rebuilt jar or dependency starts the cycle over.
  */
 class ClassDataSharingLauncherTest {
     @TempDir
@@ -57,10 +58,21 @@ class ClassDataSharingLauncherTest {
                 jar.toString());
         assertTrue(loaded.lines().anyMatch(l -> l.contains(" Hello source: shared objects file")), loaded);
 
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(archive).toMillis() + 2000));
+        assertEquals("", cdsOptions(java, jar, "off"), "FERRYHUB_CDS=off");
+
+        long archived = Files.getLastModifiedTime(archive).toMillis();
+        FileTime built = Files.getLastModifiedTime(jar);
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(archived + 2000));
         assertTrue(cdsOptions(java, jar, "on").startsWith("-XX:DumpLoadedClassList="),
                 "a jar newer than the archive is recorded again");
-        assertEquals("", cdsOptions(java, jar, "off"), "FERRYHUB_CDS=off");
+        Files.setLastModifiedTime(jar, built);
+        assertEquals(mapped, cdsOptions(java, jar, "on"));
+        Path dependency = Files.createDirectories(dir.resolve("lib")).resolve("dependency.jar");
+        Files.writeString(dependency, "");
+        Files.setLastModifiedTime(dependency, FileTime.fromMillis(archived + 2000));
+        assertTrue(cdsOptions(java, jar, "on").startsWith("-XX:DumpLoadedClassList="),
+                "a dependency in lib/ newer than the archive starts over too");
+        assertFalse(Files.exists(archive), "the stale archive is removed");
     }
 
     @Test
