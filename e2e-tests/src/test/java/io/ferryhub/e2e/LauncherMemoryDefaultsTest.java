@@ -179,16 +179,21 @@ class LauncherMemoryDefaultsTest {
 
     /** The flags a launcher sets in LAUNCH_JVM_DEFAULTS (continued lines joined). */
     static List<String> launcherDefaults(String launcher) throws IOException {
+        String text = Files.readString(repoRoot().resolve("scripts").resolve(launcher), StandardCharsets.UTF_8)
+                .replace("\\\n", " ");
+        Matcher m = DEFAULTS.matcher(text);
+        assertTrue(m.find(), launcher + " sets no LAUNCH_JVM_DEFAULTS");
+        return Arrays.stream(m.group(1).trim().split("\\s+")).toList();
+    }
+
+    /** The checkout's root: the directory above the working directory that holds the launchers. */
+    static Path repoRoot() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.exists(dir.resolve("scripts/lib/launch-module"))) {
             dir = dir.getParent();
         }
         assertTrue(dir != null, "scripts/ not found above " + Path.of("").toAbsolutePath());
-        String text = Files.readString(dir.resolve("scripts").resolve(launcher), StandardCharsets.UTF_8)
-                .replace("\\\n", " ");
-        Matcher m = DEFAULTS.matcher(text);
-        assertTrue(m.find(), launcher + " sets no LAUNCH_JVM_DEFAULTS");
-        return Arrays.stream(m.group(1).trim().split("\\s+")).toList();
+        return dir;
     }
 
     private static int freePort() throws IOException {
