@@ -54,6 +54,8 @@ import org.apache.qpid.proton.message.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -547,7 +549,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (chain == null) {
             return false;
         }
-        offLoop(() -> endpoint.devices.authenticate(node.deviceId(), node.moduleId(), null, chain))
+        offLoop(() -> endpoint.devices.authenticate(node.deviceId(), node.moduleId(), null, chain,
+                remoteAddress()))
                 .whenComplete((device, error) -> onLoop(() -> {
                     if (link.getLocalState() != EndpointState.UNINITIALIZED) {
                         return; // the peer gave up on the link meanwhile
@@ -869,11 +872,15 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private record Grantee(String key, AuthenticatedDevice device, long expiresAtMillis) {
     }
 
+    private InetAddress remoteAddress() {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+    }
+
     /** Runs off the event loop. {@code identity} is null for service (hub-scoped) tokens. */
     private Grantee authenticate(AmqpAddress identity, String token) {
         if (identity != null && identity.kind() == AmqpAddress.Kind.TELEMETRY) {
             AuthenticatedDevice device = endpoint.devices.authenticate(identity.deviceId(), identity.moduleId(),
-                    token, null);
+                    token, null, remoteAddress());
             return new Grantee(device.clientId(), device, expiryMillis(device.credentialExpiry()));
         }
         endpoint.services.authenticate(token, Permission.ServiceConnect);
