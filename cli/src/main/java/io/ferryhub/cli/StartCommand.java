@@ -170,6 +170,7 @@ final class StartCommand {
         out.line("  event hub       " + hub.eventHubName() + " on the amqp port   (built-in endpoint; Event Hubs "
                 + "connection string in " + eventHubs + ")");
         out.line("  data directory  " + hub.dataDir());
+        out.line("  limits          " + TrafficLimitOptions.describe(hub));
         if (hub.isFirstStart()) {
             out.line("");
             out.line("First start: the iothubowner connection string (shown this once; it stays in the file above):");

@@ -1,5 +1,6 @@
 package io.ferryhub.cli;
 
+import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.server.TrafficLimits;
 import io.ferryhub.hub.service.auth.FailedAuthentications;
 import io.ferryhub.hub.service.throttling.DailyMessageQuota;
@@ -83,5 +84,21 @@ final class TrafficLimitOptions {
         }
         throw CliException.usage("--daily-messages must be a whole number of messages (0 = no quota), not '"
                 + value + "'");
+    }
+
+    /** One line for the start banner: what the hub throttles, its quota and its lock-out. */
+    static String describe(HubServer hub) {
+        ThrottleSettings throttling = hub.throttles().settings();
+        String throttles = !throttling.enabled() ? "no throttles"
+                : throttling.overrides().isEmpty() ? "IoT Hub S1 throttles for " + throttling.units() + " unit(s)"
+                : "throttles " + throttling;
+        long quota = hub.dailyQuota().limit();
+        FailedAuthentications failures = hub.failedAuthentications();
+        String lockout = failures == null ? "no lock-out"
+                : "addresses blocked " + failures.settings().blockFor().toSeconds() + " s after "
+                + failures.settings().threshold() + " failed device authentications in "
+                + failures.settings().window().toSeconds() + " s";
+        return throttles + ", " + (quota > 0 ? quota + " messages a day" : "no daily quota") + ", " + lockout
+                + "   (docs/throttling.md)";
     }
 }

@@ -31,7 +31,12 @@ public final class DailyMessageQuota {
     static final String NAMESPACE = "quota";
     static final String KEY = "messages";
 
-    private record Day(LocalDate date, AtomicLong used) {
+    /** @param endMillis the first millisecond of the next UTC day: one comparison per message finds a new day */
+    private record Day(LocalDate date, long endMillis, AtomicLong used) {
+        static Day of(LocalDate date, long used) {
+            return new Day(date, date.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli(),
+                    new AtomicLong(used));
+        }
     }
 
     private final long limit;
@@ -86,10 +91,13 @@ public final class DailyMessageQuota {
     }
 
     private Day current() {
-        LocalDate today = today();
         Day d = day.get();
+        if (clock.millis() < d.endMillis()) {
+            return d;
+        }
+        LocalDate today = today();
         while (!d.date().equals(today)) {
-            Day next = new Day(today, new AtomicLong());
+            Day next = Day.of(today, 0);
             if (day.compareAndSet(d, next)) {
                 return next;
             }
@@ -127,13 +135,13 @@ public final class DailyMessageQuota {
 
     private Day load(LocalDate today) {
         if (store == null) {
-            return new Day(today, new AtomicLong());
+            return Day.of(today, 0);
         }
         long used = store.get(NAMESPACE, KEY).map(bytes -> new String(bytes, StandardCharsets.US_ASCII))
                 .filter(text -> text.startsWith(today + " "))
                 .map(text -> Long.parseLong(text.substring(text.indexOf(' ') + 1).trim()))
                 .orElse(0L);
         saved = used;
-        return new Day(today, new AtomicLong(used));
+        return Day.of(today, used);
     }
 }
