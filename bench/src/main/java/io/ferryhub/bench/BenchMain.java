@@ -5,6 +5,7 @@ import io.ferryhub.bench.mqtt.IdleConnectionsBench;
 import io.ferryhub.bench.mqtt.MqttTelemetryBench;
 import io.ferryhub.bench.registry.RegistryBench;
 import io.ferryhub.bench.streams.RevocationBench;
+import io.ferryhub.bench.streams.StreamSetupThrottlingBench;
 import io.ferryhub.bench.streams.StreamsBench;
 import io.ferryhub.bench.streams.TunnelsBench;
 import io.ferryhub.bench.telemetry.TelemetryProtocolsBench;
@@ -48,6 +49,7 @@ public final class BenchMain {
             case "mqtt-telemetry" -> new MqttTelemetryBench(args, command, runDir, resultsDir).run();
             case "idle-connections" -> new IdleConnectionsBench(args, command, runDir, resultsDir).run();
             case "streams" -> new StreamsBench(args, command, runDir, resultsDir).run();
+            case "stream-setup-throttling" -> new StreamSetupThrottlingBench(args, command, runDir, resultsDir).run();
             case "tunnels" -> new TunnelsBench(args, command, runDir, resultsDir).run();
             case "revocation" -> new RevocationBench(args, command, runDir, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();

@@ -5,11 +5,13 @@ import io.ferryhub.gateway.BandwidthCaps;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
 import io.ferryhub.hub.server.HubStartException;
+import io.ferryhub.hub.server.TrafficLimits;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +39,8 @@ final class StartCommand {
                                         closed; 30)
                          [--max-unauthenticated-per-address N]   (connections one address may have not yet
                                         authenticated over the MQTT and AMQP listeners; 64)
-                         [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)""";
+                         [--no-fsync]   (benchmarks only: telemetry acknowledged before it is on disk)
+            """ + TrafficLimitOptions.USAGE;
     private static final Set<String> VALUED = Set.of("data-dir", "host-name", "alias", "bind", "https-port",
             "mqtt-port", "amqp-port", "tls-cert", "tls-key", "max-streams-per-device", "max-streams",
             "stream-gateway-url", "stream-handshake-timeout", "stream-idle-timeout", "stream-bandwidth",
@@ -49,7 +52,8 @@ final class StartCommand {
     }
 
     static void run(List<String> argv, Output out) {
-        Args args = Args.parse(argv, VALUED, Set.of("no-fsync", "record-streams"));
+        Args args = Args.parse(argv, union(VALUED, TrafficLimitOptions.VALUED),
+                union(Set.of("no-fsync", "record-streams"), TrafficLimitOptions.SWITCHES));
         args.expectPositionals(0);
         HubConfig defaults = HubConfig.defaults();
         HubConfig config;
@@ -89,9 +93,10 @@ final class StartCommand {
         if (perStream < 0 || perDevice < 0 || perHub < 0) {
             throw CliException.usage("bandwidth caps cannot be negative");
         }
+        TrafficLimits limits = TrafficLimitOptions.parse(args);
         HubServer hub;
         try {
-            hub = HubServer.start(config);
+            hub = HubServer.start(config, Clock.systemUTC(), limits);
         } catch (HubStartException e) {
             throw new CliException(e.getMessage());
         }
@@ -134,6 +139,12 @@ final class StartCommand {
         }
     }
 
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new java.util.HashSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     private static Path pathOrNull(String value) {
         return value == null ? null : Path.of(value);
     }
@@ -159,6 +170,7 @@ final class StartCommand {
         out.line("  event hub       " + hub.eventHubName() + " on the amqp port   (built-in endpoint; Event Hubs "
                 + "connection string in " + eventHubs + ")");
         out.line("  data directory  " + hub.dataDir());
+        out.line("  limits          " + TrafficLimitOptions.describe(hub));
         if (hub.isFirstStart()) {
             out.line("");
             out.line("First start: the iothubowner connection string (shown this once; it stays in the file above):");

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -154,6 +155,27 @@ class CliTest {
         Result name = iothub("start", "--host-name", "my hub:443");
         assertEquals(2, name.status());
         assertTrue(name.err().startsWith("iothub: the host name 'my hub:443' is not a host name"), name.err());
+    }
+
+    @Test
+    void badThrottlingOptionsStopTheStartWithOneLineSayingWhatToWrite() {
+        Map<List<String>, String> cases = Map.of(
+                List.of("--throttle", "d2c=0/s"), "iothub: d2c=0/s would refuse every operation",
+                List.of("--throttle", "telemetry=100/s"), "iothub: 'telemetry=100/s' is not NAME=RATE with NAME one of",
+                List.of("--throttle", "c2d=often"), "iothub: 'often' is not a rate: write e.g. 100/s",
+                List.of("--units", "0"), "iothub: units must be between 1 and 200",
+                List.of("--throttling", "maybe"), "iothub: --throttling is on or off",
+                List.of("--throttling", "off", "--throttle", "d2c=1/s"), "iothub: --throttle and --throttling off",
+                List.of("--daily-messages", "-5"), "iothub: --daily-messages must be a whole number",
+                List.of("--lockout-failures", "0"), "iothub: the failed-authentication threshold");
+        cases.forEach((options, expected) -> {
+            List<String> argv = new ArrayList<>(List.of("start"));
+            argv.addAll(options);
+            Result r = iothub(argv.toArray(String[]::new));
+            assertEquals(2, r.status(), options + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith(expected), options + ": " + r.err());
+        });
     }
 
     @Test

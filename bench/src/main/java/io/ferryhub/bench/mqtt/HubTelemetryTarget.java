@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,8 +35,14 @@ public final class HubTelemetryTarget implements TelemetryTarget {
     private String[] keys = new String[0];
 
     public HubTelemetryTarget(String name, HubProcess.Launcher launcher, Path dir, boolean fsync) throws Exception {
+        this(name, launcher, dir, fsync, List.of());
+    }
+
+    /** @param hubOptions further {@code iothub start} options (e.g. throttles) */
+    public HubTelemetryTarget(String name, HubProcess.Launcher launcher, Path dir, boolean fsync,
+                              List<String> hubOptions) throws Exception {
         this.name = name;
-        this.hub = HubProcess.start(launcher, dir.resolve("data"), fsync, dir.resolve("hub.log"),
+        this.hub = HubProcess.start(launcher, dir.resolve("data"), fsync, hubOptions, dir.resolve("hub.log"),
                 Duration.ofSeconds(60));
         this.rest = new HubRestClient(hub, restGroup);
     }

@@ -5,6 +5,7 @@ import io.ferryhub.bench.BenchArgs;
 import io.ferryhub.bench.process.HubProcess;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencySummary;
+import io.ferryhub.bench.report.MachineFacts;
 import io.ferryhub.bench.report.ProcessFacts;
 import io.ferryhub.bench.tls.BenchClientTls;
 import io.netty.channel.EventLoopGroup;
@@ -52,10 +53,15 @@ public final class MqttTelemetryBench {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(load.loadThreads(), NioIoHandler.newFactory());
         try {
             Map<String, Double> rates = new LinkedHashMap<>();
+            Map<String, Integer> rounds = new LinkedHashMap<>();
             for (String target : targets) {
-                rates.put(target, measure(target.trim(), group));
+                // a target named again (A B A B) is measured again, as "<target>-run<n>"
+                int round = rounds.merge(target.trim(), 1, Integer::sum);
+                String key = round == 1 ? target.trim() : target.trim() + "-run" + round;
+                rates.put(key, measure(target.trim(), key, group));
             }
             addRatios(rates);
+            addThrottlingCost(rates);
         } finally {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
@@ -66,22 +72,34 @@ public final class MqttTelemetryBench {
         return report.write(resultsDir);
     }
 
-    private TelemetryTarget open(String name, EventLoopGroup group) throws Exception {
+    private TelemetryTarget open(String name, String key, EventLoopGroup group) throws Exception {
         return switch (name) {
-            case "mosquitto" -> new MosquittoTarget(runDir.resolve(name), group);
-            case "hub-fsync-on" -> new HubTelemetryTarget(name, hubLauncher, runDir.resolve(name), true);
-            case "hub-fsync-off" -> new HubTelemetryTarget(name, hubLauncher, runDir.resolve(name), false);
+            case "mosquitto" -> new MosquittoTarget(runDir.resolve(key), group);
+            case "hub-fsync-on" -> new HubTelemetryTarget(key, hubLauncher, runDir.resolve(key), true);
+            case "hub-fsync-off" -> new HubTelemetryTarget(key, hubLauncher, runDir.resolve(key), false);
+            case "hub-throttling-on" -> new HubTelemetryTarget(key, hubLauncher, runDir.resolve(key), true,
+                    THROTTLES_ABOVE_THE_LOAD);
+            case "hub-throttling-off" -> new HubTelemetryTarget(key, hubLauncher, runDir.resolve(key), true,
+                    List.of("--throttling", "off"));
             default -> throw new IllegalArgumentException("unknown target '" + name
-                    + "': use mosquitto, hub-fsync-on, hub-fsync-off");
+                    + "': use mosquitto, hub-fsync-on, hub-fsync-off, hub-throttling-on, hub-throttling-off");
         };
     }
 
+    /**
+     * Every class the benchmark uses throttled far above its load, and a daily quota it cannot reach: each
+     * connect, registration and message goes through the limiters and the quota, none is refused.
+     */
+    private static final List<String> THROTTLES_ABOVE_THE_LOAD = List.of("--throttle",
+            "connect=1000000/s,d2c=1000000/s,registry=1000000/s", "--daily-messages", "1000000000000");
+
     /** Runs the load against one broker and returns its messages/s. */
-    private double measure(String name, EventLoopGroup group) throws Exception {
-        log.info("== {}: {} devices, window {}, {} B payloads", name, load.devices(), load.window(),
+    private double measure(String name, String key, EventLoopGroup group) throws Exception {
+        log.info("== {}: {} devices, window {}, {} B payloads", key, load.devices(), load.window(),
                 load.payloadBytes());
-        ObjectNode result = report.result(name);
-        try (TelemetryTarget target = open(name, group)) {
+        ObjectNode result = report.result(key);
+        result.put("loadAverageAtStart", MachineFacts.loadAverage());
+        try (TelemetryTarget target = open(name, key, group)) {
             long provisionStart = System.nanoTime();
             target.provision(load.devices());
             if (name.startsWith("hub")) {
@@ -110,6 +128,7 @@ public final class MqttTelemetryBench {
             } finally {
                 reader.close();
             }
+            result.put("loadAverageAtEnd", MachineFacts.loadAverage());
             return summarize(target, stats, result);
         }
     }
@@ -173,6 +192,11 @@ public final class MqttTelemetryBench {
         double rate = ack.count() / seconds;
         result.put("measuredSeconds", seconds);
         result.put("messagesPerSecond", Math.round(rate));
+        if (ack.count() > 0 && result.has("brokerCpuSecondsDuringMeasurement")) {
+            // CPU per message varies far less with the machine's other load than messages/s do
+            result.put("brokerCpuMicrosPerMessage", Math.round(result.get("brokerCpuSecondsDuringMeasurement")
+                    .asDouble() * 1e7 / ack.count()) / 10.0);
+        }
         result.set("publishToPubackMs", ack.toJson());
         result.set("publishToReadMs", read.toJson());
         result.put("publishedTotal", stats.published.sum());
@@ -182,6 +206,34 @@ public final class MqttTelemetryBench {
         result.put("brokerPeakRssBytes", target.process().peakRssBytes());
         log.info("{}: {} msg/s; publish->PUBACK {}; publish->read {}", target.name(), Math.round(rate), ack, read);
         return rate;
+    }
+
+    /** With throttling on and off measured (interleaved), the ratios of their mean rates and CPU per message. */
+    private void addThrottlingCost(Map<String, Double> rates) {
+        double on = mean(rates, "hub-throttling-on");
+        double off = mean(rates, "hub-throttling-off");
+        if (on > 0 && off > 0) {
+            report.ratio("hub-throttling-on/hub-throttling-off", on / off, "mean messages/s with every limiter "
+                    + "and the daily quota on (limits far above the load) divided by the mean with throttling off, "
+                    + "runs interleaved (target >= 0.97)");
+            Map<String, Double> cpu = new LinkedHashMap<>();
+            rates.keySet().forEach(key -> cpu.put(key, report.result(key).path("brokerCpuMicrosPerMessage")
+                    .asDouble(0)));
+            double cpuOn = mean(cpu, "hub-throttling-on");
+            double cpuOff = mean(cpu, "hub-throttling-off");
+            if (cpuOn > 0 && cpuOff > 0) {
+                report.ratio("cpuPerMessage-on/cpuPerMessage-off", cpuOn / cpuOff, "mean hub CPU per message "
+                        + "with throttling on divided by the same with it off (target <= 1.03)");
+            }
+            log.info("throttling on/off: {} messages/s, {} CPU per message", String.format(Locale.ROOT, "%.3f",
+                    on / off), String.format(Locale.ROOT, "%.3f", cpuOn / cpuOff));
+        }
+    }
+
+    private static double mean(Map<String, Double> rates, String target) {
+        return rates.entrySet().stream().filter(e -> e.getKey().equals(target)
+                        || e.getKey().startsWith(target + "-run")).mapToDouble(Map.Entry::getValue).average()
+                .orElse(0);
     }
 
     private void addRatios(Map<String, Double> rates) {

@@ -2,6 +2,7 @@ package io.ferryhub.bench.streams;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.bench.report.LatencyRecorder;
+import io.ferryhub.bench.report.LatencySummary;
 import io.ferryhub.client.http.HubHttpClient;
 import io.ferryhub.client.stream.ServiceStreamClient;
 import io.ferryhub.client.stream.StreamConnector;
@@ -99,6 +100,11 @@ final class PostToFirstByte implements AutoCloseable {
         phases.set("post", post.summary().toJson());
         phases.set("webSocketToGateway", webSocket.summary().toJson());
         phases.set("firstByteThroughStream", firstByte.summary().toJson());
+    }
+
+    /** POST to first byte over the recorded set-ups. */
+    LatencySummary totalSummary() {
+        return total.summary();
     }
 
     String summary() {

@@ -15,6 +15,7 @@ import io.ferryhub.gateway.StreamRecordings;
 import io.ferryhub.gateway.StreamTokenKeyFile;
 import io.ferryhub.gateway.UsedStreamTokens;
 import io.ferryhub.hub.adapter.AuthenticationGuard;
+import io.ferryhub.hub.adapter.BlockedAddressPolicy;
 import io.ferryhub.hub.adapter.TlsListenerInitializer;
 import io.ferryhub.hub.adapter.amqp.AmqpEndpoint;
 import io.ferryhub.hub.adapter.amqp.AmqpLimits;
@@ -51,6 +52,8 @@ import io.ferryhub.hub.server.tls.HubPki;
 import io.ferryhub.hub.server.tls.ServerTls;
 import io.ferryhub.hub.service.auth.CertificateAuthorities;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
+import io.ferryhub.hub.service.auth.FailedAuthentications;
+import io.ferryhub.hub.service.auth.MonitoredDeviceAuthenticator;
 import io.ferryhub.hub.service.auth.HostAliases;
 import io.ferryhub.hub.service.auth.RegistryDeviceAuthenticator;
 import io.ferryhub.hub.service.auth.SasServiceAuthenticator;
@@ -73,6 +76,10 @@ import io.ferryhub.hub.service.streams.StreamPolicies;
 import io.ferryhub.hub.service.streams.StreamRevocations;
 import io.ferryhub.hub.service.streams.StreamService;
 import io.ferryhub.hub.service.telemetry.EventStreamService;
+import io.ferryhub.hub.service.throttling.DailyMessageQuota;
+import io.ferryhub.hub.service.throttling.OperationClass;
+import io.ferryhub.hub.service.throttling.ThrottledConnects;
+import io.ferryhub.hub.service.throttling.Throttles;
 import io.ferryhub.hub.service.telemetry.TelemetryService;
 import io.ferryhub.hub.service.twin.TwinChangeEventLog;
 import io.ferryhub.hub.service.twin.TwinService;
@@ -190,10 +197,15 @@ public final class HubServer implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private IpFilterService ipFilter;
     private AddressGate addressGate;
+    private final TrafficLimits limits;
+    private Throttles throttles = Throttles.off();
+    private FailedAuthentications failedAuthentications;
+    private DailyMessageQuota dailyQuota = DailyMessageQuota.unlimited();
 
-    private HubServer(HubConfig config, Clock streamClock) {
+    private HubServer(HubConfig config, Clock streamClock, TrafficLimits limits) {
         this.config = config;
         this.streamClock = streamClock;
+        this.limits = limits;
         this.aliases = new HostAliases(config.hostName(), aliasesOf(config));
     }
 
@@ -207,7 +219,13 @@ public final class HubServer implements AutoCloseable {
      * (tests move it to check hours without waiting for them).
      */
     public static HubServer start(HubConfig config, Clock streamClock) throws HubStartException {
-        HubServer hub = new HubServer(config, streamClock);
+        return start(config, streamClock, TrafficLimits.none());
+    }
+
+    /** Starts a hub with throttles, a daily quota and a failed-authentication lock-out ({@code iothub start}). */
+    public static HubServer start(HubConfig config, Clock streamClock, TrafficLimits limits)
+            throws HubStartException {
+        HubServer hub = new HubServer(config, streamClock, limits);
         try {
             hub.assemble();
             return hub;
@@ -263,11 +281,17 @@ public final class HubServer implements AutoCloseable {
         certificateAuthorities = new CertificateAuthorities(new KeyValueCaCertificateStore(store), clock);
         deviceAuthenticator = new RegistryDeviceAuthenticator(registry, policies, certificateAuthorities, aliases,
                 clock);
+        applyTrafficLimits();
         router = new RestRouter(serviceAuthenticator, requestExecutor);
+        router.throttleWith(throttles);
         SharedAccessPolicyRoutes.register(router, policies);
         // before any listener: the first connection is already filtered; a change also closes refused open ones
         IpFilter ipFilterPolicy = new IpFilter();
-        addressGate = new AddressGate(metrics, List.of(ipFilterPolicy));
+        List<AddressGate.Policy> gatePolicies = new ArrayList<>(List.of(ipFilterPolicy));
+        if (failedAuthentications != null) {
+            gatePolicies.add(new BlockedAddressPolicy(failedAuthentications));
+        }
+        addressGate = new AddressGate(metrics, gatePolicies);
         ipFilter = new IpFilterService(new KeyValueIpFilterStore(store));
         ipFilter.onChange(rules -> {
             ipFilterPolicy.set(rules);
@@ -319,7 +343,10 @@ public final class HubServer implements AutoCloseable {
         closeOnStop(cloudToDevice);
         new CloudToDeviceRoutes(cloudToDevice).register(router);
         RegistryRoutes.register(router, registry, cloudToDevice::queuedMessages);
-        TelemetryService telemetry = new TelemetryService(eventLog);
+        TelemetryService telemetry = new TelemetryService(eventLog, size -> {
+            throttles.admit(OperationClass.D2C);
+            dailyQuota.charge(size);
+        });
         metrics.sampled("ferryhub_devices_connected", "Connected devices and modules by protocol", "gauge",
                 "protocol", connections::connectedByTransport);
         metrics.sampled("ferryhub_telemetry_messages_accepted_total", "Telemetry messages stored in the event "
@@ -355,11 +382,12 @@ public final class HubServer implements AutoCloseable {
         // one deadline and one per-address count of unauthenticated connections for MQTT and AMQP, TLS and WebSocket
         AuthenticationGuard guard = new AuthenticationGuard(config.authenticationTimeout(),
                 config.maxUnauthenticatedPerAddress());
-        MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(deviceAuthenticator, connections, sessions,
+        DeviceAuthenticator connects = new ThrottledConnects(deviceAuthenticator, throttles);
+        MqttDeviceEndpoint mqtt = new MqttDeviceEndpoint(connects, connections, sessions,
                 mqttTopicHandlers, requestExecutor, MqttSettings.DEFAULTS, guard);
         mqttPort = bindListener("mqtt", config.mqttPort(), new TlsListenerInitializer(sslContext,
                 pipeline -> mqtt.addMqttHandlers(pipeline, "mqtt")));
-        AmqpEndpoint amqp = new AmqpEndpoint(deviceAuthenticator, serviceAuthenticator, aliases, connections,
+        AmqpEndpoint amqp = new AmqpEndpoint(connects, serviceAuthenticator, aliases, connections,
                 telemetry, cloudToDevice, requestExecutor, AmqpLimits.DEFAULTS, guard);
         amqp.serveEventHubs(new EventHubsEndpoint(eventHubName(), createdAt(dataDir.resolve("events")), eventStream,
                 serviceAuthenticator));
@@ -372,6 +400,33 @@ public final class HubServer implements AutoCloseable {
 
         log.info("hub {} started: https {}, mqtt {}, amqp {}, CA {}", aliases.hostName(), httpsPort, mqttPort, amqpPort,
                 caCertificate == null ? "(operator's certificate)" : caCertificate);
+    }
+
+    /**
+     * Sets up the throttles, the daily quota (its count saved in the store every few seconds and on stop) and the
+     * failed-authentication monitor, which device authentication then reports to.
+     */
+    private void applyTrafficLimits() {
+        throttles = new Throttles(limits.throttling());
+        metrics.sampled("ferryhub_throttled_operations_total", "Operations refused with 429001 by class", "counter",
+                "class", throttles::refusedByClass);
+        dailyQuota = new DailyMessageQuota(limits.dailyMessages(), Clock.systemUTC(), store);
+        scheduler.scheduleWithFixedDelay(dailyQuota::save, 5, 5, TimeUnit.SECONDS);
+        closeOnStop(() -> dailyQuota.save().join());
+        metrics.sampled("ferryhub_daily_messages_used", "Messages counted against today's quota (UTC)", "gauge",
+                dailyQuota::used);
+        if (limits.lockout() == null) {
+            return;
+        }
+        failedAuthentications = new FailedAuthentications(limits.lockout());
+        failedAuthentications.onDeviceOverThreshold(registry::disableDevice);
+        deviceAuthenticator = new MonitoredDeviceAuthenticator(deviceAuthenticator, failedAuthentications);
+        metrics.sampled("ferryhub_failed_device_authentications_total", "Failed device authentications", "counter",
+                failedAuthentications::failureCount);
+        metrics.sampled("ferryhub_blocked_addresses", "Addresses blocked for failed authentications now", "gauge",
+                failedAuthentications::blockedNow);
+        metrics.sampled("ferryhub_blocked_connections_total", "Connections closed at accept from blocked addresses",
+                "counter", failedAuthentications::refusedAtAcceptCount);
     }
 
     private void prepareTls(Path dataDir) {
@@ -584,6 +639,21 @@ public final class HubServer implements AutoCloseable {
 
     public DeviceConnections deviceConnections() {
         return connections;
+    }
+
+    /** The hub's operation throttles (off unless started with {@link TrafficLimits}). */
+    public Throttles throttles() {
+        return throttles;
+    }
+
+    /** Today's device-to-cloud message count against the daily quota. */
+    public DailyMessageQuota dailyQuota() {
+        return dailyQuota;
+    }
+
+    /** Failed device authentications and blocked addresses, or null when the hub has no lock-out. */
+    public FailedAuthentications failedAuthentications() {
+        return failedAuthentications;
     }
 
     public DeviceAuthenticator deviceAuthenticator() {

@@ -54,6 +54,8 @@ import org.apache.qpid.proton.message.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -66,6 +68,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -547,7 +550,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (chain == null) {
             return false;
         }
-        offLoop(() -> endpoint.devices.authenticate(node.deviceId(), node.moduleId(), null, chain))
+        offLoop(() -> endpoint.devices.authenticate(node.deviceId(), node.moduleId(), null, chain,
+                remoteAddress()))
                 .whenComplete((device, error) -> onLoop(() -> {
                     if (link.getLocalState() != EndpointState.UNINITIALIZED) {
                         return; // the peer gave up on the link meanwhile
@@ -858,7 +862,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             if (error != null) {
                 log.info("AMQP put-token from {} for {} refused: {}", ctx.channel().remoteAddress(), audience,
                         AuthenticationRefused.reasonOf(error));
-                cbsReply(session, request, 401, AmqpErrors.of(error).getDescription());
+                // a throttled connect is IoT Hub's 429, which the SDKs retry; anything else is 401
+                cbsReply(session, request, throttled(error) ? 429 : 401, AmqpErrors.of(error).getDescription());
                 return;
             }
             grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());
@@ -869,11 +874,21 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
     private record Grantee(String key, AuthenticatedDevice device, long expiresAtMillis) {
     }
 
+    /** Whether authentication failed because the hub's connect throttle refused the attempt. */
+    private static boolean throttled(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        return cause instanceof HubException hub && hub.errorCode() == HubErrorCode.ThrottlingException;
+    }
+
+    private InetAddress remoteAddress() {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+    }
+
     /** Runs off the event loop. {@code identity} is null for service (hub-scoped) tokens. */
     private Grantee authenticate(AmqpAddress identity, String token) {
         if (identity != null && identity.kind() == AmqpAddress.Kind.TELEMETRY) {
             AuthenticatedDevice device = endpoint.devices.authenticate(identity.deviceId(), identity.moduleId(),
-                    token, null);
+                    token, null, remoteAddress());
             return new Grantee(device.clientId(), device, expiryMillis(device.credentialExpiry()));
         }
         endpoint.services.authenticate(token, Permission.ServiceConnect);
@@ -1005,7 +1020,12 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 if (error != null) {
                     log.info("AMQP SASL PLAIN login of {} from {} refused: {}", name, ctx.channel().remoteAddress(),
                             AuthenticationRefused.reasonOf(error));
-                    refuseLogin(sasl);
+                    if (throttled(error)) {
+                        sasl.done(Sasl.SaslOutcome.PN_SASL_TEMP); // sys-temp: try again later
+                        closing = true;
+                    } else {
+                        refuseLogin(sasl);
+                    }
                     return;
                 }
                 grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());

@@ -5,6 +5,8 @@ import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.throttling.OperationClass;
+import io.ferryhub.hub.service.throttling.Throttles;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
 import io.ferryhub.hub.service.auth.ServicePrincipal;
 import io.netty.buffer.ByteBufUtil;
@@ -48,7 +50,9 @@ public final class RestRouter implements RestRoutes {
     private static final Logger log = LoggerFactory.getLogger(RestRouter.class);
     static final String METHOD_OVERRIDE = "X-HTTP-Method-Override";
 
-    private record Route(HttpMethod method, RouteTemplate template, Permission permission, RestHandler handler) {
+    /** @param throttle the hub throttle the route counts against, or null */
+    private record Route(HttpMethod method, RouteTemplate template, Permission permission, RestHandler handler,
+                         OperationClass throttle) {
     }
 
     private record Match(Route route, Map<String, String> params) {
@@ -57,6 +61,7 @@ public final class RestRouter implements RestRoutes {
     private final List<Route> routes = new CopyOnWriteArrayList<>();
     private final ServiceAuthenticator authenticator;
     private final Executor executor;
+    private volatile Throttles throttles = Throttles.off();
 
     public RestRouter(ServiceAuthenticator authenticator, Executor executor) {
         this.authenticator = authenticator;
@@ -65,7 +70,13 @@ public final class RestRouter implements RestRoutes {
 
     @Override
     public void add(HttpMethod method, String pathTemplate, Permission permission, RestHandler handler) {
-        routes.add(new Route(method, new RouteTemplate(pathTemplate), permission, handler));
+        routes.add(new Route(method, new RouteTemplate(pathTemplate), permission, handler,
+                ThrottledRoutes.classOf(method, pathTemplate, permission)));
+    }
+
+    /** Service routes count against these throttles once their caller is authenticated (429001 past the rate). */
+    public void throttleWith(Throttles hubThrottles) {
+        this.throttles = hubThrottles;
     }
 
     /**
@@ -151,6 +162,9 @@ public final class RestRouter implements RestRoutes {
             ServicePrincipal principal = route.permission() == null ? null
                     : authenticator.authenticate(partial.header(HttpHeaderNames.AUTHORIZATION.toString()),
                     route.permission());
+            if (route.throttle() != null) {
+                throttles.admit(route.throttle(), partial.body().length);
+            }
             RestRequest request = new RestRequest(partial.method(), partial.path(), partial.pathParams(),
                     partial.query(), partial.headers(), partial.body(), principal, partial.remoteAddress(),
                     partial.clientCertificates());

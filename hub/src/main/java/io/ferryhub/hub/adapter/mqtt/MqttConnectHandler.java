@@ -23,6 +23,7 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
@@ -135,7 +136,8 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
                 Throwable failure = null;
                 try {
                     device = endpoint.authenticator().authenticate(claimed.deviceId(), claimed.moduleId(), sasToken,
-                            certificates);
+                            certificates, ctx.channel().remoteAddress() instanceof InetSocketAddress inet
+                                    ? inet.getAddress() : null);
                 } catch (Throwable t) {
                     failure = t;
                 }
@@ -160,6 +162,9 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
             if (failure instanceof HubException hub && hub.errorCode() == HubErrorCode.IotHubUnauthorizedAccess) {
                 refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, clientId,
                         AuthenticationRefused.reasonOf(failure));
+            } else if (failure instanceof HubException hub && hub.errorCode() == HubErrorCode.ThrottlingException) {
+                // IoT Hub's answer to a connect over the hub's rate; the SDKs retry it with back-off
+                refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, clientId, hub.getMessage());
             } else {
                 log.error("{} {} from {}: credential check failed", transport, clientId, remote(ctx), failure);
                 refuse(ctx, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, clientId,

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.service.auth;
 
+import java.net.InetAddress;
 import java.security.cert.X509Certificate;
 
 /** Authenticates devices and modules on any device-facing transport. */
@@ -16,4 +17,13 @@ public interface DeviceAuthenticator {
      */
     AuthenticatedDevice authenticate(String deviceId, String moduleId, String sasToken,
                                      X509Certificate[] clientCertificates);
+
+    /**
+     * The same, for a connection from {@code from} (null when unknown): implementations that watch failed
+     * authentications count them per address.
+     */
+    default AuthenticatedDevice authenticate(String deviceId, String moduleId, String sasToken,
+                                             X509Certificate[] clientCertificates, InetAddress from) {
+        return authenticate(deviceId, moduleId, sasToken, clientCertificates);
+    }
 }

@@ -111,6 +111,20 @@ public final class RegistryService {
         }
     }
 
+    /**
+     * Disables a device, with {@code reason} as its status reason, cutting its connections; nothing happens when it
+     * does not exist or is disabled already (an operator's reason is kept).
+     */
+    public void disableDevice(String deviceId, String reason) {
+        Optional<Device> current = store.device(deviceId);
+        if (current.isEmpty() || !current.get().isEnabled()) {
+            return;
+        }
+        Device d = current.get();
+        putDevice(deviceId, new Device(d.deviceId(), d.generationId(), d.etag(), Device.DISABLED, reason,
+                d.statusUpdatedTime(), d.authentication(), d.iotEdge(), d.deviceScope(), d.parentScopes()), d.etag());
+    }
+
     public Device device(String deviceId) {
         return findDevice(deviceId).orElseThrow(() -> deviceNotFound(deviceId));
     }

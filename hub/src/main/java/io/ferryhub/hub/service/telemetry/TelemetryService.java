@@ -36,12 +36,29 @@ public final class TelemetryService {
         Will
     }
 
+    /**
+     * What a message must pass before it is stored: the hub's device-to-cloud throttle and daily quota. Throws
+     * {@link HubException} ({@code ThrottlingException}, {@code IotHubQuotaExceeded}) to refuse it; must not block.
+     */
+    @FunctionalInterface
+    public interface Admission {
+        Admission ALL = messageBytes -> { };
+
+        void admit(int messageBytes);
+    }
+
     private final EventLog eventLog;
+    private final Admission admission;
 
     private final LongAdder accepted = new LongAdder();
 
     public TelemetryService(EventLog eventLog) {
+        this(eventLog, Admission.ALL);
+    }
+
+    public TelemetryService(EventLog eventLog, Admission admission) {
         this.eventLog = eventLog;
+        this.admission = admission;
     }
 
     /**
@@ -84,6 +101,11 @@ public final class TelemetryService {
         if (messageId != null && messageId.length() > MAX_MESSAGE_ID_LENGTH) {
             return CompletableFuture.failedFuture(new HubException(HubErrorCode.ArgumentInvalid,
                     "message-id is longer than " + MAX_MESSAGE_ID_LENGTH + " characters"));
+        }
+        try {
+            admission.admit(size);
+        } catch (HubException e) {
+            return CompletableFuture.failedFuture(e);
         }
         Map<String, String> system = new LinkedHashMap<>();
         message.systemProperties().forEach((k, v) -> {

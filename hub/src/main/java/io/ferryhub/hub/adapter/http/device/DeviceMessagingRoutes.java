@@ -15,6 +15,8 @@ import io.ferryhub.hub.service.telemetry.TelemetryService;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -65,9 +67,19 @@ public final class DeviceMessagingRoutes {
             }
             // X.509 devices: the certificate of the TLS handshake is the credential
             return authenticator.authenticate(request.pathParam("deviceId"), request.pathParam("moduleId"), null,
-                    request.clientCertificates());
+                    request.clientCertificates(), addressOf(request));
         }
-        return authenticator.authenticate(request.pathParam("deviceId"), request.pathParam("moduleId"), token, null);
+        return authenticator.authenticate(request.pathParam("deviceId"), request.pathParam("moduleId"), token, null,
+                addressOf(request));
+    }
+
+    /** The caller's address (an IP literal, so no name is looked up), for the failed-authentication count. */
+    private static InetAddress addressOf(RestRequest request) {
+        try {
+            return request.remoteAddress() == null ? null : InetAddress.getByName(request.remoteAddress());
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     private CompletableFuture<RestResponse> sendEvents(RestRequest request) {
