@@ -31,6 +31,8 @@ public enum HubErrorCode {
     StreamNotFound(404105, "Stream not found."),
     /** FerryHub's own: the identity has no stream policy. */
     StreamPolicyNotFound(404901, "The identity has no stream policy."),
+    /** FerryHub's own (Azure manages shared access policies through its management API, not IoT Hub's). */
+    SharedAccessPolicyNotFound(404902, "The shared access policy does not exist."),
     DeviceAlreadyExists(409001, "A device with this id already exists."),
     LinkCreationConflict(409002, "A newer connection for this identity replaced this one."),
     ModuleAlreadyExistsOnDevice(409301, "A module with this id already exists on the device."),

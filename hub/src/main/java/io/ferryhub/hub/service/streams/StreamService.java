@@ -84,13 +84,16 @@ public final class StreamService {
         return metrics;
     }
 
-    /** See {@link StreamNegotiator#initiate}; the response timeout is capped at 60 s. */
+    /**
+     * See {@link StreamNegotiator#initiate}; the response timeout is capped at 60 s. {@code initiatorKey} is the id
+     * of the initiator's key that signed the request: the stream closes when that key is regenerated.
+     */
     public CompletableFuture<StreamInitiation> initiate(String deviceId, String moduleId, String streamName,
                                                         Duration connectTimeout, Duration responseTimeout,
-                                                        String initiator) {
+                                                        String initiator, String initiatorKey) {
         long started = System.nanoTime();
         return negotiator.initiate(new StreamNegotiator.Request(deviceId, moduleId, streamName, connectTimeout,
-                responseTimeout, initiator)).whenComplete((outcome, failure) -> {
+                responseTimeout, initiator, initiatorKey)).whenComplete((outcome, failure) -> {
                     if (outcome != null) {
                         negotiation.observe((System.nanoTime() - started) / 1e9);
                         requests.inc(outcome.accepted() ? "accepted" : "rejected");
