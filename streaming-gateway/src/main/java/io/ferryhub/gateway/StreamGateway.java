@@ -89,7 +89,8 @@ public final class StreamGateway {
     private final TunnelWatches tunnels;
     private final Metrics metrics = new Metrics();
     private final Metrics.Counter streamsOpened = metrics.counter("ferryhub_gateway_streams_opened_total",
-            "Streams whose two ends were joined, by mode (stream, tunnel)", "mode");
+            "Streams whose two ends were joined, by mode (stream, tunnel) and the shared access policy that "
+                    + "initiated them", "mode", "policy");
     private final Metrics.Counter streamsClosed = metrics.counter("ferryhub_gateway_streams_closed_total",
             "Streams ended (joined or not), by reason", "reason");
     private final Metrics.Counter refused = metrics.counter("ferryhub_gateway_connections_refused_total",
@@ -432,7 +433,7 @@ public final class StreamGateway {
                     bridge.recorder.handler(StreamRecording.SECOND_TO_FIRST));
         }
         pairing.observe(Duration.between(bridge.opened, Instant.now()).toNanos() / 1e9);
-        streamsOpened.inc(tunnel ? "tunnel" : "stream");
+        streamsOpened.inc(tunnel ? "tunnel" : "stream", token.initiator());
         caps.apply(bridge.identity(), first, ch);
         RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
                 config.idleTimeout());
