@@ -180,11 +180,11 @@ public final class SharedAccessPolicies {
         };
         commit(replacing(keyName, changed), keyName);
         log.info("shared access policy '{}': {}", keyName, change == KeyChange.SWAP ? "keys swapped"
-                : change.name().toLowerCase() + " key regenerated");
+                : change.name().toLowerCase(java.util.Locale.ROOT) + " key regenerated");
         if (change != KeyChange.SWAP) {
             String replaced = change == KeyChange.PRIMARY ? old.primaryKey() : old.secondaryKey();
             announce(keyName, Set.of(SharedAccessPolicy.keyId(replaced)), "the shared access policy's "
-                    + change.name().toLowerCase() + " key was regenerated");
+                    + change.name().toLowerCase(java.util.Locale.ROOT) + " key was regenerated");
         }
         return changed;
     }

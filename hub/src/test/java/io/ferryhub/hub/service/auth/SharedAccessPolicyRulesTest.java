@@ -70,7 +70,7 @@ class SharedAccessPolicyRulesTest {
 
     @Test
     void refusesNoRightsAndUnknownOnesNamingTheRightOnes() {
-        for (String none : new String[] {null, "", "  "}) {
+        for (String none : new String[] {null, "", "  ", ",", " , ,"}) {
             HubException e = refused(() -> SharedAccessPolicyRules.parseRights(none));
             assertEquals(HubErrorCode.ArgumentInvalid, e.errorCode());
             assertTrue(e.getMessage().contains("at least one right"), e.getMessage());
