@@ -57,7 +57,7 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
         DELETED("the identity was deleted"),
         REKEYED("the identity's credentials changed"),
         POLICY_CHANGED("the stream policy changed"),
-        INITIATOR_KEY_REVOKED("the initiating shared access policy's key was regenerated or the policy deleted");
+        INITIATOR_KEY_REVOKED("the initiating shared access policy's key no longer holds");
 
         private final String description;
 

@@ -127,8 +127,9 @@ public final class SharedAccessPolicies {
     }
 
     /**
-     * Creates a policy with new keys, or gives an existing one {@code rights} (its keys stay: what they opened
-     * stays open, and is judged by the new rights from its next request on).
+     * Creates a policy with new keys, or gives an existing one {@code rights}: its keys stay, and requests are
+     * judged by the new rights from the next one on. What stays open without further requests (AMQP service links,
+     * streams) needs ServiceConnect: a policy losing it has both keys announced as revoked, which closes them.
      *
      * @throws HubException ArgumentInvalid for a bad name or rights or a 17th policy, InvalidOperation when the
      *         change would leave no policy granting RegistryWrite (or every right)
@@ -146,6 +147,11 @@ public final class SharedAccessPolicies {
         commit(after, keyName);
         log.info("shared access policy '{}' {} with rights {}", keyName, old == null ? "created" : "changed",
                 SharedAccessPolicyRules.format(rights));
+        if (old != null && old.rights().contains(Permission.ServiceConnect)
+                && !rights.contains(Permission.ServiceConnect)) {
+            announce(keyName, Set.of(SharedAccessPolicy.keyId(old.primaryKey()),
+                    SharedAccessPolicy.keyId(old.secondaryKey())), "the shared access policy lost ServiceConnect");
+        }
         return new Put(changed, old == null);
     }
 

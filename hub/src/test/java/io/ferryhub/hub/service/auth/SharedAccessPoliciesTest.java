@@ -78,6 +78,12 @@ class SharedAccessPoliciesTest {
         assertEquals(before.primaryKey(), again.policy().primaryKey());
         assertEquals(Set.of(Permission.RegistryRead, Permission.ServiceConnect), policies.get("team-a").rights());
         assertEquals(List.of(), revoked);
+
+        // what stays open without further requests needs ServiceConnect: losing it closes what either key opened
+        policies.put("team-a", EnumSet.of(Permission.RegistryRead));
+        assertEquals(List.of(new Revoked("team-a", Set.of(SharedAccessPolicy.keyId(before.primaryKey()),
+                SharedAccessPolicy.keyId(before.secondaryKey())), "the shared access policy lost ServiceConnect")),
+                revoked);
     }
 
     @Test
