@@ -297,7 +297,7 @@ public final class HubServer implements AutoCloseable {
         streamPolicies.onChange(revocations::policyChanged);
         policies.onKeysRevoked((policy, keyIds, why) -> revocations.initiatorKeysRevoked(policy, keyIds));
         addWebSocketEndpoint(new RevocationFeedEndpoint(revocations, new RegistryDeviceDirectory(registry,
-                streamPolicies), gatewayConfig.tokenKey(), streamClock));
+                streamPolicies), gatewayConfig.tokenKey(), streamClock, policies::holds));
 
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
                 SegmentedEventLog.Options.defaults().withFsync(config.eventLogFsync()));

@@ -113,6 +113,13 @@ public final class SharedAccessPolicies {
                 "no shared access policy '" + keyName + "': 'iothub policy list' shows the hub's policies"));
     }
 
+    /** Whether policy {@code keyName} exists and one of its keys has id {@code keyId}. */
+    public boolean holds(String keyName, String keyId) {
+        SharedAccessPolicy p = byName.get(keyName);
+        return p != null && (SharedAccessPolicy.keyId(p.primaryKey()).equals(keyId)
+                || SharedAccessPolicy.keyId(p.secondaryKey()).equals(keyId));
+    }
+
     public List<SharedAccessPolicy> all() {
         return List.copyOf(byName.values());
     }
