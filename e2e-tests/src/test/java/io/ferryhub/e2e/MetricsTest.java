@@ -61,8 +61,8 @@ class MetricsTest {
                 assertArrayEquals(payload, s.getInputStream().readNBytes(payload.length));
                 Map<String, Double> open = scrape(metrics);
                 assertEquals(1, open.get("ferryhub_gateway_streams_active"));
-                assertEquals(1, open.get("ferryhub_gateway_streams_opened_total{mode=\"stream\"}"));
-                assertEquals(1, open.get("ferryhub_stream_requests_total{outcome=\"accepted\"}"));
+                assertEquals(1, open.get("ferryhub_gateway_streams_opened_total{mode=\"stream\",policy=\"service\"}"));
+                assertEquals(1, open.get("ferryhub_stream_requests_total{outcome=\"accepted\",policy=\"service\"}"));
                 assertEquals(1, open.get("ferryhub_stream_setup_seconds_count"));
                 assertEquals(1, open.get("ferryhub_gateway_stream_pairing_seconds_count"));
                 assertEquals(payload.length, open.get("ferryhub_gateway_stream_bytes_total{direction=\"first_to_second\"}"));
@@ -88,7 +88,7 @@ class MetricsTest {
                 in.readNBytes(1000);
                 Map<String, Double> channelOpen = scrape(metrics);
                 assertEquals(1, channelOpen.get("ferryhub_gateway_tunnel_channels_active"));
-                assertEquals(1, channelOpen.get("ferryhub_gateway_streams_opened_total{mode=\"tunnel\"}"));
+                assertEquals(1, channelOpen.get("ferryhub_gateway_streams_opened_total{mode=\"tunnel\",policy=\"service\"}"));
                 assertEquals(1, channelOpen.get("ferryhub_gateway_tunnel_channels_total{event=\"opened\"}"));
                 s.close();
                 Proxies.await(() -> scrapeQuietly(metrics).get("ferryhub_gateway_tunnel_channels_active") == 0,
@@ -100,7 +100,7 @@ class MetricsTest {
                     "{\"rules\":[{\"name\":\"ssh-only\",\"streams\":[\"ssh\"]}]}", Map.of()).statusCode());
             assertEquals(403, hub.initiate("/twins/metered-device/streams/echo", hub.serviceToken("service"), "0",
                     "5").statusCode());
-            assertEquals(1, scrape(metrics).get("ferryhub_stream_requests_total{outcome=\"StreamPolicyNameDenied\"}"));
+            assertEquals(1, scrape(metrics).get("ferryhub_stream_requests_total{outcome=\"StreamPolicyNameDenied\",policy=\"service\"}"));
 
             HttpResponse<String> other = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + "/devices")).build(), HttpResponse.BodyHandlers.ofString());

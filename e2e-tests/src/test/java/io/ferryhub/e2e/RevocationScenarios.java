@@ -65,9 +65,16 @@ abstract class RevocationScenarios {
         final ServiceProxy plain;
         final ServiceProxy tunnel;
         final List<OpenSshd.Session> sessions = new ArrayList<>();
+        /** The policy the service proxies open streams with. */
+        final ConnectionString servicePolicy;
 
         Rig(String deviceId) throws Exception {
+            this(deviceId, hub().policy("service"));
+        }
+
+        Rig(String deviceId, ConnectionString servicePolicy) throws Exception {
             this.deviceId = deviceId;
+            this.servicePolicy = servicePolicy;
             StreamTestHub hub = hub();
             ConnectionString cs = hub.createDevice(deviceId);
             device = new DeviceProxy(cs, new HubEndpoint(hub.host(), hub.mqttPort(), hub.nettyTls()),
@@ -79,7 +86,7 @@ abstract class RevocationScenarios {
 
         ServiceProxy serviceProxy(String id, String target, ServiceProxy.Mode mode) {
             StreamTestHub hub = hub();
-            return new ServiceProxy(hub.policy("service"), URI.create("https://" + hub.host() + ":"
+            return new ServiceProxy(servicePolicy, URI.create("https://" + hub.host() + ":"
                     + hub.httpsPort()), hub.nettyTls(), new ServiceProxy.Target(id, null, target, Duration.ZERO,
                     Duration.ofSeconds(30)), new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), mode,
                     TunnelConfig.defaults());
@@ -243,6 +250,76 @@ abstract class RevocationScenarios {
             Proxies.await(() -> !rig.device.isConnectedToHub(), "the device proxy is still connected", BOUND);
             assertArrayEquals(new int[] {404, 404103}, newStreamRefusal(rig.deviceId));
             rig.assertNewSshFails();
+        }
+    }
+
+    /** Creates (or replaces) a shared access policy over REST; answers its JSON with both keys. */
+    JsonNode putAccessPolicy(String name, String rights) throws Exception {
+        HttpResponse<String> r = hub().owner("PUT", "/sharedAccessPolicies/" + name, "{\"rights\": \"" + rights
+                + "\"}", Map.of());
+        assertTrue(r.statusCode() == 201 || r.statusCode() == 200, r.statusCode() + " " + r.body());
+        return Json.parse(r.body());
+    }
+
+    JsonNode regenerateAccessPolicyKey(String name, String key) throws Exception {
+        HttpResponse<String> r = hub().owner("POST", "/sharedAccessPolicies/" + name + "/regenerateKey",
+                "{\"key\": \"" + key + "\"}", Map.of());
+        assertEquals(200, r.statusCode(), r.body());
+        return Json.parse(r.body());
+    }
+
+    @Test
+    void regeneratingTheInitiatingPolicysKeyClosesItsSshSessionsAndTunnelAtOnce() throws Exception {
+        // a policy with ServiceConnect only, named by the device's stream policy
+        String team = prefix() + "team-a";
+        JsonNode policy = putAccessPolicy(team, "ServiceConnect");
+        String oldPrimary = policy.path("primaryKey").asText();
+        ConnectionString onPrimary = ConnectionString.forPolicy(hub().host(), team, oldPrimary);
+        try (LogCapture log = new LogCapture(); Rig rig = new Rig(prefix() + "team-device", onPrimary)) {
+            HttpResponse<String> rule = hub().owner("PUT", "/ferryhub/devices/" + rig.deviceId + "/streamPolicy",
+                    "{\"rules\": [{\"name\": \"team-a-ssh\", \"policies\": [\"" + team + "\"], \"streams\": [\""
+                            + TUNNEL + "\", \"ssh\"], \"targets\": [\"ssh\"]}]}", Map.of());
+            assertEquals(200, rule.statusCode(), rule.body());
+            rig.openSessions();
+            assertEquals(List.of(team, team), gateway().streams().stream()
+                    .filter(st -> st.deviceId().equals(rig.deviceId)).map(st -> st.initiator()).toList(),
+                    "the gateway knows who opened them");
+
+            // the proxies signed with the primary key: a new secondary key leaves their streams alone
+            long mark = revocationMark();
+            regenerateAccessPolicyKey(team, "secondary");
+            awaitRevocationAfter(mark);
+            rig.assertSessionsEcho("new secondary key");
+            assertEquals(2, streamsOf(rig.deviceId));
+
+            mark = revocationMark();
+            long start = System.nanoTime();
+            JsonNode rotated = regenerateAccessPolicyKey(team, "primary");
+            long ms = rig.awaitAllClosed(start);
+            System.out.printf("policy key regenerated -> 4 ssh sessions closed in %d ms%n", ms);
+            awaitRevocationAfter(mark);
+            rig.assertEverythingClosed();
+            String why = "revoked: the initiating shared access policy's key no longer holds";
+            assertAudited(rig.deviceId, why);
+            // the gateway's close was final (4403): the service proxy ended the tunnel session instead of resuming
+            log.await(l -> l.contains(" WARN ") && l.contains("ended by the hub (" + why + ")"),
+                    "the service proxy's final-close warning", BOUND);
+
+            // the old key is refused as IoT Hub refuses it; the new one opens streams again
+            HttpResponse<String> old = hub().initiate("/twins/" + rig.deviceId + "/streams/ssh",
+                    onPrimary.sasToken(java.time.Instant.now().plusSeconds(600)), "0", "5");
+            assertEquals(401, old.statusCode(), old.body());
+            rig.assertNewSshFails();
+            ServiceProxy renewed = new ServiceProxy(ConnectionString.forPolicy(hub().host(), team,
+                    rotated.path("primaryKey").asText()), URI.create("https://" + hub().host() + ":"
+                    + hub().httpsPort()), hub().nettyTls(), new ServiceProxy.Target(rig.deviceId, null, "ssh",
+                    Duration.ZERO, Duration.ofSeconds(30)), new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                    0), ServiceProxy.Mode.TUNNEL, TunnelConfig.defaults());
+            try (OpenSshd.Session again = sshd().interactive(renewed.localAddress().getPort())) {
+                again.assertEchoes("the new key works");
+            } finally {
+                renewed.close();
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.ferryhub.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ferryhub.common.json.Json;
+import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.common.tls.ClientTls;
 import io.ferryhub.gateway.GatewayConfig;
 import io.ferryhub.gateway.RevocationFeed;
@@ -152,6 +153,33 @@ class StandaloneRevocationTest extends RevocationScenarios {
             System.out.printf("hub restarted, feed restored -> 4 ssh sessions closed in %d ms (re-checked)%n", ms);
             rig.assertEverythingClosed();
             assertAudited(rig.deviceId, "revoked: the device was disabled");
+        }
+    }
+
+    @Test
+    void afterAHubRestartTheGatewayReChecksTheInitiatorKeysOfItsStreams() throws Exception {
+        String team = prefix() + "restart-team";
+        JsonNode policy = putAccessPolicy(team, "ServiceConnect");
+        try (Rig rig = new Rig(prefix() + "restart-team-device", ConnectionString.forPolicy(
+                hub.host(), team, policy.path("primaryKey").asText()))) {
+            rig.openSessions();
+            toHub.cut();
+            Proxies.await(() -> !feed.isConnected(), "the feed did not notice the outage");
+            // the hub restarts and the policy's key is regenerated while the gateway is away: the new hub cannot
+            // replay that, so the gateway names the initiator keys of its streams too
+            hub.close();
+            hub = new StreamTestHub(HubConfig.ephemeral(dataDir).withHostName("localhost")
+                    .withStreamGatewayUrl("wss://localhost:" + standalone.port()));
+            regenerateAccessPolicyKey(team, "primary");
+            rig.sessions.get(0).assertEchoes("still here");
+            long back = System.nanoTime();
+            toHub.retarget(hub.httpsPort());
+            toHub.restore();
+            long ms = rig.awaitAllClosed(back);
+            System.out.printf("hub restarted, policy key regenerated, feed restored -> 4 ssh sessions closed in %d ms"
+                    + " (re-checked)%n", ms);
+            rig.assertEverythingClosed();
+            assertAudited(rig.deviceId, "revoked: the initiating shared access policy's key no longer holds");
         }
     }
 

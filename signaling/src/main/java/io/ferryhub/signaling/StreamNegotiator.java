@@ -36,9 +36,16 @@ public final class StreamNegotiator {
     private final Clock clock;
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
 
-    /** What the back-end asked for. {@code moduleId} null for a device stream; {@code initiator} for the log. */
+    /**
+     * What the back-end asked for. {@code moduleId} null for a device stream; {@code initiator} the shared access
+     * policy asking, {@code initiatorKey} the id of its key that signed the request (null when unknown).
+     */
     public record Request(String deviceId, String moduleId, String streamName, Duration connectTimeout,
-                          Duration responseTimeout, String initiator) {
+                          Duration responseTimeout, String initiator, String initiatorKey) {
+        public Request(String deviceId, String moduleId, String streamName, Duration connectTimeout,
+                       Duration responseTimeout, String initiator) {
+            this(deviceId, moduleId, streamName, connectTimeout, responseTimeout, initiator, null);
+        }
     }
 
     private record Pending(StreamRequest request, CompletableFuture<StreamInitiation> result,
@@ -110,7 +117,7 @@ public final class StreamNegotiator {
         String streamId = UUID.randomUUID().toString().replace("-", "");
         Instant now = clock.instant();
         StreamRequest streamRequest = issuer.issue(streamId, request.deviceId(), request.moduleId(),
-                request.streamName(), request.initiator(), now.plus(responseTimeout), grant);
+                request.streamName(), request.initiator(), request.initiatorKey(), now.plus(responseTimeout), grant);
         CompletableFuture<StreamInitiation> result = new CompletableFuture<>();
         ScheduledFuture<?> deadline = timer.schedule(() -> {
             if (pending.remove(streamRequest.requestId()) != null) {

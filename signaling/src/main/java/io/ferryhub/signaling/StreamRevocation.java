@@ -21,12 +21,30 @@ import java.util.Locale;
  *                 side connected with a credential that still holds (the hub knows which it handed the request to)
  * @param issued   streams of the identity the hub recently issued tokens for and does not spare: their tokens are
  *                 refused from now on, so a stream whose ends had not connected yet cannot open after all
+ * @param initiator for {@link Reason#INITIATOR_KEY_REVOKED}: the shared access policy whose keys
+ *                 {@code initiatorKeys} (ids, see {@link StreamToken#initiatorKey}) stopped holding; the streams they
+ *                 asked for close, whatever their device, and their tokens are refused from now on. {@code deviceId}
+ *                 is null then.
  */
 public record StreamRevocation(long sequence, Reason reason, String deviceId, String moduleId, StreamPolicy policy,
-                               Instant at, java.util.Set<String> spare, java.util.Set<String> issued) {
+                               Instant at, java.util.Set<String> spare, java.util.Set<String> issued,
+                               String initiator, java.util.Set<String> initiatorKeys) {
     public StreamRevocation {
         spare = spare == null ? java.util.Set.of() : java.util.Set.copyOf(spare);
         issued = issued == null ? java.util.Set.of() : java.util.Set.copyOf(issued);
+        initiatorKeys = initiatorKeys == null ? java.util.Set.of() : java.util.Set.copyOf(initiatorKeys);
+    }
+
+    public StreamRevocation(long sequence, Reason reason, String deviceId, String moduleId, StreamPolicy policy,
+                            Instant at, java.util.Set<String> spare, java.util.Set<String> issued) {
+        this(sequence, reason, deviceId, moduleId, policy, at, spare, issued, null, null);
+    }
+
+    /** The streams the policy's keys {@code keyIds} asked for close, and their tokens are refused. */
+    public static StreamRevocation initiatorKeys(long sequence, String policyName, java.util.Set<String> keyIds,
+                                                 Instant at) {
+        return new StreamRevocation(sequence, Reason.INITIATOR_KEY_REVOKED, null, null, null, at, null, null,
+                policyName, keyIds);
     }
 
     public StreamRevocation(long sequence, Reason reason, String deviceId, String moduleId, StreamPolicy policy,
@@ -38,7 +56,8 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
         DISABLED("the device was disabled"),
         DELETED("the identity was deleted"),
         REKEYED("the identity's credentials changed"),
-        POLICY_CHANGED("the stream policy changed");
+        POLICY_CHANGED("the stream policy changed"),
+        INITIATOR_KEY_REVOKED("the initiating shared access policy's key no longer holds");
 
         private final String description;
 
@@ -62,7 +81,18 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
 
     /** The same revocation with the feed's number. */
     public StreamRevocation numbered(long number) {
-        return new StreamRevocation(number, reason, deviceId, moduleId, policy, at, spare, issued);
+        return new StreamRevocation(number, reason, deviceId, moduleId, policy, at, spare, issued, initiator,
+                initiatorKeys);
+    }
+
+    /** Whether the stream {@code token} opens (or opened) must follow it. */
+    public boolean covers(StreamToken token) {
+        if (reason == Reason.INITIATOR_KEY_REVOKED) {
+            // a token from before tokens named their key: its key cannot be told, so it goes too
+            return initiator.equals(token.initiator())
+                    && (token.initiatorKey() == null || initiatorKeys.contains(token.initiatorKey()));
+        }
+        return covers(token.streamId(), token.deviceId(), token.moduleId());
     }
 
     /** Whether stream {@code streamId} of this identity must follow it. */
@@ -72,7 +102,7 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
 
     /** Whether a stream of this identity must follow it (unless spared by id). */
     public boolean covers(String streamDeviceId, String streamModuleId) {
-        if (!deviceId.equals(streamDeviceId)) {
+        if (deviceId == null || !deviceId.equals(streamDeviceId)) {
             return false;
         }
         if (moduleId == null) {
@@ -81,13 +111,23 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
         return moduleId.equals(streamModuleId);
     }
 
+    /** What it is about, for logs: an identity, or the initiating policy. */
     public String identity() {
+        if (reason == Reason.INITIATOR_KEY_REVOKED) {
+            return "streams initiated by policy " + initiator;
+        }
         return moduleId == null ? deviceId : deviceId + "/" + moduleId;
     }
 
     public ObjectNode toJson() {
-        ObjectNode o = Json.object().put("seq", sequence).put("reason", reason.label()).put("deviceId", deviceId)
-                .put("at", at.toString());
+        ObjectNode o = Json.object().put("seq", sequence).put("reason", reason.label()).put("at", at.toString());
+        if (deviceId != null) {
+            o.put("deviceId", deviceId);
+        }
+        if (initiator != null) {
+            o.put("initiator", initiator);
+            initiatorKeys.stream().sorted().forEach(o.putArray("initiatorKeys")::add);
+        }
         if (moduleId != null) {
             o.put("moduleId", moduleId);
         }
@@ -105,13 +145,20 @@ public record StreamRevocation(long sequence, Reason reason, String deviceId, St
 
     /** @throws IllegalArgumentException if it is not a revocation */
     public static StreamRevocation fromJson(JsonNode o) {
-        if (!o.path("deviceId").isTextual() || !o.path("reason").isTextual()) {
+        if (!o.path("reason").isTextual()) {
             throw new IllegalArgumentException("not a stream revocation: " + o);
         }
-        return new StreamRevocation(o.path("seq").asLong(0), Reason.ofLabel(o.get("reason").asText()),
-                o.get("deviceId").asText(), o.hasNonNull("moduleId") ? o.get("moduleId").asText() : null,
+        Reason reason = Reason.ofLabel(o.get("reason").asText());
+        if (reason == Reason.INITIATOR_KEY_REVOKED ? !o.path("initiator").isTextual() : !o.path("deviceId").isTextual()) {
+            throw new IllegalArgumentException("not a stream revocation: " + o);
+        }
+        return new StreamRevocation(o.path("seq").asLong(0), reason,
+                o.hasNonNull("deviceId") ? o.get("deviceId").asText() : null,
+                o.hasNonNull("moduleId") ? o.get("moduleId").asText() : null,
                 o.hasNonNull("policy") ? StreamPolicy.fromJson(o.get("policy")) : null,
-                o.hasNonNull("at") ? Instant.parse(o.get("at").asText()) : Instant.EPOCH, spareOf(o.path("spare")), spareOf(o.path("issued")));
+                o.hasNonNull("at") ? Instant.parse(o.get("at").asText()) : Instant.EPOCH, spareOf(o.path("spare")),
+                spareOf(o.path("issued")), o.hasNonNull("initiator") ? o.get("initiator").asText() : null,
+                spareOf(o.path("initiatorKeys")));
     }
 
     private static java.util.Set<String> spareOf(JsonNode array) {

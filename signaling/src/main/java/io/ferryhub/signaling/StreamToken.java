@@ -25,9 +25,18 @@ import java.util.Locale;
  * @param grant     the identity's stream policy narrowed to this initiator and stream name, which the gateway applies
  *                  to each tunnel channel; null when the identity has no policy
  * @param side      which end presents it; null for a token issued before tokens named their side
+ * @param initiatorKey the id of the initiator's key that asked for the stream (a one-way hash, see the hub's
+ *                  {@code SharedAccessPolicy.keyId}): when that key is regenerated, the stream is closed and its
+ *                  tokens refused, and streams another key asked for are not; null when unknown
  */
 public record StreamToken(String streamId, String hubName, String deviceId, String moduleId, String streamName,
-                          String initiator, Instant expiry, StreamPolicy grant, Side side) {
+                          String initiator, Instant expiry, StreamPolicy grant, Side side, String initiatorKey) {
+    /** A token that names no initiator key (as tokens issued before they did). */
+    public StreamToken(String streamId, String hubName, String deviceId, String moduleId, String streamName,
+                       String initiator, Instant expiry, StreamPolicy grant, Side side) {
+        this(streamId, hubName, deviceId, moduleId, streamName, initiator, expiry, grant, side, null);
+    }
+
     private static final String HEADER = b64(("{\"typ\":\"JWT\",\"alg\":\"HS256\"}").getBytes(StandardCharsets.UTF_8));
     private static final Base64.Decoder DECODER = Base64.getUrlDecoder();
 
@@ -53,7 +62,8 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
 
     /** The same stream's token for the other side. */
     public StreamToken forSide(Side side) {
-        return new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator, expiry, grant, side);
+        return new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator, expiry, grant, side,
+                initiatorKey);
     }
 
     /** Why a presented token is refused; the message goes to the log and the 401 body, never the token itself. */
@@ -80,6 +90,9 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
         }
         if (side != null) {
             claims.put("side", side.label());
+        }
+        if (initiatorKey != null) {
+            claims.put("kid", initiatorKey);
         }
         String signingInput = HEADER + "." + b64(Json.toBytes(claims));
         return signingInput + "." + b64(hmac(key, signingInput));
@@ -113,7 +126,7 @@ public record StreamToken(String streamId, String hubName, String deviceId, Stri
                     text(claims, "by"),
                     Instant.ofEpochSecond(claims.path("exp").asLong(0)),
                     claims.hasNonNull("pol") ? StreamPolicy.fromJson(claims.get("pol")) : null,
-                    Side.ofLabel(claims.path("side").asText(null)));
+                    Side.ofLabel(claims.path("side").asText(null)), claims.path("kid").asText(null));
         } catch (IllegalArgumentException e) {
             throw new InvalidTokenException("stream token claims are malformed: " + e.getMessage());
         }

@@ -32,9 +32,9 @@ public final class StreamTokenIssuer {
     }
 
     StreamRequest issue(String streamId, String deviceId, String moduleId, String streamName, String initiator,
-                        Instant answerDeadline, StreamPolicy grant) {
+                        String initiatorKey, Instant answerDeadline, StreamPolicy grant) {
         StreamToken device = new StreamToken(streamId, hubName, deviceId, moduleId, streamName, initiator,
-                answerDeadline.plus(handshakeWindow), grant, StreamToken.Side.DEVICE);
+                answerDeadline.plus(handshakeWindow), grant, StreamToken.Side.DEVICE, initiatorKey);
         String url = gatewayBaseUrl + BridgePath.of(hubName, deviceId, moduleId, streamId);
         return new StreamRequest(UUID.randomUUID().toString(), streamId, deviceId, moduleId, streamName, url,
                 device.sign(key), device.forSide(StreamToken.Side.SERVICE).sign(key));

@@ -26,6 +26,17 @@ class StreamTokenTest {
     }
 
     @Test
+    void carriesTheIdOfTheInitiatorsKey() throws Exception {
+        StreamToken token = new StreamToken("s2", "hub1", "dev1", null, "ssh", "team-a", NOW.plusSeconds(90), null,
+                StreamToken.Side.DEVICE, "0123456789abcdef");
+        StreamToken parsed = StreamToken.verify(token.sign(KEY), KEY, NOW);
+        assertEquals(token, parsed);
+        assertEquals("0123456789abcdef", parsed.forSide(StreamToken.Side.SERVICE).initiatorKey());
+        assertEquals(null, StreamToken.verify(new StreamToken("s3", "hub1", "dev1", null, "ssh", "team-a",
+                NOW.plusSeconds(90), null, null).sign(KEY), KEY, NOW).initiatorKey(), "older tokens name none");
+    }
+
+    @Test
     void refusesATamperedClaim() {
         String signed = new StreamToken("s1", "hub1", "dev1", null, "ssh", "service", NOW.plusSeconds(90), null,
                 null).sign(KEY);

@@ -55,6 +55,6 @@ final class Bridge {
         RelaySession s = session;
         return new StreamInfo(token.streamId(), token.hubName(), token.deviceId(), token.moduleId(),
                 token.streamName(), token.initiator(), state == State.RELAYING ? "relaying" : "waiting", opened,
-                firstSide, s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA());
+                firstSide, s == null ? 0 : s.bytesAtoB(), s == null ? 0 : s.bytesBtoA(), token.initiatorKey());
     }
 }

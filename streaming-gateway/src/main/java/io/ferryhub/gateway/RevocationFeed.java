@@ -228,14 +228,21 @@ public final class RevocationFeed implements AutoCloseable {
         }
     }
 
-    /** Asks the hub about every identity this gateway has streams of (the hub revokes those no longer valid). */
+    /**
+     * Asks the hub about every identity this gateway has streams of, and every initiator key that asked for them
+     * (the hub revokes those no longer valid).
+     */
     private void check(Channel ch) {
         Set<String> seen = new HashSet<>();
         ObjectNode request = Json.object().put("type", "check");
         ArrayNode ids = request.putArray("identities");
+        ArrayNode initiators = request.putArray("initiatorKeys");
         for (StreamInfo s : gateway.streams()) {
             if (seen.add(s.deviceId() + "/" + s.moduleId())) {
                 ids.addObject().put("deviceId", s.deviceId()).put("moduleId", s.moduleId());
+            }
+            if (s.initiatorKey() != null && seen.add("\0" + s.initiator() + "/" + s.initiatorKey())) {
+                initiators.addObject().put("initiator", s.initiator()).put("keyId", s.initiatorKey());
             }
         }
         if (!ids.isEmpty()) {

@@ -73,6 +73,11 @@ public final class StreamGateway {
      * may have set longer than this gateway's: hence the margin).
      */
     private final Map<String, Instant> revokedStreams = new HashMap<>();
+    /**
+     * Initiator keys ("policy/keyId") that stopped holding, as long as a token they signed may still be presented:
+     * such a token is refused, whatever stream it names.
+     */
+    private final Map<String, Instant> revokedInitiatorKeys = new HashMap<>();
     private static final Duration REVOKED_TOKEN_MEMORY = Duration.ofMinutes(15);
     private static final String REVOKED_REFUSAL = "the stream's token was revoked";
     private int open;
@@ -84,7 +89,8 @@ public final class StreamGateway {
     private final TunnelWatches tunnels;
     private final Metrics metrics = new Metrics();
     private final Metrics.Counter streamsOpened = metrics.counter("ferryhub_gateway_streams_opened_total",
-            "Streams whose two ends were joined, by mode (stream, tunnel)", "mode");
+            "Streams whose two ends were joined, by mode (stream, tunnel) and the shared access policy that "
+                    + "initiated them", "mode", "policy");
     private final Metrics.Counter streamsClosed = metrics.counter("ferryhub_gateway_streams_closed_total",
             "Streams ended (joined or not), by reason", "reason");
     private final Metrics.Counter refused = metrics.counter("ferryhub_gateway_connections_refused_total",
@@ -248,6 +254,11 @@ public final class StreamGateway {
     private synchronized Admission admit(StreamToken token) {
         Instant revokedUntil = revokedStreams.get(token.streamId());
         if (revokedUntil != null && clock.instant().isBefore(revokedUntil)) {
+            return Admission.refused(REVOKED_REFUSAL);
+        }
+        Instant keyRevokedUntil = token.initiatorKey() == null ? null
+                : revokedInitiatorKeys.get(token.initiator() + "/" + token.initiatorKey());
+        if (keyRevokedUntil != null && clock.instant().isBefore(keyRevokedUntil)) {
             return Admission.refused(REVOKED_REFUSAL);
         }
         Bridge bridge = bridges.get(token.streamId());
@@ -422,7 +433,7 @@ public final class StreamGateway {
                     bridge.recorder.handler(StreamRecording.SECOND_TO_FIRST));
         }
         pairing.observe(Duration.between(bridge.opened, Instant.now()).toNanos() / 1e9);
-        streamsOpened.inc(tunnel ? "tunnel" : "stream");
+        streamsOpened.inc(tunnel ? "tunnel" : "stream", token.initiator());
         caps.apply(bridge.identity(), first, ch);
         RelaySession session = Relay.join("first", first, RelayEnd.WEBSOCKET, "second", ch, RelayEnd.WEBSOCKET,
                 config.idleTimeout());
@@ -606,21 +617,27 @@ public final class StreamGateway {
      * Makes the open streams of an identity follow a decision of the hub: a disabled, deleted or re-keyed
      * identity's streams (a device's include its modules') are closed for good at once, both ends, with
      * {@link FinalClose#REVOKED} so that no proxy resumes them; after a stream policy change, a stream the new
-     * policy denies is closed the same way and the tunnel channels it denies are revoked. Any thread.
+     * policy denies is closed the same way and the tunnel channels it denies are revoked. When an initiating
+     * policy's key stops holding, the streams that key asked for close the same way, whatever their device, and its
+     * tokens are refused from then on. Any thread.
      *
      * @return how many streams were closed
      */
     public int revoke(StreamRevocation revocation) {
         List<Bridge> covered = new ArrayList<>();
         synchronized (this) {
+            Instant until = clock.instant().plus(REVOKED_TOKEN_MEMORY.plus(config.handshakeTimeout()));
             if (!revocation.issued().isEmpty()) {
-                Instant until = clock.instant().plus(REVOKED_TOKEN_MEMORY.plus(config.handshakeTimeout()));
                 revocation.issued().forEach(id -> revokedStreams.put(id, until));
                 revokedStreams.values().removeIf(t -> t.isBefore(clock.instant()));
             }
+            if (revocation.reason() == StreamRevocation.Reason.INITIATOR_KEY_REVOKED) {
+                revocation.initiatorKeys().forEach(k -> revokedInitiatorKeys.put(revocation.initiator() + "/" + k,
+                        until));
+                revokedInitiatorKeys.values().removeIf(t -> t.isBefore(clock.instant()));
+            }
             for (Bridge b : bridges.values()) {
-                if (b.state != Bridge.State.CLOSED && b.first != null
-                        && revocation.covers(b.token.streamId(), b.token.deviceId(), b.token.moduleId())) {
+                if (b.state != Bridge.State.CLOSED && b.first != null && revocation.covers(b.token)) {
                     covered.add(b);
                 }
             }

@@ -11,8 +11,9 @@ import java.time.Instant;
  * @param moduleId  null for a device stream
  * @param initiator the shared access policy that asked for the stream
  * @param state     {@code waiting} (one end connected) or {@code relaying}
+ * @param initiatorKey the id of the initiator's key that asked for it; null when its token named none
  */
 public record StreamInfo(String streamId, String hubName, String deviceId, String moduleId, String streamName,
                          String initiator, String state, Instant opened, StreamToken.Side firstSide,
-                         long bytesFirstToSecond, long bytesSecondToFirst) implements StreamEnds {
+                         long bytesFirstToSecond, long bytesSecondToFirst, String initiatorKey) implements StreamEnds {
 }

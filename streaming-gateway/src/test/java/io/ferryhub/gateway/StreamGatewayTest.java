@@ -259,6 +259,42 @@ class StreamGatewayTest {
         assertFalse(fixture.gateway().close(token.streamId(), "again"));
     }
 
+    private static StreamToken byInitiatorKey(String device, String initiator, String keyId) {
+        return new StreamToken(java.util.UUID.randomUUID().toString().replace("-", ""), GatewayFixture.HUB, device,
+                null, "ssh", initiator, Instant.now().plusSeconds(60), null, null, keyId);
+    }
+
+    @Test
+    void aRevokedInitiatorKeyClosesTheStreamsItAskedForAndRefusesItsTokens() throws Exception {
+        StreamToken revoked = byInitiatorKey("dev-keys", "team-a", "key-1");
+        StreamToken otherKey = byInitiatorKey("dev-keys", "team-a", "key-2");
+        StreamToken otherPolicy = byInitiatorKey("dev-keys", "team-b", "key-1");
+        StreamToken notYetUsed = byInitiatorKey("dev-other", "team-a", "key-1");
+        GatewayFixture.Peer a = fixture.connect(revoked);
+        GatewayFixture.Peer b = fixture.connect(revoked);
+        GatewayFixture.Peer spared1 = fixture.connect(otherKey);
+        fixture.connect(otherKey);
+        GatewayFixture.Peer spared2 = fixture.connect(otherPolicy);
+        fixture.connect(otherPolicy);
+        Await.within(Duration.ofSeconds(30), () -> fixture.gateway().streams().size() == 3);
+
+        assertEquals(1, fixture.gateway().revoke(io.ferryhub.signaling.StreamRevocation.initiatorKeys(1, "team-a",
+                java.util.Set.of("key-1"), Instant.now())));
+
+        assertEquals(FinalClose.REVOKED, a.closed.get(30, TimeUnit.SECONDS));
+        assertEquals(FinalClose.REVOKED, b.closed.get(30, TimeUnit.SECONDS));
+        Await.within(Duration.ofSeconds(30), () -> fixture.gateway().streams().size() == 2);
+        assertEquals(java.util.Set.of(otherKey.streamId(), otherPolicy.streamId()), fixture.gateway().streams()
+                .stream().map(StreamInfo::streamId).collect(java.util.stream.Collectors.toSet()));
+        assertFalse(spared1.closed.isDone());
+        assertFalse(spared2.closed.isDone());
+        // a token the key signed earlier, for a stream not opened yet, is refused as a revoked credential
+        Upgrade refused = rawUpgradeStatus(notYetUsed.sign(GatewayFixture.KEY), fixture.url(notYetUsed).getPath(),
+                null);
+        assertEquals(401, refused.status(), refused.text());
+        assertTrue(refused.text().contains("the stream's token was revoked"), refused.text());
+    }
+
     private void awaitNoStreams() throws InterruptedException {
         Await.within(Duration.ofSeconds(30), () -> fixture.gateway().openCount() == 0);
         assertEquals(0, fixture.gateway().openCount());

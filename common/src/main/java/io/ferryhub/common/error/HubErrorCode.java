@@ -31,6 +31,8 @@ public enum HubErrorCode {
     StreamNotFound(404105, "Stream not found."),
     /** FerryHub's own: the identity has no stream policy. */
     StreamPolicyNotFound(404901, "The identity has no stream policy."),
+    /** FerryHub's own (Azure manages shared access policies through its management API, not IoT Hub's). */
+    SharedAccessPolicyNotFound(404902, "The shared access policy does not exist."),
     /** FerryHub's own (IoT Hub edits its IP filter through Azure's management API): no rule of that name. */
     IpFilterRuleNotFound(404903, "IP filter rule not found."),
     DeviceAlreadyExists(409001, "A device with this id already exists."),

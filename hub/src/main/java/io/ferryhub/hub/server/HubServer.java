@@ -58,6 +58,7 @@ import io.ferryhub.hub.service.auth.HostAliases;
 import io.ferryhub.hub.service.auth.RegistryDeviceAuthenticator;
 import io.ferryhub.hub.service.auth.SasServiceAuthenticator;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
+import io.ferryhub.hub.service.auth.ServiceGrants;
 import io.ferryhub.hub.service.auth.SharedAccessPolicies;
 import io.ferryhub.hub.service.auth.SharedAccessPolicy;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
@@ -264,10 +265,15 @@ public final class HubServer implements AutoCloseable {
         if (policies.createdNow()) {
             HubPki.writeSecret(dataDir.resolve(OWNER_CONNECTION_STRING_FILE), ownerConnectionString() + "\n");
         }
-        if (policies.createdNow() || !Files.exists(dataDir.resolve(EVENT_HUBS_CONNECTION_STRING_FILE))) {
+        if ((policies.createdNow() || !Files.exists(dataDir.resolve(EVENT_HUBS_CONNECTION_STRING_FILE)))
+                && policies.find(SharedAccessPolicies.IOTHUBOWNER).isPresent()) {
             HubPki.writeSecret(dataDir.resolve(EVENT_HUBS_CONNECTION_STRING_FILE),
                     eventHubsConnectionString() + "\n");
         }
+        policies.onChange(name -> ownerKeysChanged(name, dataDir));
+        // a regenerated key or a deleted policy closes what its keys opened: AMQP service grants, streams
+        ServiceGrants serviceGrants = new ServiceGrants();
+        policies.onKeysRevoked(serviceGrants::revoke);
 
         scheduler = Executors.newSingleThreadScheduledExecutor(daemonThreads("hub-timer"));
         requestExecutor = new ThreadPoolExecutor(config.requestThreads(), config.requestThreads(), 60,
@@ -329,8 +335,9 @@ public final class HubServer implements AutoCloseable {
         registry.addLifecycleListener(revocations);
         streams.addRequestListener(revocations::requested);
         streamPolicies.onChange(revocations::policyChanged);
+        policies.onKeysRevoked((policy, keyIds, why) -> revocations.initiatorKeysRevoked(policy, keyIds));
         addWebSocketEndpoint(new RevocationFeedEndpoint(revocations, new RegistryDeviceDirectory(registry,
-                streamPolicies), ipFilter, gatewayConfig.tokenKey(), streamClock));
+                streamPolicies), ipFilter, gatewayConfig.tokenKey(), streamClock, policies::holds));
 
         SegmentedEventLog eventLog = new SegmentedEventLog(dataDir.resolve("events"),
                 SegmentedEventLog.Options.defaults().withFsync(config.eventLogFsync()));
@@ -392,6 +399,7 @@ public final class HubServer implements AutoCloseable {
         amqp.serveEventHubs(new EventHubsEndpoint(eventHubName(), createdAt(dataDir.resolve("events")), eventStream,
                 serviceAuthenticator));
         amqp.serveDeviceChannels(new AmqpEndpoint.DeviceServices(twins, methods, streams));
+        amqp.followServiceGrants(serviceGrants);
         amqpPort = bindListener("amqp", config.amqpPort(), new TlsListenerInitializer(sslContext,
                 pipeline -> amqp.addAmqpHandlers(pipeline, "amqp")));
         // before MQTT's: both serve /$iothub/websocket, told apart by the offered sub-protocol
@@ -719,6 +727,23 @@ public final class HubServer implements AutoCloseable {
 
     private static Instant createdAt(Path dir) throws IOException {
         return Files.readAttributes(dir, BasicFileAttributes.class).creationTime().toInstant();
+    }
+
+    /**
+     * iothubowner's keys changed: the connection-string files a local CLI and Event Hubs clients read follow its
+     * primary key (a deleted iothubowner leaves them as they were: their key no longer holds).
+     */
+    private void ownerKeysChanged(String policyName, Path dataDir) {
+        if (!SharedAccessPolicies.IOTHUBOWNER.equals(policyName)
+                || policies.find(SharedAccessPolicies.IOTHUBOWNER).isEmpty()) {
+            return;
+        }
+        try {
+            HubPki.writeSecret(dataDir.resolve(OWNER_CONNECTION_STRING_FILE), ownerConnectionString() + "\n");
+            HubPki.writeSecret(dataDir.resolve(EVENT_HUBS_CONNECTION_STRING_FILE), eventHubsConnectionString() + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite iothubowner's connection-string files", e);
+        }
     }
 
     public String ownerConnectionString() {

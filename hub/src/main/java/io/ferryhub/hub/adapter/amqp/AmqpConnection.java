@@ -10,6 +10,8 @@ import io.ferryhub.hub.adapter.TlsClientCertificates;
 import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.auth.ServiceGrants;
+import io.ferryhub.hub.service.auth.ServicePrincipal;
 import io.ferryhub.hub.service.c2d.C2dMessage;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.c2d.DeviceDisposition;
@@ -109,6 +111,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         ScheduledFuture<?> expiryTimer;
         AmqpDeviceLink registered;
         final Map<AmqpAddress.Kind, AmqpDeviceChannel> channels = new EnumMap<>(AmqpAddress.Kind.class);
+        /** The service grant's hold on its policy key (see {@link ServiceGrants}); null for a device's grant. */
+        Runnable keyHold;
 
         Grant(String key) {
             this.key = key;
@@ -161,7 +165,8 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         transport.bind(connection);
         ticker = ctx.executor().scheduleAtFixedRate(this::tick, TICK_SECONDS, TICK_SECONDS, TimeUnit.SECONDS);
         if (endpoint.eventHubs != null) {
-            eventHubs = new EventHubsLinks(endpoint.eventHubs, ctx, this::onLoop, this::offLoop);
+            eventHubs = new EventHubsLinks(endpoint.eventHubs, endpoint.serviceGrants, ctx, this::onLoop,
+                    this::offLoop, this::nothingAuthorised);
         }
     }
 
@@ -221,6 +226,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             if (grant.registered != null) {
                 endpoint.connections.unregister(grant.registered);
             }
+            releaseKeyHold(grant);
         }
         grants.clear();
         if (eventHubs != null) {
@@ -563,7 +569,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                         return;
                     }
                     if (!grants.containsKey(key)) {
-                        grant(key, device, expiryMillis(device.credentialExpiry()));
+                        grant(key, device, expiryMillis(device.credentialExpiry()), null);
                     }
                     attach(link);
                 }));
@@ -866,12 +872,13 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                 cbsReply(session, request, throttled(error) ? 429 : 401, AmqpErrors.of(error).getDescription());
                 return;
             }
-            grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());
+            grant(grantee.key(), grantee.device(), grantee.expiresAtMillis(), grantee.principal());
             cbsReply(session, request, 200, "OK");
         }));
     }
 
-    private record Grantee(String key, AuthenticatedDevice device, long expiresAtMillis) {
+    /** {@code principal} is the service's (null for a device's). */
+    private record Grantee(String key, AuthenticatedDevice device, long expiresAtMillis, ServicePrincipal principal) {
     }
 
     /** Whether authentication failed because the hub's connect throttle refused the attempt. */
@@ -889,21 +896,29 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         if (identity != null && identity.kind() == AmqpAddress.Kind.TELEMETRY) {
             AuthenticatedDevice device = endpoint.devices.authenticate(identity.deviceId(), identity.moduleId(),
                     token, null, remoteAddress());
-            return new Grantee(device.clientId(), device, expiryMillis(device.credentialExpiry()));
+            return new Grantee(device.clientId(), device, expiryMillis(device.credentialExpiry()), null);
         }
-        endpoint.services.authenticate(token, Permission.ServiceConnect);
-        return new Grantee(SERVICE_GRANT, null, SasToken.parse(token).expiry().toEpochMilli());
+        ServicePrincipal principal = endpoint.services.authenticate(token, Permission.ServiceConnect);
+        return new Grantee(SERVICE_GRANT, null, SasToken.parse(token).expiry().toEpochMilli(), principal);
     }
 
     private static long expiryMillis(long epochSeconds) {
         return epochSeconds >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : epochSeconds * 1000;
     }
 
-    /** Records (or renews) a grant and arms its expiry. */
-    private void grant(String key, AuthenticatedDevice device, long expiresAtMillis) {
+    /**
+     * Records (or renews) a grant and arms its expiry; a service grant ({@code principal} not null) is also closed
+     * as soon as the policy key that signed its token stops holding.
+     */
+    private void grant(String key, AuthenticatedDevice device, long expiresAtMillis, ServicePrincipal principal) {
         authenticated();
         Grant grant = grants.computeIfAbsent(key, Grant::new);
         grant.device = device;
+        releaseKeyHold(grant);
+        ServiceGrants held = endpoint.serviceGrants;
+        if (principal != null && held != null) {
+            grant.keyHold = held.hold(principal, why -> onLoop(() -> keyRevoked(grant, why)));
+        }
         grant.expiresAtMillis = expiresAtMillis;
         if (grant.expiryTimer != null) {
             grant.expiryTimer.cancel(false);
@@ -926,8 +941,41 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         cutOff(grant, AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "the token expired"));
     }
 
+    /**
+     * The policy key behind the service grant stopped holding: its links are detached and, when nothing else is
+     * authorised on the connection, the connection is closed, both with {@code amqp:unauthorized-access} and the
+     * reason, so that the client authenticates again with a key that holds.
+     */
+    private void keyRevoked(Grant grant, String why) {
+        if (closed || grants.get(grant.key) != grant) {
+            return;
+        }
+        ErrorCondition condition = AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "revoked: " + why);
+        log.info("AMQP connection from {}: {}: detaching the service's {} links", ctx.channel().remoteAddress(), why,
+                grant.links.size());
+        cutOff(grant, condition);
+        if (grants.isEmpty() && (eventHubs == null || !eventHubs.hasGrants())) {
+            closeConnection(condition);
+        }
+    }
+
+    /** Event Hubs grants were revoked: the connection closes if nothing else is authorised on it. */
+    private void nothingAuthorised(ErrorCondition condition) {
+        if (!closed && grants.isEmpty() && (eventHubs == null || !eventHubs.hasGrants())) {
+            closeConnection(condition);
+        }
+    }
+
+    private void releaseKeyHold(Grant grant) {
+        if (grant.keyHold != null) {
+            grant.keyHold.run();
+            grant.keyHold = null;
+        }
+    }
+
     private void cutOff(Grant grant, ErrorCondition condition) {
         grants.remove(grant.key);
+        releaseKeyHold(grant);
         for (Link link : List.copyOf(grant.links)) {
             releaseLink(link);
             link.setCondition(condition);
@@ -1028,7 +1076,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
                     }
                     return;
                 }
-                grant(grantee.key(), grantee.device(), grantee.expiresAtMillis());
+                grant(grantee.key(), grantee.device(), grantee.expiresAtMillis(), grantee.principal());
                 sasl.done(Sasl.SaslOutcome.PN_SASL_OK);
             }));
         }

@@ -5,6 +5,7 @@ import io.ferryhub.hub.service.auth.AuthenticatedDevice;
 import io.ferryhub.hub.service.auth.DeviceAuthenticator;
 import io.ferryhub.hub.service.auth.HostAliases;
 import io.ferryhub.hub.service.auth.ServiceAuthenticator;
+import io.ferryhub.hub.service.auth.ServiceGrants;
 import io.ferryhub.hub.service.c2d.CloudToDeviceService;
 import io.ferryhub.hub.service.connection.DeviceConnections;
 import io.ferryhub.hub.service.methods.DirectMethodService;
@@ -29,6 +30,8 @@ public final class AmqpEndpoint {
     final Executor blockingExecutor;
     final AmqpLimits limits;
     final AuthenticationGuard guard;
+    /** What service grants hold, so a regenerated policy key closes them; null: not followed. */
+    volatile ServiceGrants serviceGrants;
     /** The built-in endpoint, when served on these listeners. */
     volatile EventHubsEndpoint eventHubs;
     private volatile DeviceServices deviceServices;
@@ -50,6 +53,11 @@ public final class AmqpEndpoint {
         this.blockingExecutor = blockingExecutor;
         this.limits = limits;
         this.guard = guard;
+    }
+
+    /** Closes service grants (and their links) whose policy key stops holding, as {@code grants} tells. */
+    public void followServiceGrants(ServiceGrants grants) {
+        this.serviceGrants = grants;
     }
 
     /** Serves the built-in Event Hub-compatible endpoint on this endpoint's listeners too. */

@@ -5,6 +5,8 @@ import io.ferryhub.common.error.HubException;
 import io.ferryhub.common.sas.SasToken;
 import io.ferryhub.hub.service.auth.AuthenticationRefused;
 import io.ferryhub.hub.service.auth.Permission;
+import io.ferryhub.hub.service.auth.ServiceGrants;
+import io.ferryhub.hub.service.auth.ServicePrincipal;
 import io.ferryhub.hub.service.telemetry.EventStreamService;
 import io.ferryhub.hub.service.telemetry.PartitionInfo;
 import io.ferryhub.hub.service.telemetry.PartitionOwnership;
@@ -101,6 +103,8 @@ final class EventHubsLinks {
         long expiresAtMillis;
         ScheduledFuture<?> expiryTimer;
         final List<Link> links = new ArrayList<>();
+        /** Its hold on the policy key that authorised it (see {@link ServiceGrants}). */
+        Runnable keyHold;
 
         Grant(List<String> audience) {
             this.audience = audience;
@@ -157,6 +161,8 @@ final class EventHubsLinks {
     private final ChannelHandlerContext ctx;
     private final Consumer<Runnable> onLoop;
     private final Blocking blocking;
+    private final ServiceGrants serviceGrants;
+    private final Consumer<ErrorCondition> revokedAll;
     private final Map<String, Grant> grants = new HashMap<>();
     private long deliveryTags;
 
@@ -168,8 +174,11 @@ final class EventHubsLinks {
     /**
      * @param onLoop runs a task on the connection's event loop, then lets the connection write what it produced
      */
-    EventHubsLinks(EventHubsEndpoint hub, ChannelHandlerContext ctx, Consumer<Runnable> onLoop, Blocking blocking) {
+    EventHubsLinks(EventHubsEndpoint hub, ServiceGrants serviceGrants, ChannelHandlerContext ctx,
+                   Consumer<Runnable> onLoop, Blocking blocking, Consumer<ErrorCondition> revokedAll) {
         this.hub = hub;
+        this.serviceGrants = serviceGrants;
+        this.revokedAll = revokedAll;
         this.ctx = ctx;
         this.onLoop = onLoop;
         this.blocking = blocking;
@@ -186,17 +195,15 @@ final class EventHubsLinks {
     /** Checks an Event Hubs client's token for an audience and answers through {@code reply(status, description)}. */
     void putToken(String audiencePath, String token, BiConsumer<Integer, String> reply) {
         List<String> audience = segmentsOf(audiencePath);
-        blocking.offLoop(() -> {
-            hub.services.authenticateEventHubs(token, Permission.ServiceConnect, audience);
-            return SasToken.parse(token).expiry().toEpochMilli();
-        }).whenComplete((expiresAt, error) -> onLoop.accept(() -> {
+        blocking.offLoop(() -> new Authorised(hub.services.authenticateEventHubs(token, Permission.ServiceConnect,
+                audience), SasToken.parse(token).expiry().toEpochMilli())).whenComplete((ok, error) -> onLoop.accept(() -> {
             if (error != null) {
                 log.info("Event Hubs put-token for {} refused: {}", String.join("/", audience),
                         AuthenticationRefused.reasonOf(error));
                 reply.accept(401, AmqpErrors.of(error).getDescription());
                 return;
             }
-            grant(audience, expiresAt);
+            grant(audience, ok.expiresAtMillis(), ok.principal());
             reply.accept(200, "OK");
         }));
     }
@@ -209,26 +216,34 @@ final class EventHubsLinks {
         List<String> eventHub = lowerCase(List.of(hub.eventHubName));
         blocking.offLoop(() -> {
             if (secret.startsWith(SasToken.PREFIX)) {
-                hub.services.authenticateEventHubs(secret, Permission.ServiceConnect, eventHub);
-                return SasToken.parse(secret).expiry().toEpochMilli();
+                return new Authorised(hub.services.authenticateEventHubs(secret, Permission.ServiceConnect, eventHub),
+                        SasToken.parse(secret).expiry().toEpochMilli());
             }
-            hub.services.authenticateKey(policyName, secret, Permission.ServiceConnect);
-            return Long.MAX_VALUE;
-        }).whenComplete((expiresAt, error) -> onLoop.accept(() -> {
+            return new Authorised(hub.services.authenticateKey(policyName, secret, Permission.ServiceConnect),
+                    Long.MAX_VALUE);
+        }).whenComplete((ok, error) -> onLoop.accept(() -> {
             if (error != null) {
                 log.info("Event Hubs SASL PLAIN login of '{}' refused: {}", policyName,
                         AuthenticationRefused.reasonOf(error));
                 done.accept(false);
                 return;
             }
-            grant(eventHub, expiresAt);
+            grant(eventHub, ok.expiresAtMillis(), ok.principal());
             done.accept(true);
         }));
     }
 
-    private void grant(List<String> audience, long expiresAtMillis) {
+    /** Who a token or key login authorised, until when. */
+    private record Authorised(ServicePrincipal principal, long expiresAtMillis) {
+    }
+
+    private void grant(List<String> audience, long expiresAtMillis, ServicePrincipal principal) {
         Grant grant = grants.computeIfAbsent(String.join("/", audience), k -> new Grant(audience));
         grant.expiresAtMillis = expiresAtMillis;
+        releaseKeyHold(grant);
+        if (serviceGrants != null) {
+            grant.keyHold = serviceGrants.hold(principal, why -> onLoop.accept(() -> keyRevoked(grant, why)));
+        }
         if (grant.expiryTimer != null) {
             grant.expiryTimer.cancel(false);
             grant.expiryTimer = null;
@@ -248,14 +263,49 @@ final class EventHubsLinks {
                 || grant.expiresAtMillis > System.currentTimeMillis()) {
             return; // renewed meanwhile
         }
-        grants.remove(String.join("/", grant.audience));
         log.info("Event Hubs token for {} expired: detaching its {} receivers", String.join("/", grant.audience),
                 grant.links.size());
+        cutOff(grant, AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "the token expired"));
+    }
+
+    /**
+     * The policy key behind the grant stopped holding: its receivers are detached with
+     * {@code amqp:unauthorized-access} and the reason, and the connection closes if nothing else is authorised.
+     */
+    private void keyRevoked(Grant grant, String why) {
+        if (grants.get(String.join("/", grant.audience)) != grant) {
+            return;
+        }
+        ErrorCondition condition = AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "revoked: " + why);
+        log.info("Event Hubs grant for {}: {}: detaching its {} receivers", String.join("/", grant.audience), why,
+                grant.links.size());
+        cutOff(grant, condition);
+        revokedAll.accept(condition);
+    }
+
+    private void cutOff(Grant grant, ErrorCondition condition) {
+        grants.remove(String.join("/", grant.audience));
+        releaseKeyHold(grant);
+        if (grant.expiryTimer != null) {
+            grant.expiryTimer.cancel(false);
+        }
         for (Link link : List.copyOf(grant.links)) {
             release(link);
-            link.setCondition(AmqpErrors.of(HubErrorCode.IotHubUnauthorizedAccess, "the token expired"));
+            link.setCondition(condition);
             link.close();
         }
+    }
+
+    private static void releaseKeyHold(Grant grant) {
+        if (grant.keyHold != null) {
+            grant.keyHold.run();
+            grant.keyHold = null;
+        }
+    }
+
+    /** Whether anything is authorised for the built-in endpoint on this connection. */
+    boolean hasGrants() {
+        return !grants.isEmpty();
     }
 
     /** The live grant whose audience covers {@code path}, or null. */
@@ -427,6 +477,7 @@ final class EventHubsLinks {
     /** The connection is gone: stop timers; pending reads find their receivers closed. */
     void close() {
         for (Grant grant : grants.values()) {
+            releaseKeyHold(grant);
             if (grant.expiryTimer != null) {
                 grant.expiryTimer.cancel(false);
             }

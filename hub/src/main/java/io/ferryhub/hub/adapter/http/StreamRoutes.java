@@ -74,7 +74,8 @@ public final class StreamRoutes {
         Duration connect = seconds(request, CONNECT_TIMEOUT, Duration.ZERO);
         Duration response = seconds(request, RESPONSE_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT);
         return streams.initiate(request.pathParam("deviceId"), request.pathParam("moduleId"),
-                        request.pathParam("streamName"), connect, response, request.principal().policyName())
+                        request.pathParam("streamName"), connect, response, request.principal().policyName(),
+                        request.principal().keyId())
                 .thenApply(StreamRoutes::answer);
     }
 

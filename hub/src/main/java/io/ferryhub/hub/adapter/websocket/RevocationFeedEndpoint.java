@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
 /**
@@ -46,7 +48,8 @@ import java.util.function.Consumer;
  * already holds). The query names where the gateway stands ({@code epoch}, {@code after}); the hub answers with a
  * {@code hello} (its epoch, and {@code reset} when the gateway cannot be caught up), what the gateway missed, and
  * then every revocation as it happens, one JSON text message each. After a reset the gateway sends a {@code check}
- * of the identities it has streams of; the hub answers with a revocation for each that is disabled or gone.
+ * of the identities it has streams of and the initiator keys that asked for them; the hub answers with a revocation
+ * for each identity that is disabled or gone and each key that no longer holds.
  *
  * <p>The same feed carries the hub's IP filter ({@code {"type": "ipFilter", "ipFilterRules": [...]}}) after the
  * hello and on every change, so a gateway filters its connections as the hub does: it is the one authenticated,
@@ -64,14 +67,18 @@ public final class RevocationFeedEndpoint implements WebSocketEndpoint {
     private final IpFilterService ipFilter;
     private final byte[] key;
     private final Clock clock;
+    /** Whether a shared access policy's key (by id) still holds. */
+    private final BiPredicate<String, String> initiatorKeys;
 
+    /** @param initiatorKeys whether a shared access policy's key (policy name, key id) still holds */
     public RevocationFeedEndpoint(StreamRevocations revocations, DeviceDirectory directory, IpFilterService ipFilter,
-                                  byte[] key, Clock clock) {
+                                  byte[] key, Clock clock, BiPredicate<String, String> initiatorKeys) {
         this.revocations = revocations;
         this.directory = directory;
         this.ipFilter = ipFilter;
         this.key = key.clone();
         this.clock = clock;
+        this.initiatorKeys = initiatorKeys;
     }
 
     @Override
@@ -205,7 +212,10 @@ public final class RevocationFeedEndpoint implements WebSocketEndpoint {
             }
         }
 
-        /** The gateway's open identities after a reset: each disabled or gone one is answered by a revocation. */
+        /**
+         * The gateway's open identities and initiator keys after a reset: each disabled or gone identity, and each
+         * key that no longer holds, is answered by a revocation.
+         */
         private void check(String text) {
             JsonNode request;
             try {
@@ -233,8 +243,17 @@ public final class RevocationFeedEndpoint implements WebSocketEndpoint {
                     accept(new StreamRevocation(0, reason, deviceId, moduleId, null, clock.instant()));
                 }
             }
-            log.info("revocation feed to {}: checked {} identities, {} revoked", ch.remoteAddress(),
-                    request.path("identities").size(), revoked);
+            for (JsonNode k : request.path("initiatorKeys")) {
+                String initiator = k.path("initiator").asText(null);
+                String keyId = k.path("keyId").asText(null);
+                if (initiator != null && keyId != null && !initiatorKeys.test(initiator, keyId)) {
+                    revoked++;
+                    accept(StreamRevocation.initiatorKeys(0, initiator, Set.of(keyId), clock.instant()));
+                }
+            }
+            log.info("revocation feed to {}: checked {} identities and {} initiator keys, {} revoked",
+                    ch.remoteAddress(), request.path("identities").size(), request.path("initiatorKeys").size(),
+                    revoked);
         }
 
         @Override

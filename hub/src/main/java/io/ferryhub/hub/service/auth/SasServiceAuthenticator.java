@@ -59,7 +59,8 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
             log.info("service login refused (needs {}): {}", required, AuthenticationRefused.reasonOf(refused));
             throw refused;
         }
-        return new ServicePrincipal(policyName, policy.rights());
+        return new ServicePrincipal(policyName, policy.rights(),
+                SharedAccessPolicy.keyId(primary ? policy.primaryKey() : policy.secondaryKey()));
     }
 
     /** @param keyText whether a signature made with the key's text (Event Hubs' way) counts too */
@@ -77,16 +78,16 @@ public final class SasServiceAuthenticator implements ServiceAuthenticator {
             throw SasVerifier.unauthorized("the SAS token is scoped to '" + token.resource() + "', not to "
                     + (resource.isEmpty() ? "the whole hub" : "'" + String.join("/", resource) + "'"));
         }
-        boolean signed = SasVerifier.signedWithEither(token, policy.primaryKey(), policy.secondaryKey());
-        if (keyText) {
-            signed |= SasVerifier.signedWithEitherKeyText(token, policy.primaryKey(), policy.secondaryKey());
-        }
-        if (!signed) {
+        // both keys always checked, so timing does not tell which one matched
+        boolean primary = SasVerifier.signedWith(token, policy.primaryKey(), keyText);
+        boolean secondary = SasVerifier.signedWith(token, policy.secondaryKey(), keyText);
+        if (!(primary | secondary)) {
             throw SasVerifier.unauthorized("the SAS token's signature does not match policy '" + keyName + "'");
         }
         if (!policy.rights().contains(required)) {
             throw SasVerifier.unauthorized("policy '" + keyName + "' does not grant " + required);
         }
-        return new ServicePrincipal(keyName, policy.rights());
+        return new ServicePrincipal(keyName, policy.rights(),
+                SharedAccessPolicy.keyId(primary ? policy.primaryKey() : policy.secondaryKey()));
     }
 }

@@ -80,13 +80,13 @@ final class SasVerifier {
     }
 
     /**
-     * As {@link #signedWithEither}, with each key's text (its UTF-8 bytes) as the HMAC key: how Event Hubs and
-     * Service Bus clients sign.
+     * Whether {@code token} is signed with {@code base64Key} (decoded, IoT Hub's way) or, with {@code keyText},
+     * with the key's text as well (Event Hubs' way).
      */
-    static boolean signedWithEitherKeyText(SasToken token, String primaryKey, String secondaryKey) {
-        boolean primary = primaryKey != null && token.isSignedWith(primaryKey.getBytes(StandardCharsets.UTF_8));
-        boolean secondary = secondaryKey != null && token.isSignedWith(secondaryKey.getBytes(StandardCharsets.UTF_8));
-        return primary | secondary;
+    static boolean signedWith(SasToken token, String base64Key, boolean keyText) {
+        boolean decoded = signedWith(token, base64Key);
+        boolean text = keyText && base64Key != null && token.isSignedWith(base64Key.getBytes(StandardCharsets.UTF_8));
+        return decoded | text;
     }
 
     private static boolean signedWith(SasToken token, String base64Key) {

@@ -164,12 +164,25 @@ public final class StreamRevocations implements IdentityLifecycleListener {
         publish(StreamRevocation.Reason.POLICY_CHANGED, deviceId, moduleId, policy, null, null);
     }
 
+    /**
+     * The shared access policy's keys {@code keyIds} stopped holding (regenerated, or the policy deleted): the
+     * streams they asked for close, at every gateway, and their tokens are refused.
+     */
+    public void initiatorKeysRevoked(String policyName, Set<String> keyIds) {
+        publish(StreamRevocation.initiatorKeys(0, policyName, keyIds, clock.instant()));
+    }
+
     private void publish(StreamRevocation.Reason reason, String deviceId, String moduleId, StreamPolicy policy,
                          Set<String> spare, Set<String> issued) {
+        publish(new StreamRevocation(0, reason, deviceId, moduleId, policy, clock.instant(), spare, issued));
+    }
+
+    /** Numbers {@code unnumbered} into the feed and hands it to the embedded gateway and every subscriber. */
+    private void publish(StreamRevocation unnumbered) {
         StreamRevocation r;
         List<Consumer<StreamRevocation>> to;
         synchronized (this) {
-            r = new StreamRevocation(++last, reason, deviceId, moduleId, policy, clock.instant(), spare, issued);
+            r = unnumbered.numbered(++last);
             retained.addLast(r);
             if (retained.size() > RETAINED) {
                 retained.removeFirst();

@@ -35,7 +35,8 @@ public final class StreamService {
     private final Metrics metrics = new Metrics();
     private final Metrics.Counter requests = metrics.counter("ferryhub_stream_requests_total",
             "Stream requests by outcome: accepted, rejected (by the device), or the error code that ended them "
-                    + "(StreamPolicy*Denied, DeviceNotOnline, GatewayTimeout...)", "outcome");
+                    + "(StreamPolicy*Denied, DeviceNotOnline, GatewayTimeout...), and the shared access policy that "
+                    + "asked", "outcome", "policy");
     private final Metrics.Histogram negotiation = metrics.histogram("ferryhub_stream_setup_seconds",
             "From a stream request reaching the hub to the device's answer (accepted or rejected)", 0.005, 0.01,
             0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60);
@@ -84,20 +85,23 @@ public final class StreamService {
         return metrics;
     }
 
-    /** See {@link StreamNegotiator#initiate}; the response timeout is capped at 60 s. */
+    /**
+     * See {@link StreamNegotiator#initiate}; the response timeout is capped at 60 s. {@code initiatorKey} is the id
+     * of the initiator's key that signed the request: the stream closes when that key is regenerated.
+     */
     public CompletableFuture<StreamInitiation> initiate(String deviceId, String moduleId, String streamName,
                                                         Duration connectTimeout, Duration responseTimeout,
-                                                        String initiator) {
+                                                        String initiator, String initiatorKey) {
         long started = System.nanoTime();
         return negotiator.initiate(new StreamNegotiator.Request(deviceId, moduleId, streamName, connectTimeout,
-                responseTimeout, initiator)).whenComplete((outcome, failure) -> {
+                responseTimeout, initiator, initiatorKey)).whenComplete((outcome, failure) -> {
                     if (outcome != null) {
                         negotiation.observe((System.nanoTime() - started) / 1e9);
-                        requests.inc(outcome.accepted() ? "accepted" : "rejected");
+                        requests.inc(outcome.accepted() ? "accepted" : "rejected", initiator);
                     } else {
                         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                                 ? failure.getCause() : failure;
-                        requests.inc(cause instanceof HubException e ? e.errorCode().name() : "error");
+                        requests.inc(cause instanceof HubException e ? e.errorCode().name() : "error", initiator);
                     }
                     if (failure instanceof StreamDeniedException denied) {
                         Instant at = clock.instant();
