@@ -2,6 +2,7 @@ package io.ferryhub.gateway;
 
 import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.LoopMove;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
@@ -417,6 +418,15 @@ public final class StreamGateway {
             closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
             return;
         }
+        // The two ends were accepted on loops of their own: the second joins the first's, so the relay between
+        // them runs on one thread instead of handing every read batch to the other loop (a wake-up each way).
+        LoopMove.onto(ch, first.eventLoop(), () -> join(bridge, token, first, ch, tunnel), () -> {
+            ended(bridge, "the second end could not be registered");
+            closeWebSocket(first, WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "the other end was lost");
+        });
+    }
+
+    private void join(Bridge bridge, StreamToken token, Channel first, Channel ch, boolean tunnel) {
         if (bridge.recorder != null) {
             ch.pipeline().addBefore(HoldingHandler.NAME, StreamRecorder.NAME,
                     bridge.recorder.handler(StreamRecording.SECOND_TO_FIRST));
