@@ -418,6 +418,11 @@ public final class StreamGateway {
             closeWebSocket(ch, WebSocketCloseStatus.POLICY_VIOLATION, "only one end speaks " + TUNNEL_SUBPROTOCOL);
             return;
         }
+        if (bridge.recorder != null) {
+            // before the move: what this end sent since its handshake is recorded too
+            ch.pipeline().addBefore(HoldingHandler.NAME, StreamRecorder.NAME,
+                    bridge.recorder.handler(StreamRecording.SECOND_TO_FIRST));
+        }
         // The two ends were accepted on loops of their own: the second joins the first's, so the relay between
         // them runs on one thread instead of handing every read batch to the other loop (a wake-up each way).
         LoopMove.onto(ch, first.eventLoop(), () -> join(bridge, token, first, ch, tunnel), () -> {
@@ -427,10 +432,6 @@ public final class StreamGateway {
     }
 
     private void join(Bridge bridge, StreamToken token, Channel first, Channel ch, boolean tunnel) {
-        if (bridge.recorder != null) {
-            ch.pipeline().addBefore(HoldingHandler.NAME, StreamRecorder.NAME,
-                    bridge.recorder.handler(StreamRecording.SECOND_TO_FIRST));
-        }
         pairing.observe(Duration.between(bridge.opened, Instant.now()).toNanos() / 1e9);
         streamsOpened.inc(tunnel ? "tunnel" : "stream");
         caps.apply(bridge.identity(), first, ch);
