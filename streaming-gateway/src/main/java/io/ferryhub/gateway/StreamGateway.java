@@ -440,6 +440,7 @@ public final class StreamGateway {
         WebSocketCloseStatus closedForGood;
         synchronized (this) {
             bridge.session = session;
+            bridge.second = ch;
             closedForGood = bridge.finalClose;
         }
         if (closedForGood != null) {
@@ -589,6 +590,12 @@ public final class StreamGateway {
             }
         }
         return out;
+    }
+
+    /** Whether a relaying stream's two ends run on one event loop (as {@link LoopMove} makes them). */
+    synchronized boolean endsShareALoop(String streamId) {
+        Bridge bridge = bridges.get(streamId);
+        return bridge != null && bridge.second != null && bridge.first.eventLoop() == bridge.second.eventLoop();
     }
 
     public synchronized Optional<StreamInfo> stream(String streamId) {
