@@ -24,6 +24,8 @@ final class Bridge {
     final Set<StreamToken.Side> sides = EnumSet.noneOf(StreamToken.Side.class);
     /** The end whose handshake completed first: the relay's "first" end. */
     Channel first;
+    /** The other end, once joined to the first (on the first end's event loop). */
+    Channel second;
     /** The side its token names (null for tokens naming none): {@link #token} is the first end admitted, whose
      * handshake may complete second. */
     StreamToken.Side firstSide;

@@ -2,6 +2,7 @@ package io.ferryhub.gateway;
 
 import io.ferryhub.common.metrics.Metrics;
 import io.ferryhub.common.relay.HoldingHandler;
+import io.ferryhub.common.relay.LoopMove;
 import io.ferryhub.common.relay.Relay;
 import io.ferryhub.common.relay.RelayEnd;
 import io.ferryhub.common.relay.RelaySession;
@@ -429,9 +430,19 @@ public final class StreamGateway {
             return;
         }
         if (bridge.recorder != null) {
+            // before the move: what this end sent since its handshake is recorded too
             ch.pipeline().addBefore(HoldingHandler.NAME, StreamRecorder.NAME,
                     bridge.recorder.handler(StreamRecording.SECOND_TO_FIRST));
         }
+        // The two ends were accepted on loops of their own: the second joins the first's, so the relay between
+        // them runs on one thread instead of handing every read batch to the other loop (a wake-up each way).
+        LoopMove.onto(ch, first.eventLoop(), () -> join(bridge, token, first, ch, tunnel), () -> {
+            ended(bridge, "the second end could not be registered");
+            closeWebSocket(first, WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "the other end was lost");
+        });
+    }
+
+    private void join(Bridge bridge, StreamToken token, Channel first, Channel ch, boolean tunnel) {
         pairing.observe(Duration.between(bridge.opened, Instant.now()).toNanos() / 1e9);
         streamsOpened.inc(tunnel ? "tunnel" : "stream", token.initiator());
         caps.apply(bridge.identity(), first, ch);
@@ -440,6 +451,7 @@ public final class StreamGateway {
         WebSocketCloseStatus closedForGood;
         synchronized (this) {
             bridge.session = session;
+            bridge.second = ch;
             closedForGood = bridge.finalClose;
         }
         if (closedForGood != null) {
@@ -589,6 +601,12 @@ public final class StreamGateway {
             }
         }
         return out;
+    }
+
+    /** Whether a relaying stream's two ends run on one event loop (as {@link LoopMove} makes them). */
+    synchronized boolean endsShareALoop(String streamId) {
+        Bridge bridge = bridges.get(streamId);
+        return bridge != null && bridge.second != null && bridge.first.eventLoop() == bridge.second.eventLoop();
     }
 
     public synchronized Optional<StreamInfo> stream(String streamId) {

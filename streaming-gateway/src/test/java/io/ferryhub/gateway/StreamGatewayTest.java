@@ -67,6 +67,24 @@ class StreamGatewayTest {
     }
 
     @Test
+    void joinsTheTwoEndsOfAStreamOnOneEventLoop() throws Exception {
+        // Two connections accepted one after the other land on different loops of the gateway's group; relayed
+        // across loops, every read batch would be handed to the other thread. The second end moves to the first's.
+        StreamToken token = GatewayFixture.newStream("dev1");
+        GatewayFixture.Peer device = fixture.connect(token);
+        GatewayFixture.Peer service = fixture.connect(token);
+        service.send("ping".getBytes(StandardCharsets.UTF_8));
+        assertEquals("ping", new String(bytes(receive(device, 4)), StandardCharsets.UTF_8));
+        assertTrue(fixture.gateway().endsShareALoop(token.streamId()), "both ends on one event loop");
+        device.send("pong".getBytes(StandardCharsets.UTF_8));
+        assertEquals("pong", new String(bytes(receive(service, 4)), StandardCharsets.UTF_8));
+
+        service.closeBlocking();
+        assertEquals(1000, device.closed.get(30, TimeUnit.SECONDS));
+        awaitNoStreams();
+    }
+
+    @Test
     void relaysManyFramesInOrderWithoutLoss() throws Exception {
         StreamToken token = GatewayFixture.newStream("dev1");
         GatewayFixture.Peer a = fixture.connect(token);

@@ -1,5 +1,6 @@
 package io.ferryhub.client.tunnel;
 
+import io.ferryhub.common.relay.LoopMove;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -355,33 +356,7 @@ public final class TunnelSession implements TunnelLink.Sink {
      * two in each direction (a wake-up per hand-over, which a loaded machine turns into milliseconds per round trip).
      */
     public void openChannel(Channel local, String target) {
-        EventLoop from = local.eventLoop();
-        if (from == loop || !local.isRegistered()) {
-            open(local, target);
-            return;
-        }
-        local.deregister().addListener(deregistered -> {
-            if (!deregistered.isSuccess()) {
-                open(local, target);
-                return;
-            }
-            loop.register(local).addListener(moved -> {
-                if (moved.isSuccess()) {
-                    open(local, target);
-                } else {
-                    // not a channel this loop can take: back where it was, relayed across threads as before
-                    log.debug("{}: connection from {} stays on its own loop: {}", name, local.remoteAddress(),
-                            moved.cause() == null ? "not moved" : moved.cause().getMessage());
-                    from.register(local).addListener(back -> {
-                        if (back.isSuccess()) {
-                            open(local, target);
-                        } else {
-                            local.unsafe().closeForcibly();
-                        }
-                    });
-                }
-            });
-        });
+        LoopMove.onto(local, loop, () -> open(local, target), () -> { });
     }
 
     private void open(Channel local, String target) {
