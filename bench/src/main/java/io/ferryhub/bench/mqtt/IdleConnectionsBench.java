@@ -6,6 +6,7 @@ import io.ferryhub.bench.BenchArgs;
 import io.ferryhub.bench.process.HubProcess;
 import io.ferryhub.bench.process.JvmDiagnostics;
 import io.ferryhub.bench.report.BenchReport;
+import io.ferryhub.bench.report.LoadAverage;
 import io.ferryhub.bench.report.ProcessFacts;
 import io.ferryhub.bench.tls.BenchClientTls;
 import io.netty.channel.EventLoopGroup;
@@ -163,6 +164,7 @@ public final class IdleConnectionsBench {
                     s.put("rssBytesPerConnection", Math.round(perConnection));
                     s.put("openFiles", ProcessFacts.openFiles(pid));
                     s.put("lostConnections", connector.lostConnections());
+                    s.put("loadAverage", LoadAverage.read());
                     log.info("{}: {} idle connections, RSS {} MB, {} KB per connection, {} open files", name, step,
                             rss >> 20, Math.round(perConnection / 1024), ProcessFacts.openFiles(pid));
                     if (Math.abs(step - 15_000) < nearestDistance) {

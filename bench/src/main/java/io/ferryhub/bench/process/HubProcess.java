@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The hub as a child JVM, started through its own launcher ({@code iothub start}) with the reactor's jars, so its
@@ -44,17 +45,37 @@ public final class HubProcess implements AutoCloseable {
         this.startTime = startTime;
     }
 
+    /** The JVM flags {@code scripts/iothub} starts the hub with, relative to the repository. */
+    private static final String DEFAULTS_FILE = "scripts/lib/hub-jvm-defaults";
+
     /** How to start a hub: the JVM, its options and the launcher jar {@code scripts/iothub} runs. */
     public record Launcher(Path java, Path jar, List<String> jvmOptions) {
         /**
          * From the benchmark's options: {@code --hub-jar} (default {@code cli/target/iothub.jar}, built with the
-         * bench module) and {@code --hub-jvm} (space-separated JVM options, default none: the hub's own defaults).
+         * bench module), {@code --hub-jvm-defaults} (default: the flags {@code scripts/iothub} uses, from
+         * {@code scripts/lib/hub-jvm-defaults}) and {@code --hub-jvm} (space-separated JVM options after them,
+         * default none).
          */
         public static Launcher fromArgs(BenchArgs args) {
-            String jvm = args.string("hub-jvm", "");
+            List<String> options = new ArrayList<>(splitFlags(args.string("hub-jvm-defaults",
+                    launcherDefaults(Path.of(DEFAULTS_FILE)))));
+            options.addAll(splitFlags(args.string("hub-jvm", "")));
             return new Launcher(Path.of(System.getProperty("java.home"), "bin", "java"),
-                    Path.of(args.string("hub-jar", "cli/target/iothub.jar")).toAbsolutePath(),
-                    jvm.isBlank() ? List.of() : Arrays.asList(jvm.trim().split("\\s+")));
+                    Path.of(args.string("hub-jar", "cli/target/iothub.jar")).toAbsolutePath(), List.copyOf(options));
+        }
+
+        /** The flags {@code scripts/iothub} gives the hub (non-comment lines of the file), "" if it is missing. */
+        static String launcherDefaults(Path file) {
+            try {
+                return Files.readAllLines(file).stream().filter(line -> !line.startsWith("#"))
+                        .collect(Collectors.joining(" ")).trim();
+            } catch (IOException e) {
+                return "";
+            }
+        }
+
+        private static List<String> splitFlags(String flags) {
+            return flags.isBlank() ? List.of() : Arrays.asList(flags.trim().split("\\s+"));
         }
 
         /** The directory of the hub's jars, where the proxies' jars are too. */

@@ -50,14 +50,4 @@ public final class MachineFacts {
             return java.util.List.of();
         }
     }
-
-    /** The 1, 5 and 15 minute load averages ({@code /proc/loadavg}), or "unknown": the machine may be shared. */
-    public static String loadAverage() {
-        try {
-            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return fields[0] + " " + fields[1] + " " + fields[2];
-        } catch (IOException | RuntimeException e) {
-            return "unknown";
-        }
-    }
 }

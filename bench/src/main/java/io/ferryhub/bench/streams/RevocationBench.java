@@ -10,6 +10,7 @@ import io.ferryhub.bench.process.StreamRig;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencyRecorder;
 import io.ferryhub.bench.report.LatencySummary;
+import io.ferryhub.bench.report.LoadAverage;
 import io.ferryhub.client.http.HttpResult;
 import io.ferryhub.common.json.Json;
 import io.netty.channel.EventLoopGroup;
@@ -130,7 +131,7 @@ public final class RevocationBench {
                 r.put("putStatus", put.status());
                 r.put("putMs", putNanos / 1e6);
                 r.set("closedMs", summary.toJson());
-                r.put("loadAverage1m", loadAverage());
+                r.put("loadAverage", LoadAverage.read());
                 log.info("{} round {}: PUT {} in {} ms; {} streams closed: {} (last {} ms){}", name, round,
                         put.status(), String.format("%.1f", putNanos / 1e6), closed.count(), summary,
                         String.format("%.1f", last / 1e6), notClosed == 0 ? "" : "; " + notClosed + " NOT closed");
@@ -221,14 +222,6 @@ public final class RevocationBench {
         } catch (Exception e) {
             gateway.close();
             throw e;
-        }
-    }
-
-    private static double loadAverage() {
-        try {
-            return Double.parseDouble(java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
-        } catch (Exception e) {
-            return Double.NaN;
         }
     }
 }

@@ -6,7 +6,7 @@ import io.ferryhub.bench.process.HubProcess;
 import io.ferryhub.bench.process.StreamRig;
 import io.ferryhub.bench.report.BenchReport;
 import io.ferryhub.bench.report.LatencySummary;
-import io.ferryhub.bench.report.MachineFacts;
+import io.ferryhub.bench.report.LoadAverage;
 import io.ferryhub.common.tls.ClientTls;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -83,7 +83,7 @@ public final class StreamSetupThrottlingBench {
             throws Exception {
         log.info("== {}", key);
         ObjectNode result = report.result(key);
-        result.put("loadAverageAtStart", MachineFacts.loadAverage());
+        result.put("loadAverageAtStart", LoadAverage.read());
         try (StreamRig rig = StreamRig.start(launcher, runDir.resolve(key), hubOptions, proxyJvm, group, DEVICE_ID,
                 STREAM_NAME, target.port())) {
             HubProcess hub = rig.hub();
@@ -99,7 +99,7 @@ public final class StreamSetupThrottlingBench {
                 setup.report(result);
                 LatencySummary total = setup.totalSummary();
                 log.info("{}: {}", key, setup.summary());
-                result.put("loadAverageAtEnd", MachineFacts.loadAverage());
+                result.put("loadAverageAtEnd", LoadAverage.read());
                 return total.p50Ms();
             }
         }
