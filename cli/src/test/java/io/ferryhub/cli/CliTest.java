@@ -1,7 +1,5 @@
 package io.ferryhub.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.ferryhub.common.json.Json;
 import io.ferryhub.common.sas.ConnectionString;
 import io.ferryhub.hub.server.HubConfig;
 import io.ferryhub.hub.server.HubServer;
@@ -10,8 +8,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,12 +25,6 @@ class CliTest {
     static Path dataDir;
     static HubServer hub;
 
-    record Result(int status, String out, String err) {
-        JsonNode json() {
-            return Json.parse(out);
-        }
-    }
-
     @BeforeAll
     static void start() throws Exception {
         hub = HubServer.start(HubConfig.ephemeral(dataDir));
@@ -45,7 +35,7 @@ class CliTest {
         hub.close();
     }
 
-    static Result iothub(String... argv) {
+    static CliResult iothub(String... argv) {
         List<String> args = new ArrayList<>(List.of(argv));
         if (!args.get(0).equals("start")) {
             args.addAll(List.of("--data-dir", dataDir.toString()));
@@ -53,50 +43,46 @@ class CliTest {
                 args.addAll(List.of("--url", "https://localhost:" + hub.httpsPort()));
             }
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CliResult.run(args);
     }
 
     @Test
     void deviceLifecycle() {
-        Result created = iothub("device", "create", "cli-dev", "--json");
+        CliResult created = iothub("device", "create", "cli-dev", "--json");
         assertEquals(0, created.status(), created.err());
         String primary = created.json().at("/authentication/symmetricKey/primaryKey").asText();
 
-        Result shown = iothub("device", "show", "cli-dev");
+        CliResult shown = iothub("device", "show", "cli-dev");
         assertEquals(0, shown.status(), shown.err());
         assertTrue(shown.out().contains("primaryKey:") && shown.out().contains(primary), shown.out());
 
-        Result cs = iothub("device", "connection-string", "cli-dev");
+        CliResult cs = iothub("device", "connection-string", "cli-dev");
         assertEquals(0, cs.status(), cs.err());
         ConnectionString parsed = ConnectionString.parse(cs.out().trim());
         assertEquals(hub.hostName(), parsed.hostName());
         assertEquals("cli-dev", parsed.deviceId().orElseThrow());
         assertEquals(primary, parsed.sharedAccessKey().orElseThrow());
 
-        Result disabled = iothub("device", "disable", "cli-dev", "--reason", "maintenance", "--json");
+        CliResult disabled = iothub("device", "disable", "cli-dev", "--reason", "maintenance", "--json");
         assertEquals(0, disabled.status(), disabled.err());
         assertEquals("disabled", disabled.json().get("status").asText());
         assertEquals("maintenance", disabled.json().get("statusReason").asText());
         assertEquals("enabled", iothub("device", "enable", "cli-dev", "--json").json().get("status").asText());
 
-        Result rekeyed = iothub("device", "regenerate-key", "cli-dev", "--key", "both", "--json");
+        CliResult rekeyed = iothub("device", "regenerate-key", "cli-dev", "--key", "both", "--json");
         assertEquals(0, rekeyed.status(), rekeyed.err());
         assertNotEquals(primary, rekeyed.json().at("/authentication/symmetricKey/primaryKey").asText());
-        Result swapped = iothub("device", "regenerate-key", "cli-dev", "--key", "swap", "--json");
+        CliResult swapped = iothub("device", "regenerate-key", "cli-dev", "--key", "swap", "--json");
         assertEquals(rekeyed.json().at("/authentication/symmetricKey/primaryKey"),
                 swapped.json().at("/authentication/symmetricKey/secondaryKey"));
 
-        Result listed = iothub("device", "list");
+        CliResult listed = iothub("device", "list");
         assertEquals(0, listed.status(), listed.err());
         assertTrue(listed.out().startsWith("DEVICE ID"), listed.out());
         assertTrue(listed.out().contains("cli-dev"), listed.out());
 
         assertEquals(0, iothub("device", "delete", "cli-dev").status());
-        Result gone = iothub("device", "show", "cli-dev");
+        CliResult gone = iothub("device", "show", "cli-dev");
         assertEquals(1, gone.status());
         assertEquals(1, gone.err().lines().count(), gone.err());
         assertTrue(gone.err().startsWith("iothub: 404001 DeviceNotFound"), gone.err());
@@ -107,27 +93,27 @@ class CliTest {
         for (int i = 0; i < 7; i++) {
             assertEquals(0, iothub("device", "create", "page-" + i).status());
         }
-        Result limited = iothub("device", "list", "--top", "3", "--json");
+        CliResult limited = iothub("device", "list", "--top", "3", "--json");
         assertEquals(3, limited.json().size());
-        Result all = iothub("device", "list", "--json");
+        CliResult all = iothub("device", "list", "--json");
         assertTrue(all.json().size() >= 7);
     }
 
     @Test
     void policyListShowsTheFiveDefaultPolicies() {
-        Result r = iothub("policy", "list", "--json");
+        CliResult r = iothub("policy", "list", "--json");
         assertEquals(0, r.status(), r.err());
         List<String> names = new ArrayList<>();
         r.json().forEach(p -> names.add(p.get("keyName").asText()));
         assertEquals(List.of("iothubowner", "service", "device", "registryRead", "registryReadWrite"), names);
         assertEquals("RegistryRead, RegistryWrite, ServiceConnect, DeviceConnect", r.json().get(0).get("rights").asText());
-        Result readable = iothub("policy", "list");
+        CliResult readable = iothub("policy", "list");
         assertTrue(readable.out().contains("SharedAccessKeyName=registryRead;"), readable.out());
     }
 
     @Test
     void policyListPrintsTheBuiltInEndpointsEventHubsConnectionStrings() {
-        Result r = iothub("policy", "list", "--default-eventhub");
+        CliResult r = iothub("policy", "list", "--default-eventhub");
         assertEquals(0, r.status(), r.err());
         String ownerKey = hub.policies().find("iothubowner").orElseThrow().primaryKey();
         assertTrue(r.out().contains("Endpoint=sb://" + hub.hostName() + "/;SharedAccessKeyName=iothubowner;"
@@ -139,20 +125,20 @@ class CliTest {
 
     @Test
     void errorsAreOneLineAndNonZero() {
-        Result usage = iothub("device", "frobnicate", "x");
+        CliResult usage = iothub("device", "frobnicate", "x");
         assertEquals(2, usage.status());
         assertTrue(usage.err().startsWith("iothub: unknown device command 'frobnicate'"), usage.err());
-        Result bad = iothub("device", "create", "bad id");
+        CliResult bad = iothub("device", "create", "bad id");
         assertEquals(1, bad.status());
         assertTrue(bad.err().startsWith("iothub: 400004 ArgumentInvalid: deviceId 'bad id' is invalid"), bad.err());
-        Result unreachable = iothub("device", "list", "--url", "https://localhost:1");
+        CliResult unreachable = iothub("device", "list", "--url", "https://localhost:1");
         assertEquals(1, unreachable.status());
         assertTrue(unreachable.err().startsWith("iothub: cannot reach the hub at https://localhost:1"),
                 unreachable.err());
-        Result port = iothub("start", "--https-port", "70000");
+        CliResult port = iothub("start", "--https-port", "70000");
         assertEquals(2, port.status());
         assertTrue(port.err().startsWith("iothub: the https port must be between 0 and 65535"), port.err());
-        Result name = iothub("start", "--host-name", "my hub:443");
+        CliResult name = iothub("start", "--host-name", "my hub:443");
         assertEquals(2, name.status());
         assertTrue(name.err().startsWith("iothub: the host name 'my hub:443' is not a host name"), name.err());
     }
@@ -171,7 +157,7 @@ class CliTest {
         cases.forEach((options, expected) -> {
             List<String> argv = new ArrayList<>(List.of("start"));
             argv.addAll(options);
-            Result r = iothub(argv.toArray(String[]::new));
+            CliResult r = iothub(argv.toArray(String[]::new));
             assertEquals(2, r.status(), options + ": " + r.err());
             assertEquals(1, r.err().lines().count(), r.err());
             assertTrue(r.err().startsWith(expected), options + ": " + r.err());
@@ -180,12 +166,12 @@ class CliTest {
 
     @Test
     void anUnknownCommandIsOneLineWithTheHelpHint() {
-        Result r = iothub("frobnicate");
+        CliResult r = iothub("frobnicate");
         assertEquals(2, r.status());
         assertEquals("", r.out());
         assertEquals(List.of("iothub: unknown command 'frobnicate'; run 'scripts/iothub --help' for the commands "
                 + "and their options"), r.err().lines().toList());
-        Result missing = iothub("device", "show");
+        CliResult missing = iothub("device", "show");
         assertEquals(2, missing.status());
         assertEquals(1, missing.err().lines().count(), missing.err());
         assertTrue(missing.err().startsWith("iothub: missing device id; run 'scripts/iothub --help'"), missing.err());
@@ -193,7 +179,7 @@ class CliTest {
 
     @Test
     void aKeyThatIsNotBase64IsOneLineSayingSo() {
-        Result r = iothub("device", "list", "--connection-string",
+        CliResult r = iothub("device", "list", "--connection-string",
                 "HostName=localhost;SharedAccessKeyName=iothubowner;SharedAccessKey=b");
         assertEquals(1, r.status());
         assertEquals(1, r.err().lines().count(), r.err());
@@ -203,24 +189,24 @@ class CliTest {
     @Test
     void enableClearsTheReasonTheDeviceWasDisabledFor() {
         assertEquals(0, iothub("device", "create", "reason-dev").status());
-        Result disabled = iothub("device", "disable", "reason-dev", "--reason", "stolen", "--json");
+        CliResult disabled = iothub("device", "disable", "reason-dev", "--reason", "stolen", "--json");
         assertEquals("stolen", disabled.json().get("statusReason").asText());
 
-        Result enabled = iothub("device", "enable", "reason-dev", "--json");
+        CliResult enabled = iothub("device", "enable", "reason-dev", "--json");
         assertEquals(0, enabled.status(), enabled.err());
         assertEquals("enabled", enabled.json().get("status").asText());
         assertTrue(enabled.json().get("statusReason").isNull(), enabled.out());
-        Result shown = iothub("device", "show", "reason-dev");
+        CliResult shown = iothub("device", "show", "reason-dev");
         assertTrue(shown.out().lines().anyMatch(l -> l.matches("status:\\s+enabled")), shown.out());
 
-        Result withReason = iothub("device", "enable", "reason-dev", "--reason", "recovered", "--json");
+        CliResult withReason = iothub("device", "enable", "reason-dev", "--reason", "recovered", "--json");
         assertEquals("recovered", withReason.json().get("statusReason").asText());
     }
 
     @Test
     void connectionStringIsOneLineEndingInANewline() {
         assertEquals(0, iothub("device", "create", "cs-dev").status());
-        Result cs = iothub("device", "connection-string", "cs-dev");
+        CliResult cs = iothub("device", "connection-string", "cs-dev");
         assertEquals(0, cs.status(), cs.err());
         String key = iothub("device", "show", "cs-dev", "--json").json()
                 .at("/authentication/symmetricKey/primaryKey").asText();
@@ -231,24 +217,24 @@ class CliTest {
     @Test
     void moduleLifecycle() {
         assertEquals(0, iothub("device", "create", "mod-dev").status());
-        Result created = iothub("module", "create", "mod-dev", "filter", "--json");
+        CliResult created = iothub("module", "create", "mod-dev", "filter", "--json");
         assertEquals(0, created.status(), created.err());
         assertEquals("filter", created.json().get("moduleId").asText());
         assertEquals("mod-dev", created.json().get("deviceId").asText());
         String primary = created.json().at("/authentication/symmetricKey/primaryKey").asText();
         assertEquals(44, primary.length(), "a generated 32-byte key, base64");
 
-        Result x509 = iothub("module", "create", "mod-dev", "decoder", "--primary-thumbprint", "AB".repeat(20));
+        CliResult x509 = iothub("module", "create", "mod-dev", "decoder", "--primary-thumbprint", "AB".repeat(20));
         assertEquals(0, x509.status(), x509.err());
         assertTrue(x509.out().lines().anyMatch(l -> l.matches("authentication:\\s+selfSigned")), x509.out());
 
-        Result shown = iothub("module", "show", "mod-dev", "filter");
+        CliResult shown = iothub("module", "show", "mod-dev", "filter");
         assertEquals(0, shown.status(), shown.err());
         assertTrue(shown.out().lines().anyMatch(l -> l.matches("moduleId:\\s+filter")), shown.out());
         assertTrue(shown.out().lines().anyMatch(l -> l.matches("primaryKey:\\s+" + Pattern.quote(primary))),
                 shown.out());
 
-        Result listed = iothub("module", "list", "mod-dev");
+        CliResult listed = iothub("module", "list", "mod-dev");
         assertEquals(0, listed.status(), listed.err());
         List<String> lines = listed.out().lines().toList();
         assertTrue(lines.get(0).startsWith("MODULE ID"), listed.out());
@@ -257,22 +243,22 @@ class CliTest {
         assertEquals("2 modules of device mod-dev", lines.get(lines.size() - 1));
         assertEquals(2, iothub("module", "list", "mod-dev", "--json").json().size());
 
-        Result cs = iothub("module", "connection-string", "mod-dev", "filter");
+        CliResult cs = iothub("module", "connection-string", "mod-dev", "filter");
         assertEquals(0, cs.status(), cs.err());
         assertEquals("HostName=" + hub.hostName() + ";DeviceId=mod-dev;ModuleId=filter;SharedAccessKey=" + primary
                 + System.lineSeparator(), cs.out());
         assertEquals("HostName=" + hub.hostName() + ";DeviceId=mod-dev;ModuleId=decoder;x509=true",
                 iothub("module", "connection-string", "mod-dev", "decoder").out().trim());
 
-        Result deleted = iothub("module", "delete", "mod-dev", "filter");
+        CliResult deleted = iothub("module", "delete", "mod-dev", "filter");
         assertEquals(0, deleted.status(), deleted.err());
         assertEquals("deleted module filter of device mod-dev", deleted.out().trim());
-        Result gone = iothub("module", "show", "mod-dev", "filter");
+        CliResult gone = iothub("module", "show", "mod-dev", "filter");
         assertEquals(1, gone.status());
         assertEquals(1, gone.err().lines().count(), gone.err());
         assertTrue(gone.err().startsWith("iothub: 404010 ModuleNotFound"), gone.err());
 
-        Result noModule = iothub("module", "show", "mod-dev");
+        CliResult noModule = iothub("module", "show", "mod-dev");
         assertEquals(2, noModule.status());
         assertTrue(noModule.err().startsWith("iothub: missing module id"), noModule.err());
     }
@@ -283,7 +269,7 @@ class CliTest {
         openssl(work, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=CLI Test CA",
                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
-        Result added = iothub("ca", "add", "cli-ca", work.resolve("ca.pem").toString(), "--json");
+        CliResult added = iothub("ca", "add", "cli-ca", work.resolve("ca.pem").toString(), "--json");
         assertEquals(0, added.status(), added.err());
         String code = added.json().at("/properties/verificationCode").asText();
         assertEquals(false, added.json().at("/properties/isVerified").asBoolean());
@@ -292,13 +278,13 @@ class CliTest {
                 "proof.key", "-out", "proof.csr", "-subj", "/CN=" + code);
         openssl(work, "x509", "-req", "-in", "proof.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                 "-out", "proof.pem", "-days", "1");
-        Result verified = iothub("ca", "verify", "cli-ca", work.resolve("proof.pem").toString());
+        CliResult verified = iothub("ca", "verify", "cli-ca", work.resolve("proof.pem").toString());
         assertEquals(0, verified.status(), verified.err());
         assertTrue(verified.out().contains("verified:") && verified.out().contains("true"), verified.out());
-        Result listed = iothub("ca", "list");
+        CliResult listed = iothub("ca", "list");
         assertTrue(listed.out().contains("cli-ca") && listed.out().contains("verified"), listed.out());
 
-        Result replay = iothub("ca", "verify", "cli-ca", work.resolve("proof.pem").toString());
+        CliResult replay = iothub("ca", "verify", "cli-ca", work.resolve("proof.pem").toString());
         assertEquals(1, replay.status(), "a used code cannot be replayed");
         assertEquals(0, iothub("ca", "delete", "cli-ca").status());
         assertEquals(1, iothub("ca", "show", "cli-ca").status());

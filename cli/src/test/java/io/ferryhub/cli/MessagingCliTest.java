@@ -19,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,9 +41,6 @@ class MessagingCliTest {
     static Path dataDir;
     static HubServer hub;
 
-    record Result(int status, String out, String err) {
-    }
-
     @BeforeAll
     static void start() throws Exception {
         hub = HubServer.start(HubConfig.ephemeral(dataDir));
@@ -56,14 +51,8 @@ class MessagingCliTest {
         hub.close();
     }
 
-    static Result iothub(String... argv) {
-        List<String> args = new ArrayList<>(List.of(argv));
-        args.addAll(List.of("--data-dir", dataDir.toString(), "--url", "https://localhost:" + hub.httpsPort()));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static CliResult iothub(String... argv) {
+        return CliResult.against(hub, dataDir, argv);
     }
 
     private static MqttClient device(String deviceId, MqttCallback callback) throws Exception {
@@ -97,13 +86,13 @@ class MessagingCliTest {
     void monitorEventsPrintsTelemetryWithItsProperties() throws Exception {
         MqttClient client = device("cli-tel", null);
         try {
-            CompletableFuture<Result> monitor = CompletableFuture.supplyAsync(() ->
+            CompletableFuture<CliResult> monitor = CompletableFuture.supplyAsync(() ->
                     iothub("monitor-events", "--device", "cli-tel", "--from", "earliest", "--count", "2",
                             "--timeout", "60"));
             client.publish("devices/cli-tel/messages/events/$.mid=a&$.ct=application%2Fjson&level=warn",
                     "{\"t\":21}".getBytes(StandardCharsets.UTF_8), 1, false);
             client.publish("devices/cli-tel/messages/events/$.mid=b", new byte[]{(byte) 0xff, 0}, 1, false);
-            Result result = monitor.get(60, TimeUnit.SECONDS);
+            CliResult result = monitor.get(60, TimeUnit.SECONDS);
             assertEquals(0, result.status(), result.err());
             List<JsonNode> events = new ArrayList<>();
             Json.MAPPER.readerFor(JsonNode.class).<JsonNode>readValues(result.out()).forEachRemaining(events::add);
@@ -127,7 +116,7 @@ class MessagingCliTest {
     void mosquittoPubWithAGeneratedSasTokenAsInTheReadme() throws Exception {
         hub.registry().putDevice("cli-mosq", new Device("cli-mosq", null, null, null, null, null, null, false, null,
                 null), null);
-        Result token = iothub("generate-sas-token", "--device", "cli-mosq", "--duration", "600");
+        CliResult token = iothub("generate-sas-token", "--device", "cli-mosq", "--duration", "600");
         assertEquals(0, token.status(), token.err());
         assertTrue(token.out().startsWith("SharedAccessSignature sr="), token.out());
         Process pub = new ProcessBuilder("mosquitto_pub", "-h", "localhost", "-p", Integer.toString(hub.mqttPort()),
@@ -141,7 +130,7 @@ class MessagingCliTest {
         } finally {
             pub.destroyForcibly();
         }
-        Result monitor = iothub("monitor-events", "--device", "cli-mosq", "--from", "earliest", "--count", "1",
+        CliResult monitor = iothub("monitor-events", "--device", "cli-mosq", "--from", "earliest", "--count", "1",
                 "--timeout", "30");
         assertEquals(0, monitor.status(), monitor.err());
         JsonNode event = Json.parse(monitor.out()).path("event");
@@ -168,7 +157,7 @@ class MessagingCliTest {
         });
         try {
             client.subscribe("devices/cli-c2d/messages/devicebound/#", 1);
-            Result sent = iothub("c2d", "send", "cli-c2d", "reboot now", "--ack", "full", "--message-id", "cmd-1",
+            CliResult sent = iothub("c2d", "send", "cli-c2d", "reboot now", "--ack", "full", "--message-id", "cmd-1",
                     "--property", "priority=high", "--ttl", "600");
             assertEquals(0, sent.status(), sent.err());
             assertTrue(sent.out().startsWith("queued message cmd-1 for cli-c2d"), sent.out());
@@ -178,7 +167,7 @@ class MessagingCliTest {
             assertTrue(got[0].endsWith("&iothub-ack=full&priority=high"), got[0]);
             assertEquals("reboot now", got[1]);
 
-            Result feedback = iothub("c2d", "feedback", "--wait", "30", "--json");
+            CliResult feedback = iothub("c2d", "feedback", "--wait", "30", "--json");
             assertEquals(0, feedback.status(), feedback.err());
             JsonNode records = Json.parse(feedback.out());
             assertEquals("cmd-1", records.get(0).path("originalMessageId").asText());
@@ -190,19 +179,19 @@ class MessagingCliTest {
         // offline now: messages wait in the queue until purged
         assertEquals(0, iothub("c2d", "send", "cli-c2d", "one").status());
         assertEquals(0, iothub("c2d", "send", "cli-c2d", "two").status());
-        Result purged = iothub("c2d", "purge", "cli-c2d");
+        CliResult purged = iothub("c2d", "purge", "cli-c2d");
         assertEquals(0, purged.status(), purged.err());
         assertEquals("purged 2 messages queued for cli-c2d", purged.out().trim());
 
         for (int i = 0; i < 50; i++) {
             assertEquals(0, iothub("c2d", "send", "cli-c2d", "m" + i).status());
         }
-        Result full = iothub("c2d", "send", "cli-c2d", "one too many");
+        CliResult full = iothub("c2d", "send", "cli-c2d", "one too many");
         assertEquals(1, full.status());
         assertTrue(full.err().contains("403004"), full.err());
         assertEquals("purged 50 messages queued for cli-c2d", iothub("c2d", "purge", "cli-c2d").out().trim());
 
-        Result unknown = iothub("c2d", "send", "nobody", "x");
+        CliResult unknown = iothub("c2d", "send", "nobody", "x");
         assertEquals(1, unknown.status());
         assertTrue(unknown.err().contains("404001") || unknown.err().contains("not registered"), unknown.err());
     }

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -28,8 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -67,17 +64,8 @@ class StreamCliTest {
         hub.close();
     }
 
-    record Result(int status, String out, String err) {
-    }
-
-    static Result iothub(String... argv) {
-        List<String> args = new ArrayList<>(List.of(argv));
-        args.addAll(List.of("--data-dir", dataDir.toString(), "--url", "https://localhost:" + hub.httpsPort()));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    static CliResult iothub(String... argv) {
+        return CliResult.against(hub, dataDir, argv);
     }
 
     @Test
@@ -88,7 +76,7 @@ class StreamCliTest {
             socket.getOutputStream().write(hello);
             assertArrayEquals(hello, socket.getInputStream().readNBytes(hello.length));
 
-            Result listed = iothub("stream", "list", "--json");
+            CliResult listed = iothub("stream", "list", "--json");
             assertEquals(0, listed.status(), listed.err());
             JsonNode streams = Json.parse(listed.out());
             assertEquals(1, streams.size(), listed.out());
@@ -97,15 +85,15 @@ class StreamCliTest {
             assertEquals(5, streams.get(0).get("bytesDeviceToService").asLong(), listed.out());
             String streamId = streams.get(0).get("streamId").asText();
 
-            Result table = iothub("stream", "list");
+            CliResult table = iothub("stream", "list");
             assertTrue(table.out().contains(streamId) && table.out().contains("relaying"), table.out());
 
-            Result closed = iothub("stream", "close", streamId);
+            CliResult closed = iothub("stream", "close", streamId);
             assertEquals(0, closed.status(), closed.err());
             assertEquals("closed stream " + streamId + "\n", closed.out());
             assertEquals(-1, socket.getInputStream().read(), "the local client's connection ends with the stream");
 
-            Result again = iothub("stream", "close", streamId);
+            CliResult again = iothub("stream", "close", streamId);
             assertEquals(1, again.status());
             assertTrue(again.err().contains("404105"), again.err());
         }
@@ -116,23 +104,23 @@ class StreamCliTest {
         String policy = "{\"rules\":[{\"name\":\"office\",\"policies\":[\"service\"],\"streams\":[\"ssh\"],"
                 + "\"hours\":{\"days\":[\"Mon\",\"Fri\"],\"from\":\"08:00\",\"to\":\"18:00\","
                 + "\"timeZone\":\"Europe/Paris\"}}]}";
-        Result set = iothub("stream", "policy", "set", "cli-stream-device", policy);
+        CliResult set = iothub("stream", "policy", "set", "cli-stream-device", policy);
         assertEquals(0, set.status(), set.err());
         assertTrue(set.out().contains("1 rule(s), recording off"), set.out());
         assertTrue(set.out().contains("office") && set.out().contains("Mon,Fri 08:00-18:00 Europe/Paris"),
                 set.out());
-        Result json = iothub("stream", "policy", "show", "cli-stream-device", "--json");
+        CliResult json = iothub("stream", "policy", "show", "cli-stream-device", "--json");
         assertEquals(0, json.status(), json.err());
         assertEquals("ssh", Json.parse(json.out()).at("/rules/0/streams/0").asText());
         // an invalid policy: exit status 1 and one line saying what is wrong
-        Result denied = iothub("stream", "policy", "set", "cli-stream-device",
+        CliResult denied = iothub("stream", "policy", "set", "cli-stream-device",
                 "{\"rules\":[{\"name\":\"x\",\"hours\":{\"from\":\"8\",\"to\":\"9\"}}]}");
         assertEquals(1, denied.status());
         assertEquals(1, denied.err().strip().lines().count(), denied.err());
         assertTrue(denied.err().contains("from and to must be HH:MM"), denied.err());
-        Result cleared = iothub("stream", "policy", "clear", "cli-stream-device");
+        CliResult cleared = iothub("stream", "policy", "clear", "cli-stream-device");
         assertEquals(0, cleared.status(), cleared.err());
-        Result none = iothub("stream", "policy", "show", "cli-stream-device");
+        CliResult none = iothub("stream", "policy", "show", "cli-stream-device");
         assertEquals(1, none.status());
         assertTrue(none.err().contains("has no stream policy"), none.err());
     }
@@ -150,7 +138,7 @@ class StreamCliTest {
                 assertArrayEquals(typed, socket.getInputStream().readNBytes(typed.length));
             }
             JsonNode recording = Await.value(Duration.ofSeconds(30), () -> {
-                Result listed = iothub("stream", "recording", "list", "--json");
+                CliResult listed = iothub("stream", "recording", "list", "--json");
                 assertEquals(0, listed.status(), listed.err());
                 for (JsonNode r : Json.parse(listed.out())) {
                     if (r.path("bytesFirstToSecond").asLong() == typed.length
@@ -166,14 +154,14 @@ class StreamCliTest {
             assertEquals(typed.length, recording.path("bytesServiceToDevice").asLong(), recording.toString());
             assertEquals(typed.length, recording.path("bytesDeviceToService").asLong(), recording.toString());
             String file = recording.path("file").asText();
-            Result shown = iothub("stream", "recording", "show", file);
+            CliResult shown = iothub("stream", "recording", "show", file);
             assertEquals(0, shown.status(), shown.err());
             assertTrue(shown.out().contains("'echo' of cli-stream-device by iothubowner"), shown.out());
             assertTrue(shown.out().contains("ls -l /tmp.exit."), shown.out());
             assertTrue(shown.out().contains("service->device"), shown.out());
             assertTrue(shown.out().contains("device->service"), shown.out());
             Path extracted = dataDir.resolve("extracted.bin");
-            Result extract = iothub("stream", "recording", "extract", file, "--direction", "service", "--out",
+            CliResult extract = iothub("stream", "recording", "extract", file, "--direction", "service", "--out",
                     extracted.toString());
             assertEquals(0, extract.status(), extract.err());
             assertTrue(extract.out().contains("sent by the service end"), extract.out());
@@ -202,15 +190,15 @@ class StreamCliTest {
         records.write("two".getBytes(StandardCharsets.US_ASCII));
         Files.write(file, bytes.toByteArray());
 
-        Result shown = iothub("stream", "recording", "show", file.toString());
+        CliResult shown = iothub("stream", "recording", "show", file.toString());
         assertEquals(0, shown.status(), shown.err());
         assertTrue(shown.out().contains("1->2") && shown.out().contains("2->1"), shown.out());
         Path extracted = dataDir.resolve("old-extracted.bin");
-        Result bySide = iothub("stream", "recording", "extract", file.toString(), "--direction", "device", "--out",
+        CliResult bySide = iothub("stream", "recording", "extract", file.toString(), "--direction", "device", "--out",
                 extracted.toString());
         assertEquals(1, bySide.status());
         assertTrue(bySide.err().contains("use --direction first or second"), bySide.err());
-        Result byOrder = iothub("stream", "recording", "extract", file.toString(), "--direction", "second", "--out",
+        CliResult byOrder = iothub("stream", "recording", "extract", file.toString(), "--direction", "second", "--out",
                 extracted.toString());
         assertEquals(0, byOrder.status(), byOrder.err());
         assertArrayEquals("two".getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(extracted));

@@ -48,14 +48,14 @@ class TwinCliTest {
         hub.close();
     }
 
-    static MessagingCliTest.Result iothub(String... argv) {
+    static CliResult iothub(String... argv) {
         List<String> args = new ArrayList<>(List.of(argv));
         args.addAll(List.of("--data-dir", dataDir.toString(), "--url", "https://localhost:" + hub.httpsPort()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new MessagingCliTest.Result(status, out.toString(StandardCharsets.UTF_8),
+        return new CliResult(status, out.toString(StandardCharsets.UTF_8),
                 err.toString(StandardCharsets.UTF_8));
     }
 
@@ -64,32 +64,32 @@ class TwinCliTest {
         for (String id : new String[]{"cli-a", "cli-b"}) {
             hub.registry().putDevice(id, new Device(id, null, null, null, null, null, null, false, null, null), null);
         }
-        MessagingCliTest.Result updated = iothub("twin", "update", "cli-a",
+        CliResult updated = iothub("twin", "update", "cli-a",
                 "{\"tags\":{\"site\":\"north\"},\"properties\":{\"desired\":{\"rate\":5}}}");
         assertEquals(0, updated.status(), updated.err());
         assertTrue(updated.out().contains("version 2, desired $version 2"), updated.out());
         iothub("twin", "update", "cli-b", "{\"tags\":{\"site\":\"south\"}}");
 
-        MessagingCliTest.Result shown = iothub("twin", "show", "cli-a");
+        CliResult shown = iothub("twin", "show", "cli-a");
         JsonNode twin = Json.parse(shown.out());
         assertEquals("north", twin.at("/tags/site").asText());
         assertEquals(5, twin.at("/properties/desired/rate").asInt());
 
-        MessagingCliTest.Result stale = iothub("twin", "replace", "cli-a", "{\"tags\":{}}", "--etag", "AAAAAAAAAAk=");
+        CliResult stale = iothub("twin", "replace", "cli-a", "{\"tags\":{}}", "--etag", "AAAAAAAAAAk=");
         assertEquals(1, stale.status());
         assertTrue(stale.err().contains("412001"), stale.err());
-        MessagingCliTest.Result replaced = iothub("twin", "replace", "cli-a", "{\"tags\":{\"site\":\"east\"}}",
+        CliResult replaced = iothub("twin", "replace", "cli-a", "{\"tags\":{\"site\":\"east\"}}",
                 "--etag", twin.get("etag").asText(), "--json");
         assertEquals(0, replaced.status(), replaced.err());
         assertEquals("east", Json.parse(replaced.out()).at("/tags/site").asText());
 
-        MessagingCliTest.Result query = iothub("query", "SELECT * FROM devices WHERE tags.site = 'south'");
+        CliResult query = iothub("query", "SELECT * FROM devices WHERE tags.site = 'south'");
         assertEquals(0, query.status(), query.err());
         assertTrue(query.out().contains("cli-b") && !query.out().contains("cli-a"), query.out());
-        MessagingCliTest.Result count = iothub("query", "SELECT COUNT() AS n FROM devices WHERE IS_DEFINED(tags.site)",
+        CliResult count = iothub("query", "SELECT COUNT() AS n FROM devices WHERE IS_DEFINED(tags.site)",
                 "--json");
         assertEquals(2, Json.parse(count.out()).get(0).get("n").asInt());
-        MessagingCliTest.Result bad = iothub("query", "SELECT * FROM devices WHERE");
+        CliResult bad = iothub("query", "SELECT * FROM devices WHERE");
         assertEquals(1, bad.status());
         assertTrue(bad.err().contains("position 28"), bad.err());
     }
@@ -128,10 +128,10 @@ class TwinCliTest {
                     }
                 });
             });
-            MessagingCliTest.Result result = iothub("method", "invoke", "cli-m", "reboot", "--payload", "{\"in\":3}");
+            CliResult result = iothub("method", "invoke", "cli-m", "reboot", "--payload", "{\"in\":3}");
             assertEquals(0, result.status(), result.err());
             assertEquals("status 201: {\"got\":{\"in\":3}}", result.out().trim());
-            MessagingCliTest.Result offline = iothub("method", "invoke", "nobody", "reboot");
+            CliResult offline = iothub("method", "invoke", "nobody", "reboot");
             assertEquals(1, offline.status());
             assertTrue(offline.err().contains("404001"), offline.err());
         } finally {
