@@ -659,7 +659,7 @@ public final class HubServer implements AutoCloseable {
         return throttles;
     }
 
-    /** Today's device-to-cloud message count against the daily quota. */
+    /** Today's message count (device-to-cloud and cloud-to-device) against the daily quota. */
     public DailyMessageQuota dailyQuota() {
         return dailyQuota;
     }
