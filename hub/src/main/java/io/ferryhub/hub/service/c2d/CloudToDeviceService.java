@@ -60,7 +60,6 @@ public final class CloudToDeviceService implements AutoCloseable {
                 Duration.ofMinutes(1), 10, Duration.ofHours(1), Duration.ofMinutes(1), 100);
     }
 
-    /** The hub's answer to a send. */
     /**
      * What a valid message must pass before it is queued: the hub's C2D throttle and its daily message quota (a
      * C2D send costs quota as on IoT Hub). Throws {@link HubException} ({@code ThrottlingException},
@@ -73,6 +72,7 @@ public final class CloudToDeviceService implements AutoCloseable {
         void admit(int messageBytes);
     }
 
+    /** The hub's answer to a send. */
     public record SendResult(String messageId, long sequenceNumber, Instant expiry) {
     }
 
