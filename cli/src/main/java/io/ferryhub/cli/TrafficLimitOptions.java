@@ -19,7 +19,7 @@ final class TrafficLimitOptions {
                          [--throttle NAME=RATE,...]   (override S1's rates: connect, d2c, c2d, twin-read, twin-update,
                                         methods, registry, query, streams; RATE e.g. 100/s, 100/min, 160KB/s)
                          [--throttling off]   (no throttles and, unless --daily-messages is given, no daily quota)
-                         [--daily-messages N]   (device-to-cloud messages a UTC day, 4 KB each; 400000 per unit;
+                         [--daily-messages N]   (D2C and C2D messages a UTC day, 4 KB each; 400000 per unit;
                                         0 = no quota)
                          [--lockout-failures N] [--lockout-window SECONDS] [--lockout-time SECONDS]
                                         (an address failing N device authentications within the window is

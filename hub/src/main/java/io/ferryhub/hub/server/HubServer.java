@@ -346,7 +346,11 @@ public final class HubServer implements AutoCloseable {
         closeOnStop(eventStream);
         new EventStreamRoutes(eventStream).register(router);
         cloudToDevice = new CloudToDeviceService(new FileC2dStore(dataDir.resolve("c2d")),
-                CloudToDeviceService.Settings.DEFAULTS, id -> registry.findDevice(id).map(Device::generationId), clock);
+                CloudToDeviceService.Settings.DEFAULTS, id -> registry.findDevice(id).map(Device::generationId), clock,
+                size -> {
+                    throttles.admit(OperationClass.C2D);
+                    dailyQuota.charge(size);
+                });
         closeOnStop(cloudToDevice);
         new CloudToDeviceRoutes(cloudToDevice).register(router);
         RegistryRoutes.register(router, registry, cloudToDevice::queuedMessages);
@@ -369,7 +373,8 @@ public final class HubServer implements AutoCloseable {
         new DeviceMessagingRoutes(deviceAuthenticator, telemetry, cloudToDevice).register(router);
         mqttTopicHandlers.add(new C2dTopicHandler(cloudToDevice));
         mqttTopicHandlers.add(new StreamTopicHandler(streams));
-        twins = new TwinService(new KeyValueTwinStore(store), registry, cloudToDevice::queuedMessages, clock);
+        twins = new TwinService(new KeyValueTwinStore(store), registry, cloudToDevice::queuedMessages, clock,
+                throttles);
         twinChangeEvents = new SegmentedEventLog(dataDir.resolve("twin-change-events"),
                 SegmentedEventLog.Options.defaults().withPartitions(1).withFsync(config.eventLogFsync()));
         closeOnStop(twinChangeEvents);
@@ -654,7 +659,7 @@ public final class HubServer implements AutoCloseable {
         return throttles;
     }
 
-    /** Today's device-to-cloud message count against the daily quota. */
+    /** Today's message count (device-to-cloud and cloud-to-device) against the daily quota. */
     public DailyMessageQuota dailyQuota() {
         return dailyQuota;
     }

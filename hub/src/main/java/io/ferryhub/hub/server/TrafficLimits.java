@@ -9,7 +9,7 @@ import io.ferryhub.hub.service.throttling.ThrottleSettings;
  * addresses that keep failing device authentication.
  *
  * @param throttling    the operation throttles
- * @param dailyMessages device-to-cloud messages a UTC day (4 KB each); 0 for no quota
+ * @param dailyMessages device-to-cloud and cloud-to-device messages a UTC day (4 KB each); 0 for no quota
  * @param lockout       when addresses are blocked for failed device authentications, or null for never
  */
 public record TrafficLimits(ThrottleSettings throttling, long dailyMessages, FailedAuthentications.Settings lockout) {

@@ -1,7 +1,9 @@
 package io.ferryhub.hub.server;
 
 import io.ferryhub.hub.HubTestSupport;
+import io.ferryhub.common.json.Json;
 import io.ferryhub.hub.service.throttling.ThrottleSettings;
+import io.ferryhub.testsupport.Await;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The hub's throttles and daily quota as clients see them over real TLS: IoT Hub's 429 error body for a service
  * route and for HTTPS telemetry, 403002 once the day's messages are used (also after a restart), MQTT telemetry over
- * the quota never acknowledged.
+ * the quota never acknowledged, a device's twin requests over MQTT answered 429, and cloud-to-device sends costing
+ * quota.
  */
 @Timeout(120)
 class ThrottlingAndQuotaTest {
@@ -95,6 +99,85 @@ class ThrottlingAndQuotaTest {
             String key = restarted.registry().device("quota-http").authentication().symmetricKey().primaryKey();
             RegistryRestTest.assertError(sendEvent(new RestClient(restarted), restarted, "quota-http", key), 403,
                     403002, "IotHubQuotaExceeded");
+        }
+    }
+
+    /**
+     * A device's twin GET and reported patch over MQTT count against twin-read and twin-update: past the rate the
+     * answer is IoT Hub's {@code $iothub/twin/res/429/} (the Java SDK's THROTTLED, retried), the connection stays
+     * and the refused patch changes nothing; once the rate allows again the same request passes.
+     */
+    @Test
+    void mqttTwinRequestsOverTheTwinRatesGet429OnTheResponseTopicAndPassOnceTheRateAllows(@TempDir Path dir)
+            throws Exception {
+        // one every 5 s, burst 1: two requests in a row are refused even on a loaded machine
+        TrafficLimits limits = TrafficLimits.none().withThrottling(
+                ThrottleSettings.s1().withSpec("twin-read=0.2/s,twin-update=0.2/s"));
+        try (HubServer hub = HubServer.start(HubConfig.ephemeral(dir), Clock.systemUTC(), limits);
+             PahoDevice device = PahoDevice.connect(hub, "twin-throttled")) {
+            device.subscribe("$iothub/twin/res/#");
+            device.publish("$iothub/twin/GET/?$rid=g1", "");
+            assertEquals("$iothub/twin/res/200/?$rid=g1", device.next().topic());
+            device.publish("$iothub/twin/GET/?$rid=g2", "");
+            PahoDevice.Received throttled = device.next();
+            assertEquals("$iothub/twin/res/429/?$rid=g2", throttled.topic());
+            assertEquals(429001, Json.parse(throttled.payload()).get("errorCode").asInt(), throttled.payload());
+            assertTrue(device.client.isConnected());
+            assertAnsweredOnceTheRateAllows(device, "$iothub/twin/GET/?$rid=", "", "200/?$rid=%s");
+
+            device.publish("$iothub/twin/PATCH/properties/reported/?$rid=p1", "{\"fw\":\"1.0\"}");
+            assertEquals("$iothub/twin/res/204/?$rid=p1&$version=2", device.next().topic());
+            device.publish("$iothub/twin/PATCH/properties/reported/?$rid=p2", "{\"fw\":\"2.0\"}");
+            assertEquals("$iothub/twin/res/429/?$rid=p2", device.next().topic());
+            assertEquals("1.0", hub.twins().twin("twin-throttled", null).at("/properties/reported/fw").asText(),
+                    "the throttled patch changed nothing");
+            // the next patch that passes makes reported version 3: the refused one took no version
+            assertAnsweredOnceTheRateAllows(device, "$iothub/twin/PATCH/properties/reported/?$rid=",
+                    "{\"fw\":\"2.0\"}", "204/?$rid=%s&$version=3");
+            assertEquals("2.0", hub.twins().twin("twin-throttled", null).at("/properties/reported/fw").asText());
+            assertTrue(hub.throttles().refusedByClass().get("twin-read") >= 1);
+            assertTrue(hub.throttles().refusedByClass().get("twin-update") >= 1);
+        }
+    }
+
+    /** Repeats a twin request until it is answered with {@code expected} (status and query, {@code %s} the rid). */
+    private static void assertAnsweredOnceTheRateAllows(PahoDevice device, String topicBeforeRid, String payload,
+                                                        String expected) throws InterruptedException {
+        AtomicInteger n = new AtomicInteger();
+        Await.until("a twin request answered " + expected + " once the rate allows", () -> {
+            String rid = "retry" + n.incrementAndGet();
+            device.publish(topicBeforeRid + rid, payload);
+            String topic = device.next().topic();
+            if (topic.startsWith("$iothub/twin/res/429/")) {
+                return false;
+            }
+            assertEquals("$iothub/twin/res/" + expected.formatted(rid), topic);
+            return true;
+        });
+    }
+
+    /** A cloud-to-device send costs daily quota as on IoT Hub: once the day's messages are used it gets 403002. */
+    @Test
+    void cloudToDeviceSendsCostDailyQuotaAndAreRefusedWith403002OnceItIsUsed(@TempDir Path dir) throws Exception {
+        TrafficLimits limits = TrafficLimits.none().withDailyMessages(3);
+        try (HubServer hub = HubServer.start(HubConfig.ephemeral(dir), Clock.systemUTC(), limits)) {
+            RestClient rest = new RestClient(hub);
+            String key = HubTestSupport.register(hub, "c2d-quota");
+            String c2d = "/devices/c2d-quota/messages/deviceBound" + API;
+            assertEquals(2, rest.owner("POST", c2d, "one").status() / 100);
+            assertEquals(404, rest.owner("POST", "/devices/nobody/messages/deviceBound" + API, "x").status(),
+                    "a send refused for what it is costs nothing");
+            assertEquals(1, hub.dailyQuota().used());
+            assertEquals(204, sendEvent(rest, hub, "c2d-quota", key).status());
+            assertEquals(2, rest.owner("POST", c2d, "two").status() / 100);
+            assertEquals(3, hub.dailyQuota().used(), "C2D and D2C share the day's quota");
+
+            RestClient.Reply over = rest.owner("POST", c2d, "three");
+            RegistryRestTest.assertError(over, 403, 403002, "IotHubQuotaExceeded");
+            assertTrue(over.json().get("Message").asText().contains("00:00 UTC"), over.body());
+            assertEquals(2, hub.cloudToDevice().queuedMessages("c2d-quota"), "the refused message is not queued");
+            RegistryRestTest.assertError(sendEvent(rest, hub, "c2d-quota", key), 403, 403002,
+                    "IotHubQuotaExceeded");
         }
     }
 

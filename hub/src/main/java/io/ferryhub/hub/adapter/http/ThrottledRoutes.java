@@ -6,7 +6,8 @@ import io.netty.handler.codec.http.HttpMethod;
 
 /**
  * Which of IoT Hub's throttles a service REST route counts against, decided once when the route is registered.
- * Device routes (telemetry over HTTPS) are throttled by the service they reach, whatever the transport.
+ * Device routes (telemetry over HTTPS), device twin requests and cloud-to-device sends are throttled by the
+ * service they reach, whatever the transport.
  */
 final class ThrottledRoutes {
     private ThrottledRoutes() {
@@ -19,9 +20,6 @@ final class ThrottledRoutes {
         }
         if (permission == Permission.RegistryRead || permission == Permission.RegistryWrite) {
             return OperationClass.REGISTRY;
-        }
-        if (method.equals(HttpMethod.POST) && template.equals("/devices/{deviceId}/messages/deviceBound")) {
-            return OperationClass.C2D;
         }
         if (method.equals(HttpMethod.POST) && template.equals("/devices/query")) {
             return OperationClass.QUERY;

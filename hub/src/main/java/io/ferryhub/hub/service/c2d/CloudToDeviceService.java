@@ -60,6 +60,18 @@ public final class CloudToDeviceService implements AutoCloseable {
                 Duration.ofMinutes(1), 10, Duration.ofHours(1), Duration.ofMinutes(1), 100);
     }
 
+    /**
+     * What a valid message must pass before it is queued: the hub's C2D throttle and its daily message quota (a
+     * C2D send costs quota as on IoT Hub). Throws {@link HubException} ({@code ThrottlingException},
+     * {@code IotHubQuotaExceeded}) to refuse it; runs on the C2D worker and must not block.
+     */
+    @FunctionalInterface
+    public interface Admission {
+        Admission ALL = messageBytes -> { };
+
+        void admit(int messageBytes);
+    }
+
     /** The hub's answer to a send. */
     public record SendResult(String messageId, long sequenceNumber, Instant expiry) {
     }
@@ -121,6 +133,7 @@ public final class CloudToDeviceService implements AutoCloseable {
 
     private final C2dStore store;
     private final Settings settings;
+    private final Admission admission;
     private final Function<String, Optional<String>> deviceGeneration;
     private final Clock clock;
     private final ScheduledExecutorService worker;
@@ -143,7 +156,15 @@ public final class CloudToDeviceService implements AutoCloseable {
     public CloudToDeviceService(C2dStore store, Settings settings, Function<String, Optional<String>> deviceGeneration,
                                 Clock clock)
             throws IOException {
+        this(store, settings, deviceGeneration, clock, Admission.ALL);
+    }
+
+    /** @param admission passes or refuses each valid message before it is queued (throttle, daily quota) */
+    public CloudToDeviceService(C2dStore store, Settings settings, Function<String, Optional<String>> deviceGeneration,
+                                Clock clock, Admission admission)
+            throws IOException {
         this.store = store;
+        this.admission = admission;
         this.settings = settings;
         this.deviceGeneration = deviceGeneration;
         this.clock = clock;
@@ -191,6 +212,8 @@ public final class CloudToDeviceService implements AutoCloseable {
             throw new HubException(HubErrorCode.DeviceMaximumQueueDepthExceeded, "device '" + deviceId
                     + "' already has " + queue.entries.size() + " messages queued");
         }
+        // last, so a message refused for what it is costs no quota
+        admission.admit(size);
         C2dMessage message = new C2dMessage(deviceId, messageId, queue.nextSequence, outgoing.correlationId(),
                 outgoing.userId(), ack.name(), now.toEpochMilli(), expiry.toEpochMilli(), outgoing.properties(),
                 outgoing.body(), 0, outgoing.contentType(), outgoing.contentEncoding());

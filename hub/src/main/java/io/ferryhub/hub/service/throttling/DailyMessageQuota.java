@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * IoT Hub's daily message quota: S1 allows 400,000 messages per unit per UTC day, a message counted per started
- * 4 KB. Once the day's quota is used up, device-to-cloud messages are refused with {@code 403002
- * IotHubQuotaExceeded} until the UTC day rolls over.
+ * 4 KB, device-to-cloud and cloud-to-device alike. Once the day's quota is used up, both are refused with
+ * {@code 403002 IotHubQuotaExceeded} until the UTC day rolls over.
  *
  * <p>The count lives in memory and is saved to the store by {@link #save} (the hub calls it every few seconds and
  * on stop), so a restart keeps the day's count; after a crash, at most the messages since the last save are not

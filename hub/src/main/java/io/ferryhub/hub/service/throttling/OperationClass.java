@@ -11,9 +11,9 @@ public enum OperationClass {
     D2C("d2c", 0),
     /** Cloud-to-device sends: 100/min/unit. */
     C2D("c2d", 0),
-    /** Twin reads (service side): 100/s. */
+    /** Twin reads (service routes and devices' twin GET): 100/s. */
     TWIN_READ("twin-read", 0),
-    /** Twin updates (service side): 50/s. */
+    /** Twin updates (service routes and devices' reported patches): 50/s. */
     TWIN_UPDATE("twin-update", 0),
     /** Direct methods: 160 KB/s/unit, every call metered in 4 KB chunks (a 0-4 KB call costs 4 KB). */
     METHODS("methods", 4096),

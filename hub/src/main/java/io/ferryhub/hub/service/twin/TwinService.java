@@ -12,6 +12,8 @@ import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.IdentityLifecycleListener;
 import io.ferryhub.hub.service.registry.Module;
 import io.ferryhub.hub.service.registry.RegistryService;
+import io.ferryhub.hub.service.throttling.OperationClass;
+import io.ferryhub.hub.service.throttling.Throttles;
 import io.ferryhub.hub.storage.twin.TwinStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +45,8 @@ public final class TwinService implements IdentityLifecycleListener {
     private final RegistryService registry;
     private final Clock clock;
     private final ToIntFunction<String> queuedMessages;
+    /** Counts the device side (twin GET and reported patches, any transport); service routes count at the router. */
+    private final Throttles throttles;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
     private final List<TwinChangeListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -51,7 +55,17 @@ public final class TwinService implements IdentityLifecycleListener {
      *                       {@code cloudToDeviceMessageCount}
      */
     public TwinService(TwinStore store, RegistryService registry, ToIntFunction<String> queuedMessages, Clock clock) {
+        this(store, registry, queuedMessages, clock, Throttles.off());
+    }
+
+    /**
+     * @param throttles the hub's throttles: a device's twin GET counts as a twin read and its reported patch as a
+     *                  twin update, over MQTT and AMQP alike ({@code 429001} past the rate)
+     */
+    public TwinService(TwinStore store, RegistryService registry, ToIntFunction<String> queuedMessages, Clock clock,
+                       Throttles throttles) {
         this.store = store;
+        this.throttles = throttles;
         this.registry = registry;
         this.queuedMessages = queuedMessages;
         this.clock = clock;
@@ -71,8 +85,13 @@ public final class TwinService implements IdentityLifecycleListener {
         return render(identity, current(identity));
     }
 
-    /** The twin as a device sees it ({@code $iothub/twin/GET}): desired and reported, no tags. */
+    /**
+     * The twin as a device sees it ({@code $iothub/twin/GET}): desired and reported, no tags.
+     *
+     * @throws HubException {@code ThrottlingException} past the hub's twin-read rate
+     */
     public ObjectNode deviceView(String deviceId, String moduleId) {
+        throttles.admit(OperationClass.TWIN_READ);
         TwinRecord twin = current(identity(deviceId, moduleId));
         ObjectNode out = Json.object();
         out.set("desired", TwinDocuments.render(twin.desired(), twin.desiredMetadata(), twin.desiredVersion()));
@@ -170,11 +189,14 @@ public final class TwinService implements IdentityLifecycleListener {
     }
 
     /**
-     * A device's reported-properties patch.
+     * A device's reported-properties patch (counted against the twin-update rate, even when refused as invalid, as
+     * the REST routes count).
      *
      * @return the new reported version
+     * @throws HubException {@code ThrottlingException} past the hub's twin-update rate
      */
     public long reportProperties(String deviceId, String moduleId, JsonNode patch) {
+        throttles.admit(OperationClass.TWIN_UPDATE);
         if (patch == null || !patch.isObject()) {
             throw TwinRules.invalid("The reported properties patch must be a JSON object");
         }

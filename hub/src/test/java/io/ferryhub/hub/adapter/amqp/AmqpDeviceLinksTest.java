@@ -82,11 +82,14 @@ class AmqpDeviceLinksTest {
         return client;
     }
 
-    /** The pair the Java SDK opens on a device node: one link each way, same channel correlation id. */
-    private record Pair(Sender requests, Receiver replies) {
+    /**
+     * The pair the Java SDK opens on a device node: one link each way, same channel correlation id (the helpers
+     * from here to {@link #ask} serve other tests of device links too).
+     */
+    record Pair(Sender requests, Receiver replies) {
     }
 
-    private static Pair openPair(ProtonClient client, String address, String prefix) throws Exception {
+    static Pair openPair(ProtonClient client, String address, String prefix) throws Exception {
         Map<Symbol, Object> properties = Map.of(CHANNEL_CORRELATION_ID, prefix + UUID.randomUUID(),
                 API_VERSION, "2020-09-30");
         Sender sender = client.openSender(address, properties);
@@ -98,7 +101,7 @@ class AmqpDeviceLinksTest {
         return new Pair(sender, receiver);
     }
 
-    private static Message twinRequest(UUID correlationId, String operation, String resource, String body) {
+    static Message twinRequest(UUID correlationId, String operation, String resource, String body) {
         Message m = ProtonClient.message(body == null ? "" : body);
         Properties properties = new Properties();
         properties.setMessageId(UUID.randomUUID());
@@ -111,17 +114,17 @@ class AmqpDeviceLinksTest {
         return m;
     }
 
-    private static Object annotation(Message m, String key) {
+    static Object annotation(Message m, String key) {
         return m.getMessageAnnotations().getValue().get(Symbol.valueOf(key));
     }
 
-    private static String bodyOf(Message m) {
+    static String bodyOf(Message m) {
         Binary b = ((Data) m.getBody()).getValue();
         return new String(b.getArray(), b.getArrayOffset(), b.getLength(), StandardCharsets.UTF_8);
     }
 
     /** Sends a twin request, checks the hub accepted the transfer, and returns its answer. */
-    private static Message ask(ProtonClient client, Pair twin, String operation, String resource, String body)
+    static Message ask(ProtonClient client, Pair twin, String operation, String resource, String body)
             throws Exception {
         UUID id = UUID.randomUUID();
         DeliveryState outcome = client.send(twin.requests(), twinRequest(id, operation, resource, body));

@@ -15,8 +15,6 @@ class ThrottledRoutesTest {
                 Permission.RegistryWrite));
         assertEquals(OperationClass.REGISTRY, ThrottledRoutes.classOf(HttpMethod.GET, "/devices",
                 Permission.RegistryRead));
-        assertEquals(OperationClass.C2D, ThrottledRoutes.classOf(HttpMethod.POST,
-                "/devices/{deviceId}/messages/deviceBound", Permission.ServiceConnect));
         assertEquals(OperationClass.QUERY, ThrottledRoutes.classOf(HttpMethod.POST, "/devices/query",
                 Permission.ServiceConnect));
         assertEquals(OperationClass.TWIN_READ, ThrottledRoutes.classOf(HttpMethod.GET,
@@ -35,6 +33,9 @@ class ThrottledRoutesTest {
     void deviceRoutesAndUnthrottledOnesAreLeftAlone() {
         // device telemetry is throttled by the telemetry service, on every transport
         assertNull(ThrottledRoutes.classOf(HttpMethod.POST, "/devices/{deviceId}/messages/events", null));
+        // cloud-to-device sends are throttled by the C2D service, for REST and AMQP senders alike
+        assertNull(ThrottledRoutes.classOf(HttpMethod.POST, "/devices/{deviceId}/messages/deviceBound",
+                Permission.ServiceConnect));
         assertNull(ThrottledRoutes.classOf(HttpMethod.GET, "/messages/events/partitions/{partition}",
                 Permission.ServiceConnect));
         assertNull(ThrottledRoutes.classOf(HttpMethod.GET, "/streams", Permission.ServiceConnect));

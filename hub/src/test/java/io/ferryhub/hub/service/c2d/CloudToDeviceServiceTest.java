@@ -3,6 +3,7 @@ package io.ferryhub.hub.service.c2d;
 import io.ferryhub.common.error.HubErrorCode;
 import io.ferryhub.common.error.HubException;
 import io.ferryhub.hub.service.c2d.C2dMessage;
+import io.ferryhub.hub.service.throttling.DailyMessageQuota;
 import io.ferryhub.hub.storage.c2d.FileC2dStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +61,26 @@ class CloudToDeviceServiceTest {
             c2d.send("dev2", message("x", new byte[10])).get(30, TimeUnit.SECONDS);
             assertEquals(50, c2d.purge("dev1").get(30, TimeUnit.SECONDS));
             c2d.send("dev1", message("m51", new byte[10])).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aSendCostsDailyQuotaOnlyWhenQueuedAndIsRefusedWith403002OnceItIsUsed() throws Exception {
+        DailyMessageQuota quota = new DailyMessageQuota(3, Clock.systemUTC(), null);
+        try (CloudToDeviceService c2d = new CloudToDeviceService(new FileC2dStore(dir),
+                CloudToDeviceService.Settings.DEFAULTS, id -> Optional.ofNullable(registered.get(id)),
+                Clock.systemUTC(), quota::charge)) {
+            c2d.send("dev1", message("small", new byte[10])).get(30, TimeUnit.SECONDS);
+            // a message refused for what it is costs nothing
+            assertEquals(HubErrorCode.DeviceNotFound, failure(c2d.send("nobody", message("a", new byte[10]))));
+            assertEquals(1, quota.used());
+            // metered per started 4 KB, as device-to-cloud messages are
+            c2d.send("dev1", message("6kb", new byte[6 * 1024])).get(30, TimeUnit.SECONDS);
+            assertEquals(3, quota.used());
+            HubErrorCode refused = failure(c2d.send("dev2", message("over", new byte[10])));
+            assertEquals(HubErrorCode.IotHubQuotaExceeded, refused);
+            assertEquals(0, c2d.queueDepth("dev2").get(), "nothing is queued past the quota");
+            assertEquals(2, c2d.queueDepth("dev1").get());
         }
     }
 

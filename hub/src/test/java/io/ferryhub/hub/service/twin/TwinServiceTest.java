@@ -13,6 +13,8 @@ import io.ferryhub.hub.service.connection.DeviceConnections;
 import io.ferryhub.hub.service.registry.ConnectionStates;
 import io.ferryhub.hub.service.registry.Device;
 import io.ferryhub.hub.service.registry.RegistryService;
+import io.ferryhub.hub.service.throttling.ThrottleSettings;
+import io.ferryhub.hub.service.throttling.Throttles;
 import io.ferryhub.hub.storage.embedded.JournalStore;
 import io.ferryhub.hub.storage.registry.KeyValueRegistryStore;
 import io.ferryhub.hub.storage.twin.KeyValueTwinStore;
@@ -24,6 +26,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +39,7 @@ class TwinServiceTest {
     Path dir;
     private JournalStore store;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private RegistryService registry;
     private TwinService twins;
     private final List<String> desiredNotifications = new ArrayList<>();
     private final List<String> events = new ArrayList<>();
@@ -42,7 +47,7 @@ class TwinServiceTest {
     @BeforeEach
     void start() throws Exception {
         store = JournalStore.open(dir);
-        RegistryService registry = new RegistryService(new KeyValueRegistryStore(store), new DeviceConnections(timer),
+        registry = new RegistryService(new KeyValueRegistryStore(store), new DeviceConnections(timer),
                 new ConnectionStates());
         registry.putDevice("d1", new Device("d1", null, null, null, null, null, null, false, null, null), null);
         twins = new TwinService(new KeyValueTwinStore(store), registry, id -> 0,
@@ -68,6 +73,30 @@ class TwinServiceTest {
 
     private static ObjectNode obj(String json) {
         return (ObjectNode) Json.parse(json);
+    }
+
+    @Test
+    void aDevicesTwinGetAndReportedPatchCountAgainstTheTwinThrottlesAndTheServiceSideDoesNot() {
+        AtomicLong nanos = new AtomicLong();
+        TwinService throttled = new TwinService(new KeyValueTwinStore(store), registry, id -> 0, Clock.systemUTC(),
+                new Throttles(ThrottleSettings.s1().withSpec("twin-read=1/min,twin-update=1/min"), nanos::get));
+        throttled.deviceView("d1", null);
+        HubException read = assertThrows(HubException.class, () -> throttled.deviceView("d1", null));
+        assertEquals(HubErrorCode.ThrottlingException, read.errorCode());
+        assertTrue(read.getMessage().contains("twin-read rate of this hub (1/min)"), read.getMessage());
+        // service reads are counted by the REST router, not here: never twice
+        throttled.twin("d1", null);
+
+        assertEquals(2, throttled.reportProperties("d1", null, obj("{\"fw\":\"1.0\"}")));
+        HubException update = assertThrows(HubException.class,
+                () -> throttled.reportProperties("d1", null, obj("{\"fw\":\"2.0\"}")));
+        assertEquals(HubErrorCode.ThrottlingException, update.errorCode());
+        assertEquals("1.0", throttled.twin("d1", null).at("/properties/reported/fw").asText(),
+                "a throttled patch changes nothing");
+
+        nanos.addAndGet(TimeUnit.MINUTES.toNanos(1));
+        assertEquals(2, throttled.deviceView("d1", null).at("/reported/$version").asLong());
+        assertEquals(3, throttled.reportProperties("d1", null, obj("{\"fw\":\"2.0\"}")));
     }
 
     @Test
