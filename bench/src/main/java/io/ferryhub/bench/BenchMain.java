@@ -9,6 +9,7 @@ import io.ferryhub.bench.streams.StreamSetupThrottlingBench;
 import io.ferryhub.bench.streams.StreamsBench;
 import io.ferryhub.bench.streams.TunnelsBench;
 import io.ferryhub.bench.telemetry.TelemetryProtocolsBench;
+import io.ferryhub.bench.throttling.ThrottleOverheadBench;
 import io.ferryhub.bench.twins.TwinsBench;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,7 @@ public final class BenchMain {
 
     public static void main(String[] argv) throws Exception {
         if (argv.length == 0) {
-            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|revocation|twins|telemetry-protocols|eventhubs-reader [--option value]");
+            System.err.println("usage: BenchMain mqtt-telemetry|idle-connections|registry|streams|tunnels|revocation|throttle-overhead|twins|telemetry-protocols|eventhubs-reader [--option value]");
             System.exit(2);
         }
         String benchmark = argv[0];
@@ -52,6 +53,7 @@ public final class BenchMain {
             case "stream-setup-throttling" -> new StreamSetupThrottlingBench(args, command, runDir, resultsDir).run();
             case "tunnels" -> new TunnelsBench(args, command, runDir, resultsDir).run();
             case "revocation" -> new RevocationBench(args, command, runDir, resultsDir).run();
+            case "throttle-overhead" -> new ThrottleOverheadBench(args, command, resultsDir).run();
             case "registry" -> new RegistryBench(args, command, runDir, resultsDir).run();
             case "twins" -> new TwinsBench(args, command, runDir, resultsDir).run();
             case "telemetry-protocols" -> new TelemetryProtocolsBench(args, command, runDir, resultsDir).run();
