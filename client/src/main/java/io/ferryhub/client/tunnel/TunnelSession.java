@@ -59,8 +59,6 @@ public final class TunnelSession implements TunnelLink.Sink {
     private final BiFunction<String, EventLoop, CompletableFuture<Channel>> connector;
     private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
     private final ReplayBuffer replay = new ReplayBuffer();
-    /** What one batch of reads wrote (frames to the link, bytes to local connections) is flushed once after it. */
-    private final BatchFlusher flusher;
     private final Map<Integer, TunnelChannel> channels = new HashMap<>();
     private final CompletableFuture<String> ended = new CompletableFuture<>();
     private volatile int channelCount;
@@ -95,7 +93,6 @@ public final class TunnelSession implements TunnelLink.Sink {
         this.config = config;
         this.connector = connector;
         this.name = "tunnel " + HexFormat.of().formatHex(id, 0, 4);
-        this.flusher = new BatchFlusher(loop);
         long beat = config.heartbeat().toMillis();
         this.heartbeat = loop.scheduleAtFixedRate(this::beat, beat, beat, TimeUnit.MILLISECONDS);
     }
@@ -292,27 +289,21 @@ public final class TunnelSession implements TunnelLink.Sink {
     private void sendAck() {
         acknowledged = received;
         bytesSinceAck = 0;
-        link.write(new BinaryWebSocketFrame(TunnelFrame.ack(alloc, received)), link.voidPromise());
-        flusher.written(link);
+        link.writeAndFlush(new BinaryWebSocketFrame(TunnelFrame.ack(alloc, received)), link.voidPromise());
     }
 
     // ---- sending ----------------------------------------------------------------------------------------------
 
-    /**
-     * Sends a frame (takes ownership); a numbered one is also kept until acknowledged. It is flushed after the
-     * current batch of reads; what it queues counts against the link's water mark at once.
-     */
+    /** Sends a frame (takes ownership); a numbered one is also kept until acknowledged. */
     private void send(ByteBuf frame) {
         if (TunnelFrame.sequenced(TunnelFrame.type(frame))) {
             sent++;
             replay.add(sent, frame);
             if (link != null) {
-                link.write(new BinaryWebSocketFrame(frame.retainedDuplicate()), link.voidPromise());
-                flusher.written(link);
+                link.writeAndFlush(new BinaryWebSocketFrame(frame.retainedDuplicate()), link.voidPromise());
             }
         } else if (link != null) {
-            link.write(new BinaryWebSocketFrame(frame), link.voidPromise());
-            flusher.written(link);
+            link.writeAndFlush(new BinaryWebSocketFrame(frame), link.voidPromise());
         } else {
             frame.release();
         }
@@ -575,12 +566,11 @@ public final class TunnelSession implements TunnelLink.Sink {
         if (c.unwritten > mostBufferedBytes) {
             mostBufferedBytes = c.unwritten;
         }
-        c.local.write(body.retain()).addListener(f -> {
+        c.local.writeAndFlush(body.retain()).addListener(f -> {
             if (f.isSuccess()) {
                 execute(() -> consumed(c, n));
             }
         });
-        flusher.written(c.local);
         if (peerWaited) {
             growWindowIfItHoldsThePeerBack(c);
         }
