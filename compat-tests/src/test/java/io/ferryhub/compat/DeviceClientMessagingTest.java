@@ -16,8 +16,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import javax.net.ssl.SSLContext;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -27,9 +25,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -52,7 +48,7 @@ class DeviceClientMessagingTest {
     static HubProcess hub;
     static SSLContext tls;
     static HttpClient http;
-    static Map<String, String> owner;
+    static OwnerCredentials owner;
 
     @BeforeAll
     static void start() throws Exception {
@@ -60,11 +56,7 @@ class DeviceClientMessagingTest {
         hub.trustForHttpsUrlConnection();
         tls = hub.clientTls();
         http = HttpClient.newBuilder().sslContext(tls).connectTimeout(Duration.ofSeconds(10)).build();
-        owner = new HashMap<>();
-        for (String part : hub.ownerConnectionString().split(";")) {
-            int eq = part.indexOf('=');
-            owner.put(part.substring(0, eq), part.substring(eq + 1));
-        }
+        owner = OwnerCredentials.parse(hub.ownerConnectionString());
     }
 
     @AfterAll
@@ -79,7 +71,7 @@ class DeviceClientMessagingTest {
     void deviceClientSendsTelemetryAndReceivesCloudToDeviceMessages(IotHubClientProtocol protocol) throws Exception {
         String deviceId = "sdk-" + protocol.name().toLowerCase().replace('_', '-');
         Device device = new RegistryClient(hub.ownerConnectionString()).addDevice(new Device(deviceId));
-        String connectionString = "HostName=" + owner.get("HostName") + ";DeviceId=" + deviceId
+        String connectionString = "HostName=" + owner.hostName() + ";DeviceId=" + deviceId
                 + ";SharedAccessKey=" + device.getPrimaryKey();
         ClientOptions.ClientOptionsBuilder options = ClientOptions.builder().sslContext(tls);
         if (protocol == IotHubClientProtocol.HTTPS) {
@@ -109,7 +101,7 @@ class DeviceClientMessagingTest {
 
             HttpResponse<String> sent = http.send(HttpRequest.newBuilder(
                             URI.create(baseUrl() + "/devices/" + deviceId + "/messages/deviceBound?" + API))
-                    .header("Authorization", ownerToken())
+                    .header("Authorization", owner.sasToken())
                     .header("iothub-messageid", "c2d-" + deviceId)
                     .header("iothub-correlationid", "corr-7")
                     .header("iothub-app-color", "blue")
@@ -137,7 +129,7 @@ class DeviceClientMessagingTest {
     void deviceClientAbandonsAndRejectsCloudToDeviceMessages(IotHubClientProtocol protocol) throws Exception {
         String deviceId = "sdk-settle-" + protocol.name().toLowerCase().replace('_', '-');
         Device device = new RegistryClient(hub.ownerConnectionString()).addDevice(new Device(deviceId));
-        String connectionString = "HostName=" + owner.get("HostName") + ";DeviceId=" + deviceId
+        String connectionString = "HostName=" + owner.hostName() + ";DeviceId=" + deviceId
                 + ";SharedAccessKey=" + device.getPrimaryKey();
         ClientOptions.ClientOptionsBuilder options = ClientOptions.builder().sslContext(tls);
         if (protocol == IotHubClientProtocol.HTTPS) {
@@ -173,14 +165,14 @@ class DeviceClientMessagingTest {
     private static void sendCloudToDevice(String deviceId, String messageId, String body) throws Exception {
         HttpResponse<String> sent = http.send(HttpRequest.newBuilder(
                         URI.create(baseUrl() + "/devices/" + deviceId + "/messages/deviceBound?" + API))
-                .header("Authorization", ownerToken())
+                .header("Authorization", owner.sasToken())
                 .header("iothub-messageid", messageId)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, sent.statusCode(), sent.body());
     }
 
     private static String baseUrl() {
-        return "https://" + owner.get("HostName") + ":443";
+        return "https://" + owner.hostName() + ":443";
     }
 
     /** Reads every partition from the start and returns the event with this message id, or null. */
@@ -208,21 +200,9 @@ class DeviceClientMessagingTest {
     private static JsonNode get(String pathAndQuery) throws Exception {
         String separator = pathAndQuery.contains("?") ? "&" : "?";
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + pathAndQuery
-                        + separator + API)).header("Authorization", ownerToken()).GET().build(),
+                        + separator + API)).header("Authorization", owner.sasToken()).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
         return JSON.readTree(response.body());
-    }
-
-    /** A hub-scoped SAS token of the iothubowner policy, made as the service SDKs make it. */
-    private static String ownerToken() throws Exception {
-        String resource = URLEncoder.encode(owner.get("HostName"), StandardCharsets.UTF_8);
-        String expiry = Long.toString(Instant.now().plusSeconds(3600).getEpochSecond());
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(Base64.getDecoder().decode(owner.get("SharedAccessKey")), "HmacSHA256"));
-        String signature = Base64.getEncoder().encodeToString(
-                mac.doFinal((resource + "\n" + expiry).getBytes(StandardCharsets.UTF_8)));
-        return "SharedAccessSignature sr=" + resource + "&sig=" + URLEncoder.encode(signature, StandardCharsets.UTF_8)
-                + "&se=" + expiry + "&skn=" + owner.get("SharedAccessKeyName");
     }
 }

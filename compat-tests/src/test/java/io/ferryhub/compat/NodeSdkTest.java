@@ -8,8 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -18,7 +16,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
@@ -45,18 +42,14 @@ class NodeSdkTest {
     static HubProcess hub;
     static NodeSdk node;
     static HttpClient http;
-    static Map<String, String> owner;
+    static OwnerCredentials owner;
 
     @BeforeAll
     static void start() throws Exception {
         hub = HubProcess.start(dataDir, "--mqtt-port", "8883", "--amqp-port", "5671");
         node = new NodeSdk(hub.ownerConnectionString(), hub.caCertificate());
         http = HttpClient.newBuilder().sslContext(hub.clientTls()).connectTimeout(Duration.ofSeconds(10)).build();
-        owner = new HashMap<>();
-        for (String part : hub.ownerConnectionString().split(";")) {
-            int eq = part.indexOf('=');
-            owner.put(part.substring(0, eq), part.substring(eq + 1));
-        }
+        owner = OwnerCredentials.parse(hub.ownerConnectionString());
     }
 
     @AfterAll
@@ -223,7 +216,7 @@ class NodeSdkTest {
     }
 
     private static String baseUrl() {
-        return "https://" + owner.get("HostName") + ":443";
+        return "https://" + owner.hostName() + ":443";
     }
 
     /** Reads every partition from the start and returns the event with this message id, or null. */
@@ -250,21 +243,9 @@ class NodeSdkTest {
     private static JsonNode get(String pathAndQuery) throws Exception {
         String separator = pathAndQuery.contains("?") ? "&" : "?";
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl() + pathAndQuery
-                        + separator + API)).header("Authorization", ownerToken()).GET().build(),
+                        + separator + API)).header("Authorization", owner.sasToken()).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
         return JSON.readTree(response.body());
-    }
-
-    /** A hub-scoped SAS token of the iothubowner policy. */
-    private static String ownerToken() throws Exception {
-        String resource = URLEncoder.encode(owner.get("HostName"), StandardCharsets.UTF_8);
-        String expiry = Long.toString(Instant.now().plusSeconds(3600).getEpochSecond());
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(Base64.getDecoder().decode(owner.get("SharedAccessKey")), "HmacSHA256"));
-        String signature = Base64.getEncoder().encodeToString(
-                mac.doFinal((resource + "\n" + expiry).getBytes(StandardCharsets.UTF_8)));
-        return "SharedAccessSignature sr=" + resource + "&sig=" + URLEncoder.encode(signature, StandardCharsets.UTF_8)
-                + "&se=" + expiry + "&skn=" + owner.get("SharedAccessKeyName");
     }
 }

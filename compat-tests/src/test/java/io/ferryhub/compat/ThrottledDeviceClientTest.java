@@ -17,8 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -28,7 +26,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,7 +55,7 @@ class ThrottledDeviceClientTest {
     static Path dataDir;
     static HubProcess hub;
     static HttpClient http;
-    static Map<String, String> owner;
+    static OwnerCredentials owner;
     static int metricsPort;
 
     @BeforeAll
@@ -70,11 +67,7 @@ class ThrottledDeviceClientTest {
                 "--metrics-port", Integer.toString(metricsPort));
         hub.trustForHttpsUrlConnection();
         http = HttpClient.newBuilder().sslContext(hub.clientTls()).connectTimeout(Duration.ofSeconds(10)).build();
-        owner = new HashMap<>();
-        for (String part : hub.ownerConnectionString().split(";")) {
-            int eq = part.indexOf('=');
-            owner.put(part.substring(0, eq), part.substring(eq + 1));
-        }
+        owner = OwnerCredentials.parse(hub.ownerConnectionString());
     }
 
     @AfterAll
@@ -90,7 +83,7 @@ class ThrottledDeviceClientTest {
             throws Exception {
         String deviceId = "throttled-" + protocol.name().toLowerCase();
         Device device = new RegistryClient(hub.ownerConnectionString()).addDevice(new Device(deviceId));
-        DeviceClient client = new DeviceClient("HostName=" + owner.get("HostName") + ";DeviceId=" + deviceId
+        DeviceClient client = new DeviceClient("HostName=" + owner.hostName() + ";DeviceId=" + deviceId
                 + ";SharedAccessKey=" + device.getPrimaryKey(), protocol,
                 ClientOptions.builder().sslContext(hub.clientTls()).build());
         long throttledBefore = throttledD2c();
@@ -159,21 +152,10 @@ class ThrottledDeviceClientTest {
     private static JsonNode get(String pathAndQuery) throws Exception {
         String separator = pathAndQuery.contains("?") ? "&" : "?";
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("https://"
-                        + owner.get("HostName") + pathAndQuery + separator + API))
-                        .header("Authorization", ownerToken()).GET().build(),
+                        + owner.hostName() + pathAndQuery + separator + API))
+                        .header("Authorization", owner.sasToken()).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
         return JSON.readTree(response.body());
-    }
-
-    private static String ownerToken() throws Exception {
-        String resource = URLEncoder.encode(owner.get("HostName"), StandardCharsets.UTF_8);
-        String expiry = Long.toString(Instant.now().plusSeconds(3600).getEpochSecond());
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(Base64.getDecoder().decode(owner.get("SharedAccessKey")), "HmacSHA256"));
-        String signature = Base64.getEncoder().encodeToString(
-                mac.doFinal((resource + "\n" + expiry).getBytes(StandardCharsets.UTF_8)));
-        return "SharedAccessSignature sr=" + resource + "&sig=" + URLEncoder.encode(signature, StandardCharsets.UTF_8)
-                + "&se=" + expiry + "&skn=" + owner.get("SharedAccessKeyName");
     }
 }
