@@ -23,17 +23,15 @@ import org.junit.jupiter.api.Test;
  */
 class NoSleepInTestsTest {
 
-    /** Matches {@code Thread.sleep(} and {@code TimeUnit.X.sleep(} / {@code SECONDS.sleep(}. */
+    /** Matches a call of Thread's {@code sleep} and of a TimeUnit's: {@code TimeUnit.X.sleep(}, {@code SECONDS.sleep(}. */
     private static final Pattern SLEEP = Pattern.compile("\\bThread\\s*\\.\\s*sleep\\s*\\(|\\.\\s*sleep\\s*\\(");
 
     /** File (relative to the repository root, with '/') -> sleeps allowed there, and why. */
     private static final Map<String, Integer> ALLOWED = new TreeMap<>(Map.ofEntries(
             // the polling helper itself: its one pause between two polls of the condition, backing off to 50 ms
             Map.entry("test-support/src/main/java/io/ferryhub/testsupport/Await.java", 1),
-            // a benchmark's main program (not a test) sampling a directory while it runs
-            Map.entry("hub/src/test/java/io/ferryhub/hub/storage/embedded/CompactionLatencyMain.java", 1),
             // sleeping on an event loop is what the blocking guard's own test shows it catches
-            Map.entry("hub/src/test/java/io/ferryhub/hub/blocking/NoBlockingGuardTest.java", 3)));
+            Map.entry("hub/src/test/java/io/ferryhub/hub/blocking/NoBlockingGuardTest.java", 1)));
 
     @Test
     void testsPollWithADeadlineInsteadOfSleeping() throws IOException {

@@ -1,5 +1,6 @@
 package io.ferryhub.hub.blocking;
 
+import io.ferryhub.testsupport.Await;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -117,11 +119,9 @@ class NoBlockingGuardTest {
                     });
                     // held until the loop has waited well beyond what the guard allows (the guard samples)
                     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                    while (System.nanoTime() < deadline && (loop.get() == null || threads.getThreadInfo(
-                            loop.get().getId()).getBlockedTime() <= MonitorWaits.MAX_MILLIS + 500)) {
-                        Thread.sleep(10);
-                    }
+                    Await.until("the event loop waited for the lock longer than the guard allows",
+                            () -> loop.get() != null && threads.getThreadInfo(loop.get().getId()).getBlockedTime()
+                                    > MonitorWaits.MAX_MILLIS + 500);
                 }
                 entered.get(30, TimeUnit.SECONDS);
             } finally {
@@ -152,7 +152,8 @@ class NoBlockingGuardTest {
             ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "storage-worker"));
             try {
                 worker.submit(() -> {
-                    Thread.sleep(1);
+                    // a timed wait for a condition that never comes: parked, as any blocking wait is
+                    new CountDownLatch(1).await(1, TimeUnit.MILLISECONDS);
                     return null;
                 }).get(30, TimeUnit.SECONDS);
             } finally {

@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -18,8 +20,8 @@ import java.util.stream.Stream;
  * Measures how long commits wait while the store compacts a large data set: fills {@code keys} values of
  * {@code valueBytes}, then overwrites random keys from {@code writers} threads (each commit waits for its
  * acknowledgement) until the first compaction has finished. Reports the longest commit before the compaction started
- * (the baseline of the same run) and the longest one overlapping it. Uses the public API only, so the same program
- * measures any version of the store. Not a test: run by hand with a large heap.
+ * (the baseline of the same run) and the longest one overlapping it, the compaction's start and end taken from the
+ * store's own stage hook. Not a test: run by hand with a large heap.
  *
  * <p>Arguments: data directory (must not exist), keys (default 500000), value bytes (500), writers (8).
  */
@@ -48,6 +50,15 @@ public final class CompactionLatencyMain {
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong compactionStart = new AtomicLong(Long.MAX_VALUE);
             AtomicLong compactionEnd = new AtomicLong(Long.MAX_VALUE);
+            CountDownLatch compacted = new CountDownLatch(1);
+            store.onCompactionStage(stage -> {
+                if (stage == JournalStore.CompactionStage.SWITCHED) {
+                    compactionStart.compareAndSet(Long.MAX_VALUE, System.nanoTime());
+                } else if (stage == JournalStore.CompactionStage.DONE
+                        && compactionEnd.compareAndSet(Long.MAX_VALUE, System.nanoTime())) {
+                    compacted.countDown();
+                }
+            });
             AtomicLong maxBefore = new AtomicLong();
             AtomicLong maxDuring = new AtomicLong();
             AtomicLong commits = new AtomicLong();
@@ -73,26 +84,16 @@ public final class CompactionLatencyMain {
                 t.start();
                 threads.add(t);
             }
-            // the first compaction creates generation 2's files and ends by deleting generation 1's journal
-            while (compactionEnd.get() == Long.MAX_VALUE) {
-                boolean started;
-                try (Stream<Path> files = Files.list(dir)) {
-                    started = files.anyMatch(p -> p.getFileName().toString().contains("00000002"));
-                }
-                long now = System.nanoTime();
-                if (started && compactionStart.get() == Long.MAX_VALUE) {
-                    compactionStart.set(now);
-                }
-                if (started && !Files.exists(dir.resolve("journal-00000001.log"))) {
-                    compactionEnd.set(now);
-                }
-                Thread.sleep(2); // polling the directory from outside the store
+            // the first compaction, as the store's own stages mark it: commits switch to the next journal, ..., the
+            // older generation's files are gone
+            if (!compacted.await(1, TimeUnit.HOURS)) {
+                throw new IllegalStateException("no compaction within an hour of overwriting");
             }
             stop.set(true);
             for (Thread t : threads) {
                 t.join();
             }
-            System.out.printf("compaction took about %d ms (seen from outside), %d commits overlapped it%n",
+            System.out.printf("compaction took about %d ms (from its stages), %d commits overlapped it%n",
                     (compactionEnd.get() - compactionStart.get()) / 1_000_000, commitsDuring.get());
             System.out.printf("longest commit before compaction: %.1f ms; during compaction: %.1f ms "
                             + "(ratio %.1f); %d commits in the measuring phase%n",
