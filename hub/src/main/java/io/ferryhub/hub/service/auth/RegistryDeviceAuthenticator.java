@@ -100,12 +100,14 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
                 throw SasVerifier.unauthorized("the identity authenticates with "
                         + (auth == null ? "nothing" : auth.type()) + ", not SAS keys");
             }
-            if (!SasVerifier.signedWithEither(token, auth.symmetricKey().primaryKey(),
-                    auth.symmetricKey().secondaryKey())) {
+            // both keys always checked, so timing does not tell which one matched; the match names the credential
+            boolean primary = SasVerifier.signedWith(token, auth.symmetricKey().primaryKey(), false);
+            boolean secondary = SasVerifier.signedWith(token, auth.symmetricKey().secondaryKey(), false);
+            if (!(primary | secondary)) {
                 throw SasVerifier.unauthorized("the SAS token's signature matches neither of the identity's keys");
             }
-            credential = Credentials.sasKey(SasVerifier.signedWithEither(token, auth.symmetricKey().primaryKey(), null)
-                    ? auth.symmetricKey().primaryKey() : auth.symmetricKey().secondaryKey());
+            credential = Credentials.sasKey(primary ? auth.symmetricKey().primaryKey()
+                    : auth.symmetricKey().secondaryKey());
         }
         if (!identity.enabled()) {
             throw SasVerifier.unauthorized("device is disabled");
@@ -131,12 +133,14 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
         String method;
         String credential;
         if (Authentication.SELF_SIGNED.equals(type)) {
-            if (!matchesThumbprint(leaf, auth.x509Thumbprint())) {
+            String sha1 = digest(leaf, "SHA-1");
+            String sha256 = digest(leaf, "SHA-256");
+            if (!matchesThumbprint(sha1, sha256, auth.x509Thumbprint())) {
                 throw SasVerifier.unauthorized("the client certificate's thumbprint is not registered for the "
                         + "identity");
             }
             method = "x509";
-            credential = Credentials.certificate(digest(leaf, "SHA-1"), digest(leaf, "SHA-256"));
+            credential = Credentials.certificate(sha1, sha256);
         } else if (Authentication.CERTIFICATE_AUTHORITY.equals(type)) {
             String expected = moduleId == null ? deviceId : moduleId;
             String cn = CertificateAuthorities.commonName(leaf);
@@ -157,12 +161,11 @@ public final class RegistryDeviceAuthenticator implements DeviceAuthenticator {
                 credential);
     }
 
-    private static boolean matchesThumbprint(X509Certificate cert, Authentication.X509Thumbprint registered) {
+    /** {@code sha1} and {@code sha256}: the certificate's thumbprints, upper-case hex. */
+    private static boolean matchesThumbprint(String sha1, String sha256, Authentication.X509Thumbprint registered) {
         if (registered == null) {
             return false;
         }
-        String sha1 = digest(cert, "SHA-1");
-        String sha256 = digest(cert, "SHA-256");
         boolean match = false;
         for (String wanted : new String[]{registered.primaryThumbprint(), registered.secondaryThumbprint()}) {
             if (wanted != null) {
