@@ -125,7 +125,8 @@ public final class AuthenticationGuard {
         });
     }
 
-    static InetAddress addressOf(SocketAddress remote) {
+    /** The IP address of a remote end, or null for a channel that has none (e.g. an embedded one). */
+    public static InetAddress addressOf(SocketAddress remote) {
         return remote instanceof InetSocketAddress inet ? inet.getAddress() : null;
     }
 }

@@ -56,8 +56,6 @@ import org.apache.qpid.proton.message.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -557,7 +555,7 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
             return false;
         }
         offLoop(() -> endpoint.devices.authenticate(node.deviceId(), node.moduleId(), null, chain,
-                remoteAddress()))
+                AuthenticationGuard.addressOf(ctx.channel().remoteAddress())))
                 .whenComplete((device, error) -> onLoop(() -> {
                     if (link.getLocalState() != EndpointState.UNINITIALIZED) {
                         return; // the peer gave up on the link meanwhile
@@ -887,15 +885,11 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         return cause instanceof HubException hub && hub.errorCode() == HubErrorCode.ThrottlingException;
     }
 
-    private InetAddress remoteAddress() {
-        return ctx.channel().remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
-    }
-
     /** Runs off the event loop. {@code identity} is null for service (hub-scoped) tokens. */
     private Grantee authenticate(AmqpAddress identity, String token) {
         if (identity != null && identity.kind() == AmqpAddress.Kind.TELEMETRY) {
             AuthenticatedDevice device = endpoint.devices.authenticate(identity.deviceId(), identity.moduleId(),
-                    token, null, remoteAddress());
+                    token, null, AuthenticationGuard.addressOf(ctx.channel().remoteAddress()));
             return new Grantee(device.clientId(), device, expiryMillis(device.credentialExpiry()), null);
         }
         ServicePrincipal principal = endpoint.services.authenticate(token, Permission.ServiceConnect);
@@ -954,12 +948,10 @@ final class AmqpConnection extends ChannelInboundHandlerAdapter {
         log.info("AMQP connection from {}: {}: detaching the service's {} links", ctx.channel().remoteAddress(), why,
                 grant.links.size());
         cutOff(grant, condition);
-        if (grants.isEmpty() && (eventHubs == null || !eventHubs.hasGrants())) {
-            closeConnection(condition);
-        }
+        nothingAuthorised(condition);
     }
 
-    /** Event Hubs grants were revoked: the connection closes if nothing else is authorised on it. */
+    /** Grants were revoked: the connection closes if nothing else is authorised on it. */
     private void nothingAuthorised(ErrorCondition condition) {
         if (!closed && grants.isEmpty() && (eventHubs == null || !eventHubs.hasGrants())) {
             closeConnection(condition);

@@ -23,7 +23,6 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.util.ArrayDeque;
@@ -136,8 +135,7 @@ final class MqttConnectHandler extends ChannelInboundHandlerAdapter {
                 Throwable failure = null;
                 try {
                     device = endpoint.authenticator().authenticate(claimed.deviceId(), claimed.moduleId(), sasToken,
-                            certificates, ctx.channel().remoteAddress() instanceof InetSocketAddress inet
-                                    ? inet.getAddress() : null);
+                            certificates, AuthenticationGuard.addressOf(ctx.channel().remoteAddress()));
                 } catch (Throwable t) {
                     failure = t;
                 }
