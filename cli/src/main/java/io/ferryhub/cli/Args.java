@@ -20,6 +20,13 @@ final class Args {
     }
 
     /** @param valued the options that take a value; {@code switches} the ones that don't */
+    /** Two option sets as one, for a command that takes another's options as well as its own. */
+    static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     static Args parse(List<String> argv, Set<String> valued, Set<String> switches) {
         Args args = new Args();
         for (int i = 0; i < argv.size(); i++) {

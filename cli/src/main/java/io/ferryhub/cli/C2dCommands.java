@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,19 +34,13 @@ final class C2dCommands {
         if (argv.isEmpty()) {
             throw CliException.usage("missing c2d command\n" + USAGE);
         }
-        Args args = Args.parse(argv.subList(1, argv.size()), union(HubApi.OPTIONS, VALUED), Set.of("json"));
+        Args args = Args.parse(argv.subList(1, argv.size()), Args.union(HubApi.OPTIONS, VALUED), Set.of("json"));
         switch (argv.get(0)) {
             case "send" -> send(args, out);
             case "purge" -> purge(args, out);
             case "feedback" -> feedback(args, out);
             default -> throw CliException.usage("unknown c2d command '" + argv.get(0) + "'\n" + USAGE);
         }
-    }
-
-    private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> all = new HashSet<>(a);
-        all.addAll(b);
-        return all;
     }
 
     private static void send(Args args, Output out) {

@@ -52,8 +52,8 @@ final class StartCommand {
     }
 
     static void run(List<String> argv, Output out) {
-        Args args = Args.parse(argv, union(VALUED, TrafficLimitOptions.VALUED),
-                union(Set.of("no-fsync", "record-streams"), TrafficLimitOptions.SWITCHES));
+        Args args = Args.parse(argv, Args.union(VALUED, TrafficLimitOptions.VALUED),
+                Args.union(Set.of("no-fsync", "record-streams"), TrafficLimitOptions.SWITCHES));
         args.expectPositionals(0);
         HubConfig defaults = HubConfig.defaults();
         HubConfig config;
@@ -137,12 +137,6 @@ final class StartCommand {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> all = new java.util.HashSet<>(a);
-        all.addAll(b);
-        return all;
     }
 
     private static Path pathOrNull(String value) {
