@@ -177,7 +177,6 @@ public final class RevocationFeed implements AutoCloseable {
     }
 
     private void onMessage(Channel ch, JsonNode m) {
-        lastHeard = clock.instant();
         switch (m.path("type").asText()) {
             case "hello" -> {
                 String hubEpoch = m.path("epoch").asText();

@@ -700,10 +700,7 @@ public final class TunnelSession implements TunnelLink.Sink {
             closeLocal(c);
         }
         // still connecting (device side): the attempt's outcome finds closeReceived and closes what it opened
-        channels.remove(channelId, c);
-        channelCount = channels.size();
-        grown.remove(c);
-        armIdleTimer();
+        forgetIfDone(c);
     }
 
     private void onClose(int channelId) {
