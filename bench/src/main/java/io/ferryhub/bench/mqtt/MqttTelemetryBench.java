@@ -37,7 +37,6 @@ import java.util.concurrent.TimeUnit;
 public final class MqttTelemetryBench {
     private static final Logger log = LoggerFactory.getLogger(MqttTelemetryBench.class);
     private static final String BASELINE = "mosquitto";
-    private static final List<String> PHASES = List.of("cold", "warm");
 
     private final List<TelemetryShape> shapes;
     private final int rounds;

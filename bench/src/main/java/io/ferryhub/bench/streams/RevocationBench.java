@@ -139,9 +139,12 @@ public final class RevocationBench {
                 awaitDeviceBack(probes, path);
             }
             result.set("closedMsAllRounds", all.summary().toJson());
-            for (ChildProcess p : gateway == null ? List.of(rig.hub().process(), rig.proxies().deviceProxy(),
-                    rig.proxies().serviceProxy()) : List.of(rig.hub().process(), rig.proxies().deviceProxy(),
-                    rig.proxies().serviceProxy(), gateway)) {
+            List<ChildProcess> processes = new ArrayList<>(List.of(rig.hub().process(),
+                    rig.proxies().deviceProxy(), rig.proxies().serviceProxy()));
+            if (gateway != null) {
+                processes.add(gateway);
+            }
+            for (ChildProcess p : processes) {
                 result.put(p.name() + "PeakRssBytes", p.peakRssBytes());
             }
         }
@@ -201,7 +204,7 @@ public final class RevocationBench {
     }
 
     private ChildProcess startGateway(HubProcess hub, Path dir, int port) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String java = launcher.java().toString();
         Path data = hub.dataDir().toAbsolutePath();
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(proxyJvm);

@@ -13,16 +13,14 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What throttling adds to each device-to-cloud message, measured where a fresh-hub telemetry run cannot resolve it
  * (fresh hubs on shared cores differ by more than the few percent at stake): the nanoseconds the hub spends per
- * message in the d2c limiter and the daily quota, with 1 and 2 threads admitting at once (the hub's event loops),
- * against an empty loop. The telemetry run of {@code scripts/bench-throttling} gives the hub's CPU per message to
+ * message in the d2c limiter and the daily quota, with 1 and 2 threads admitting at once (the hub's event loops).
+ * The telemetry run of {@code scripts/bench-throttling} gives the hub's CPU per message to
  * set it against.
  */
 public final class ThrottleOverheadBench {
@@ -57,7 +55,6 @@ public final class ThrottleOverheadBench {
         LongAdder calls = new LongAdder();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         CountDownLatch done = new CountDownLatch(threads);
-        List<Thread> started = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             Thread thread = new Thread(() -> {
                 long n = 0;
@@ -72,7 +69,6 @@ public final class ThrottleOverheadBench {
                 done.countDown();
             });
             thread.start();
-            started.add(thread);
         }
         done.await();
         double nanos = (double) seconds * 1_000_000_000L * threads / calls.sum();
